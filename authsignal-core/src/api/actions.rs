@@ -1,0 +1,363 @@
+//! Actions: track, get, update.
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+
+use super::{check_action_code, null_as_default, setters};
+use crate::{
+    Idempotency, InvalidInput, SecretString, UserActionState, VerificationMethod,
+    endpoint::{Endpoint, PathBuilder, json_body},
+};
+
+/// `POST /users/{userId}/actions/{action}`: records an action (sign-in,
+/// withdrawal…) and returns whether to allow it, challenge the user or block it.
+///
+/// Without any attribute the body is `{}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TrackRequest {
+    /// The user's id in your system (path).
+    #[serde(skip)]
+    pub user_id: String,
+    /// The action code, e.g. `signIn` (path; `^[a-zA-Z0-9_-]{1,64}$`).
+    #[serde(skip)]
+    pub action: String,
+    /// Your key for this action; Authsignal generates one when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Where the pre-built UI sends the user back to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// Send the user to their authenticator settings after the challenge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_to_settings: Option<bool>,
+    /// The user's IP address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// The user's browser user agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Your id for the user's device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// Space-separated scopes for the returned token, e.g. `add:authenticators`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The user's email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The user's phone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The user's username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Custom data for rules (any JSON object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<serde_json::Value>,
+    /// A challenge completed before tracking (e.g. an email OTP at sign-up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_id: Option<String>,
+    /// The locale of the pre-built UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Your custom domain for the pre-built UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_domain: Option<String>,
+    /// Crypto transaction details for rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crypto: Option<CryptoAttributes>,
+}
+
+impl TrackRequest {
+    /// A request to track `action` for `user_id`, with no attributes.
+    pub fn new(user_id: impl Into<String>, action: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            action: action.into(),
+            idempotency_key: None,
+            redirect_url: None,
+            redirect_to_settings: None,
+            ip_address: None,
+            user_agent: None,
+            device_id: None,
+            scope: None,
+            email: None,
+            phone_number: None,
+            username: None,
+            custom: None,
+            challenge_id: None,
+            locale: None,
+            custom_domain: None,
+            crypto: None,
+        }
+    }
+}
+
+setters!(TrackRequest {
+    with_idempotency_key => idempotency_key: String,
+    with_redirect_url => redirect_url: String,
+    with_redirect_to_settings => redirect_to_settings: bool,
+    with_ip_address => ip_address: String,
+    with_user_agent => user_agent: String,
+    with_device_id => device_id: String,
+    with_scope => scope: String,
+    with_email => email: String,
+    with_phone_number => phone_number: String,
+    with_username => username: String,
+    with_custom => custom: serde_json::Value,
+    with_challenge_id => challenge_id: String,
+    with_locale => locale: String,
+    with_custom_domain => custom_domain: String,
+    with_crypto => crypto: CryptoAttributes,
+});
+
+/// Crypto transaction details of a [`TrackRequest`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct CryptoAttributes {
+    /// The asset, e.g. `ETH`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    /// The destination address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The transaction hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub txn_hash: Option<String>,
+    /// The amount in the asset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset_amount: Option<f64>,
+    /// The amount in US dollars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset_amount_usd: Option<f64>,
+}
+
+setters!(CryptoAttributes {
+    with_asset => asset: String,
+    with_address => address: String,
+    with_txn_hash => txn_hash: String,
+    with_asset_amount => asset_amount: f64,
+    with_asset_amount_usd => asset_amount_usd: f64,
+});
+
+/// The result of [`TrackRequest`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TrackResponse {
+    /// The action's state: allow, challenge, block or review.
+    pub state: UserActionState,
+    /// The action's idempotency key (yours, or one Authsignal generated).
+    pub idempotency_key: String,
+    /// The pre-built UI URL for a challenge (it carries a token).
+    #[serde(default)]
+    pub url: SecretString,
+    /// A token to pass to the client SDKs or to [`ValidateChallengeRequest`](crate::ValidateChallengeRequest).
+    #[serde(default)]
+    pub token: SecretString,
+    /// Whether the user has at least one authenticator.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub is_enrolled: bool,
+    /// Methods the user has enrolled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub enrolled_verification_methods: Vec<VerificationMethod>,
+    /// Methods the user may use for this action.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub allowed_verification_methods: Vec<VerificationMethod>,
+    /// The user's default method.
+    pub default_verification_method: Option<VerificationMethod>,
+    /// The rules that matched.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rule_ids: Vec<String>,
+}
+
+impl Endpoint for TrackRequest {
+    type Output = TrackResponse;
+    const NAME: &'static str = "track";
+    const METHOD: Method = Method::POST;
+    const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        check_action_code(&self.action)
+    }
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users")
+            .param("userId", &self.user_id)?
+            .literal("actions")
+            .param("action", &self.action)?;
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `GET /users/{userId}/actions/{action}/{idempotencyKey}`: one tracked action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetActionRequest {
+    /// The user's id in your system.
+    pub user_id: String,
+    /// The action code.
+    pub action: String,
+    /// The idempotency key returned by track.
+    pub idempotency_key: String,
+}
+
+impl GetActionRequest {
+    /// A request for one action.
+    pub fn new(
+        user_id: impl Into<String>,
+        action: impl Into<String>,
+        idempotency_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            action: action.into(),
+            idempotency_key: idempotency_key.into(),
+        }
+    }
+}
+
+/// A rule that matched an action.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Rule {
+    /// The rule's id.
+    pub rule_id: Option<String>,
+    /// The rule's name.
+    pub name: Option<String>,
+    /// The rule's description.
+    pub description: Option<String>,
+    /// Extra data about the match.
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// The result of [`GetActionRequest`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct GetActionResponse {
+    /// The action's state.
+    pub state: UserActionState,
+    /// When the state last changed (ISO 8601).
+    pub state_updated_at: Option<String>,
+    /// When the action was tracked (ISO 8601).
+    pub created_at: Option<String>,
+    /// The method the user verified with.
+    pub verification_method: Option<VerificationMethod>,
+    /// The rules that matched.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rules: Vec<Rule>,
+    /// Output of the action's rules and workflows.
+    pub output: Option<serde_json::Value>,
+    /// The action's idempotency key, when returned.
+    pub idempotency_key: Option<String>,
+}
+
+impl Endpoint for GetActionRequest {
+    type Output = GetActionResponse;
+    const NAME: &'static str = "get_action";
+    const METHOD: Method = Method::GET;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        check_action_code(&self.action)
+    }
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users")
+            .param("userId", &self.user_id)?
+            .literal("actions")
+            .param("action", &self.action)?
+            .param("idempotencyKey", &self.idempotency_key)?;
+        Ok(())
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `PATCH /users/{userId}/actions/{action}/{idempotencyKey}`: sets an
+/// action's state, e.g. after a manual review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UpdateActionRequest {
+    /// The user's id in your system (path).
+    #[serde(skip)]
+    pub user_id: String,
+    /// The action code (path).
+    #[serde(skip)]
+    pub action: String,
+    /// The idempotency key returned by track (path).
+    #[serde(skip)]
+    pub idempotency_key: String,
+    /// The new state.
+    pub state: UserActionState,
+}
+
+impl UpdateActionRequest {
+    /// A request to set one action's state.
+    pub fn new(
+        user_id: impl Into<String>,
+        action: impl Into<String>,
+        idempotency_key: impl Into<String>,
+        state: UserActionState,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            action: action.into(),
+            idempotency_key: idempotency_key.into(),
+            state,
+        }
+    }
+}
+
+/// The result of [`UpdateActionRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UpdateActionResponse {
+    /// The action's state now.
+    pub state: UserActionState,
+}
+
+impl Endpoint for UpdateActionRequest {
+    type Output = UpdateActionResponse;
+    const NAME: &'static str = "update_action";
+    const METHOD: Method = Method::PATCH;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        check_action_code(&self.action)
+    }
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users")
+            .param("userId", &self.user_id)?
+            .literal("actions")
+            .param("action", &self.action)?
+            .param("idempotencyKey", &self.idempotency_key)?;
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}

@@ -1,0 +1,61 @@
+//! Request and response types, one file per resource group.
+
+mod actions;
+mod authenticators;
+mod challenges;
+mod users;
+
+pub use actions::*;
+pub use authenticators::*;
+pub use challenges::*;
+pub use users::*;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::InvalidInput;
+
+/// Generates chainable `with_*` setters for optional fields.
+macro_rules! setters {
+    ($ty:ident { $( $setter:ident => $($field:ident).+ : $t:ty ),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets `", stringify!($($field).+), "`.")]
+                pub fn $setter(mut self, value: impl Into<$t>) -> Self {
+                    self.$($field).+ = Some(value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use setters;
+
+/// Implements the body-less parts of `Endpoint` for outputs that ignore the
+/// response body (deletes, revocations): any 2xx succeeds.
+pub(crate) fn ignore_body(_body: &[u8]) -> Result<(), serde_json::Error> {
+    Ok(())
+}
+
+/// Decodes `null` as the type's default (the API sometimes sends `null` for
+/// empty lists and flags).
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Checks an action code against the API's rule `^[a-zA-Z0-9_-]{1,64}$`.
+pub(crate) fn check_action_code(value: &str) -> Result<(), InvalidInput> {
+    let valid = (1..=64).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(InvalidInput::PathParameter {
+            name: "action",
+            reason: "must be 1 to 64 characters of A-Z, a-z, 0-9, `_` or `-`",
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! Users: get, update, delete.
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+
+use super::{ignore_body, null_as_default, setters};
+use crate::{
+    Idempotency, InvalidInput, VerificationMethod,
+    endpoint::{Endpoint, PathBuilder, json_body},
+};
+
+/// `GET /users/{userId}`: a user's attributes and enrolment.
+///
+/// An unknown or deleted user is not an error: the API answers with
+/// `isEnrolled: false`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetUserRequest {
+    /// The user's id in your system.
+    pub user_id: String,
+}
+
+impl GetUserRequest {
+    /// A request for `user_id`.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self { user_id: user_id.into() }
+    }
+}
+
+/// A user as returned by [`GetUserRequest`].
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct GetUserResponse {
+    /// The user's id.
+    pub user_id: Option<String>,
+    /// Whether the user has at least one authenticator.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub is_enrolled: bool,
+    /// Email address.
+    pub email: Option<String>,
+    /// Whether the email address is verified.
+    pub email_verified: Option<bool>,
+    /// Phone number.
+    pub phone_number: Option<String>,
+    /// Whether the phone number is verified.
+    pub phone_number_verified: Option<bool>,
+    /// Username.
+    pub username: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Custom data.
+    pub custom: Option<serde_json::Value>,
+    /// Methods the user has enrolled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub enrolled_verification_methods: Vec<VerificationMethod>,
+    /// Methods the user may use.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub allowed_verification_methods: Vec<VerificationMethod>,
+    /// The user's default method.
+    pub default_verification_method: Option<VerificationMethod>,
+}
+
+impl Endpoint for GetUserRequest {
+    type Output = GetUserResponse;
+    const NAME: &'static str = "get_user";
+    const METHOD: Method = Method::GET;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users").param("userId", &self.user_id)?;
+        Ok(())
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// A user's attributes: the body of [`UpdateUserRequest`] and its response.
+/// Unset fields are omitted and left unchanged by the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UserAttributes {
+    /// Email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the email address is verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Phone number (E.164).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether the phone number is verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number_verified: Option<bool>,
+    /// Username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Custom data (any JSON object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<serde_json::Value>,
+    /// Preferred locale, e.g. `en-NZ`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The user's default verification method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_verification_method: Option<VerificationMethod>,
+}
+
+/// `PATCH /users/{userId}`: updates a user's attributes.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct UpdateUserRequest {
+    /// The user's id in your system.
+    pub user_id: String,
+    /// The attributes to change; unset ones stay as they are.
+    pub attributes: UserAttributes,
+}
+
+impl UpdateUserRequest {
+    /// A request that changes nothing yet; add attributes with the setters.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self { user_id: user_id.into(), attributes: UserAttributes::default() }
+    }
+
+    /// Replaces all attributes at once.
+    pub fn with_attributes(mut self, attributes: UserAttributes) -> Self {
+        self.attributes = attributes;
+        self
+    }
+}
+
+setters!(UpdateUserRequest {
+    with_email => attributes.email: String,
+    with_email_verified => attributes.email_verified: bool,
+    with_phone_number => attributes.phone_number: String,
+    with_phone_number_verified => attributes.phone_number_verified: bool,
+    with_username => attributes.username: String,
+    with_display_name => attributes.display_name: String,
+    with_custom => attributes.custom: serde_json::Value,
+    with_locale => attributes.locale: String,
+    with_default_verification_method => attributes.default_verification_method: VerificationMethod,
+});
+
+/// The user after [`UpdateUserRequest`].
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UpdateUserResponse {
+    /// The user's id, when the API returns it.
+    pub user_id: Option<String>,
+    /// The user's attributes.
+    #[serde(flatten)]
+    pub attributes: UserAttributes,
+}
+
+impl Endpoint for UpdateUserRequest {
+    type Output = UpdateUserResponse;
+    const NAME: &'static str = "update_user";
+    const METHOD: Method = Method::PATCH;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users").param("userId", &self.user_id)?;
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(&self.attributes)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `DELETE /users/{userId}`: deletes a user and their authenticators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteUserRequest {
+    /// The user's id in your system.
+    pub user_id: String,
+}
+
+impl DeleteUserRequest {
+    /// A request for `user_id`.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self { user_id: user_id.into() }
+    }
+}
+
+impl Endpoint for DeleteUserRequest {
+    type Output = ();
+    const NAME: &'static str = "delete_user";
+    const METHOD: Method = Method::DELETE;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users").param("userId", &self.user_id)?;
+        Ok(())
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        ignore_body(body)
+    }
+}

@@ -1,0 +1,236 @@
+//! The clients: a blocking one over a [`BlockingTransport`] and an async one
+//! over an [`AsyncTransport`]. Both run the same retry loop and expose the
+//! same methods, generated from one list of endpoints.
+
+use std::time::{Duration, Instant};
+
+use http::{Response, StatusCode};
+
+use crate::{
+    AsyncTransport, AttemptOutcome, BlockingTransport, Config, Endpoint, Error, Idempotency,
+    RetryBudget, RetryDecision, RetryPolicy, TransportError, TransportFromConfig, api::*,
+};
+
+/// A blocking Authsignal client over any [`BlockingTransport`].
+///
+/// With the ureq transport this is `authsignal_ureq::Client`. Cloning is cheap
+/// when the transport's is (it shares the connection pool).
+#[derive(Debug, Clone)]
+pub struct Client<T> {
+    config: Config,
+    transport: T,
+}
+
+/// An async Authsignal client over any [`AsyncTransport`].
+///
+/// With the hyper transport this is `authsignal_hyper::Client`. Its futures
+/// are `Send` when the transport's are.
+#[derive(Debug, Clone)]
+pub struct AsyncClient<T> {
+    config: Config,
+    transport: T,
+}
+
+macro_rules! constructors {
+    ($client:ident) => {
+        impl<T> $client<T> {
+            /// A client that sends through `transport`.
+            pub fn with_transport(config: Config, transport: T) -> Self {
+                Self { config, transport }
+            }
+
+            /// The configuration.
+            pub fn config(&self) -> &Config {
+                &self.config
+            }
+
+            /// The transport.
+            pub fn transport(&self) -> &T {
+                &self.transport
+            }
+        }
+
+        impl<T: TransportFromConfig> $client<T> {
+            /// A client with the transport's default set-up for `config`.
+            pub fn new(config: Config) -> Result<Self, Error> {
+                let transport = T::from_config(&config)?;
+                Ok(Self { config, transport })
+            }
+
+            /// A client for the US region with default settings.
+            pub fn from_secret(secret: impl Into<String>) -> Result<Self, Error> {
+                Self::new(Config::new(secret)?)
+            }
+        }
+    };
+}
+constructors!(Client);
+constructors!(AsyncClient);
+
+impl<T: BlockingTransport> Client<T> {
+    /// Runs any endpoint with the client's retry policy.
+    pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error> {
+        self.send_with_policy(endpoint, self.config.retry_policy())
+    }
+
+    /// Runs any endpoint with a retry policy for this call only.
+    pub fn send_with_policy<E: Endpoint>(
+        &self,
+        endpoint: &E,
+        policy: &RetryPolicy,
+    ) -> Result<E::Output, Error> {
+        let mut attempts = Attempts::new(policy, self.config.retry_budget(), self.transport.now());
+        loop {
+            let request = endpoint.build_request(&self.config)?;
+            let outcome = self.transport.send(request);
+            let jitter = self.transport.jitter();
+            match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, self.transport.now()) {
+                Some(delay) => self.transport.sleep(delay),
+                None => return attempts.finish(endpoint, outcome),
+            }
+        }
+    }
+}
+
+impl<T: AsyncTransport + Sync> AsyncClient<T> {
+    /// Runs any endpoint with the client's retry policy.
+    pub async fn send<E: Endpoint + Sync>(&self, endpoint: &E) -> Result<E::Output, Error> {
+        self.send_with_policy(endpoint, self.config.retry_policy()).await
+    }
+
+    /// Runs any endpoint with a retry policy for this call only.
+    pub async fn send_with_policy<E: Endpoint + Sync>(
+        &self,
+        endpoint: &E,
+        policy: &RetryPolicy,
+    ) -> Result<E::Output, Error> {
+        let mut attempts = Attempts::new(policy, self.config.retry_budget(), self.transport.now());
+        loop {
+            let request = endpoint.build_request(&self.config)?;
+            let outcome = self.transport.send(request).await;
+            let jitter = self.transport.jitter();
+            match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, self.transport.now()) {
+                Some(delay) => self.transport.sleep(delay).await,
+                None => return attempts.finish(endpoint, outcome),
+            }
+        }
+    }
+}
+
+/// The state of one call's retry loop, shared by both clients.
+struct Attempts<'a> {
+    policy: &'a RetryPolicy,
+    budget: Option<&'a RetryBudget>,
+    started: Option<Instant>,
+    made: u32,
+}
+
+impl<'a> Attempts<'a> {
+    fn new(policy: &'a RetryPolicy, budget: Option<&'a RetryBudget>, now: Option<Instant>) -> Self {
+        Self { policy, budget, started: now, made: 1 }
+    }
+
+    /// How long to wait before the next attempt, or `None` to stop.
+    fn retry_delay(
+        &mut self,
+        idempotency: Idempotency,
+        outcome: &Result<Response<Vec<u8>>, TransportError>,
+        jitter: f64,
+        now: Option<Instant>,
+    ) -> Option<Duration> {
+        let view = match outcome {
+            Ok(response) => AttemptOutcome::Response {
+                status: response.status(),
+                headers: response.headers(),
+            },
+            Err(error) => AttemptOutcome::Transport(error.kind()),
+        };
+        let RetryDecision::RetryAfter(delay) = self.policy.decide(self.made, idempotency, view, jitter)
+        else {
+            return None;
+        };
+        if let (Some(started), Some(now)) = (self.started, now) {
+            let retry_starts = now.saturating_duration_since(started).saturating_add(delay);
+            if retry_starts > self.policy.deadline {
+                return None;
+            }
+        }
+        if let Some(budget) = self.budget {
+            let throttled = matches!(outcome, Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS);
+            let cost = if throttled { RetryBudget::THROTTLE_COST } else { RetryBudget::RETRY_COST };
+            if !budget.try_withdraw(cost) {
+                return None;
+            }
+        }
+        self.made += 1;
+        Some(delay)
+    }
+
+    /// Turns the last outcome into the call's result.
+    fn finish<E: Endpoint>(
+        self,
+        endpoint: &E,
+        outcome: Result<Response<Vec<u8>>, TransportError>,
+    ) -> Result<E::Output, Error> {
+        let result = match outcome {
+            Ok(response) => endpoint.parse_response(response),
+            Err(source) => Err(Error::Transport { source, attempts: 1 }),
+        };
+        match result {
+            Ok(output) => {
+                if let Some(budget) = self.budget {
+                    budget.refund();
+                }
+                Ok(output)
+            }
+            Err(error) => Err(error.with_attempts(self.made)),
+        }
+    }
+}
+
+/// Generates one method per endpoint on both clients, from one list.
+macro_rules! endpoint_methods {
+    ($( $(#[$doc:meta])* $method:ident($request:ty) -> $output:ty; )+) => {
+        impl<T: BlockingTransport> Client<T> {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self, request: $request) -> Result<$output, Error> {
+                    self.send(&request)
+                }
+            )+
+        }
+
+        impl<T: AsyncTransport + Sync> AsyncClient<T> {
+            $(
+                $(#[$doc])*
+                pub async fn $method(&self, request: $request) -> Result<$output, Error> {
+                    self.send(&request).await
+                }
+            )+
+        }
+    };
+}
+
+endpoint_methods! {
+    /// `POST /users/{userId}/actions/{action}`: records an action and returns
+    /// whether to allow, challenge or block it.
+    track(TrackRequest) -> TrackResponse;
+    /// `GET /users/{userId}/actions/{action}/{idempotencyKey}`: one tracked action.
+    get_action(GetActionRequest) -> GetActionResponse;
+    /// `PATCH /users/{userId}/actions/{action}/{idempotencyKey}`: sets an action's state.
+    update_action(UpdateActionRequest) -> UpdateActionResponse;
+    /// `POST /validate`: validates the token returned after a challenge.
+    validate_challenge(ValidateChallengeRequest) -> ValidateChallengeResponse;
+    /// `GET /users/{userId}`: a user's attributes and enrolment.
+    get_user(GetUserRequest) -> GetUserResponse;
+    /// `PATCH /users/{userId}`: updates a user's attributes (omitted fields stay unchanged).
+    update_user(UpdateUserRequest) -> UpdateUserResponse;
+    /// `DELETE /users/{userId}`: deletes a user.
+    delete_user(DeleteUserRequest) -> ();
+    /// `GET /users/{userId}/authenticators`: a user's authenticators.
+    get_authenticators(GetAuthenticatorsRequest) -> Vec<UserAuthenticator>;
+    /// `POST /users/{userId}/authenticators`: enrolls an authenticator verified elsewhere.
+    enroll_verified_authenticator(EnrollVerifiedAuthenticatorRequest) -> EnrollVerifiedAuthenticatorResponse;
+    /// `DELETE /users/{userId}/authenticators/{userAuthenticatorId}`: removes an authenticator.
+    delete_authenticator(DeleteAuthenticatorRequest) -> ();
+}

@@ -1,0 +1,248 @@
+//! Client configuration: secret key, base URL, limits, timeouts and retries.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use base64::Engine as _;
+use http::HeaderValue;
+
+use crate::{ApiSecretKey, InvalidInput, RetryBudget, RetryPolicy};
+
+/// The SDK version, sent in `User-Agent` and `X-Authsignal-Version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The `User-Agent` sent with every request.
+pub const USER_AGENT: &str = concat!("authsignal-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The default Call Connect base URL.
+pub const DEFAULT_CALL_CONNECT_URL: &str = "https://us-connect.authsignal.com";
+
+/// An Authsignal region, picking the API base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Region {
+    /// US (Oregon): `https://api.authsignal.com/v1`.
+    #[default]
+    Us,
+    /// AU (Sydney): `https://au.api.authsignal.com/v1`.
+    Au,
+    /// EU (Dublin): `https://eu.api.authsignal.com/v1`.
+    Eu,
+    /// CA (Montreal): `https://ca.api.authsignal.com/v1`.
+    Ca,
+}
+
+impl Region {
+    /// The region's API base URL.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Region::Us => "https://api.authsignal.com/v1",
+            Region::Au => "https://au.api.authsignal.com/v1",
+            Region::Eu => "https://eu.api.authsignal.com/v1",
+            Region::Ca => "https://ca.api.authsignal.com/v1",
+        }
+    }
+}
+
+/// Everything a request needs besides its own data. Cheap to clone.
+///
+/// ```
+/// use authsignal_core::{Config, Region};
+/// let config = Config::new("sk_test_123")?
+///     .with_region(Region::Eu)
+///     .with_max_response_bytes(256 * 1024);
+/// assert_eq!(config.base_url(), "https://eu.api.authsignal.com/v1");
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    secret: ApiSecretKey,
+    authorization: HeaderValue,
+    base_url: Arc<str>,
+    call_connect_url: Arc<str>,
+    max_response_bytes: usize,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry_policy: RetryPolicy,
+    retry_budget: Option<Arc<RetryBudget>>,
+}
+
+impl Config {
+    /// A configuration for the US region with the default limits
+    /// (1 MiB responses, 5 s connect timeout, 10 s per attempt, 2 retries).
+    ///
+    /// Fails when the key is empty or contains control characters.
+    pub fn new(secret: impl Into<String>) -> Result<Self, crate::Error> {
+        let secret = ApiSecretKey::new(secret);
+        if secret.expose_secret().is_empty() {
+            return Err(InvalidInput::EmptySecretKey.into());
+        }
+        if secret.expose_secret().chars().any(char::is_control) {
+            return Err(InvalidInput::SecretKeyNotHeaderSafe.into());
+        }
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:", secret.expose_secret()));
+        let mut authorization = HeaderValue::try_from(format!("Basic {encoded}"))
+            .map_err(|_| InvalidInput::SecretKeyNotHeaderSafe)?;
+        authorization.set_sensitive(true);
+        Ok(Self {
+            secret,
+            authorization,
+            base_url: Region::Us.base_url().into(),
+            call_connect_url: DEFAULT_CALL_CONNECT_URL.into(),
+            max_response_bytes: 1024 * 1024,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+            retry_policy: RetryPolicy::default(),
+            retry_budget: None,
+        })
+    }
+
+    /// Uses a region's base URL.
+    pub fn with_region(mut self, region: Region) -> Self {
+        self.base_url = region.base_url().into();
+        self
+    }
+
+    /// Uses a custom base URL, e.g. a fake server in tests.
+    ///
+    /// It must be `https`, or `http` to a loopback host (`localhost`,
+    /// `127.0.0.0/8`, `::1`); it may not carry credentials, a query or a
+    /// fragment. A trailing slash is removed.
+    pub fn with_base_url(mut self, url: &str) -> Result<Self, crate::Error> {
+        self.base_url = validate_base_url(url)?.into();
+        Ok(self)
+    }
+
+    /// Uses a custom Call Connect base URL (same rules as [`Config::with_base_url`]).
+    pub fn with_call_connect_url(mut self, url: &str) -> Result<Self, crate::Error> {
+        self.call_connect_url = validate_base_url(url)?.into();
+        Ok(self)
+    }
+
+    /// Caps response bodies at `bytes`; larger ones fail with
+    /// [`TransportErrorKind::ResponseTooLarge`](crate::TransportErrorKind::ResponseTooLarge).
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Sets the connect timeout (default 5 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the timeout of one attempt, from sending to the end of the
+    /// response body (default 10 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the retry policy (default: [`RetryPolicy::default`]).
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// Shares a retry budget between every client built from this
+    /// configuration, so a failing Authsignal does not get a retry storm.
+    pub fn with_retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.retry_budget = Some(Arc::new(budget));
+        self
+    }
+
+    /// The API secret key.
+    pub fn secret_key(&self) -> &ApiSecretKey {
+        &self.secret
+    }
+
+    /// The API base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The Call Connect base URL, without a trailing slash.
+    pub fn call_connect_url(&self) -> &str {
+        &self.call_connect_url
+    }
+
+    /// The response body limit in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The timeout of one attempt.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry_policy
+    }
+
+    /// The shared retry budget, if one was set.
+    pub fn retry_budget(&self) -> Option<&RetryBudget> {
+        self.retry_budget.as_deref()
+    }
+
+    /// The `Authorization` header value, marked sensitive.
+    pub(crate) fn authorization(&self) -> &HeaderValue {
+        &self.authorization
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("secret", &self.secret)
+            .field("base_url", &self.base_url)
+            .field("call_connect_url", &self.call_connect_url)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry_policy", &self.retry_policy)
+            .field("retry_budget", &self.retry_budget)
+            .finish()
+    }
+}
+
+fn invalid(reason: impl Into<std::borrow::Cow<'static, str>>) -> crate::Error {
+    InvalidInput::BaseUrl { reason: reason.into() }.into()
+}
+
+/// Checks a base URL and returns it without a trailing slash.
+fn validate_base_url(raw: &str) -> Result<String, crate::Error> {
+    let url = url::Url::parse(raw).map_err(|e| invalid(format!("not a URL ({e})")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => return Err(invalid("http is only allowed for loopback hosts; use https")),
+        other => return Err(invalid(format!("unsupported scheme `{other}`"))),
+    }
+    if url.host().is_none() {
+        return Err(invalid("missing host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("credentials in the URL are not allowed"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("a query or fragment is not allowed"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}

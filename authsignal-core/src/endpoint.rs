@@ -1,0 +1,275 @@
+//! The endpoint abstraction: each endpoint describes its method, path, query
+//! and body; the shared functions here turn that into an `http::Request` and
+//! turn the `http::Response` back into a typed output or a typed error.
+
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use url::form_urlencoded;
+
+use crate::{
+    ApiError, Config, Error, ErrorCode, Idempotency, InvalidInput, UnexpectedResponse,
+    config::{USER_AGENT, VERSION},
+};
+
+/// Which Authsignal service an endpoint belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Service {
+    /// The Server API (`https://api.authsignal.com/v1` or a regional host).
+    Api,
+    /// Call Connect (`https://us-connect.authsignal.com`).
+    CallConnect,
+}
+
+/// One Server API operation: a request type that knows how to become an
+/// `http::Request` and how to read its response.
+///
+/// Every request type of the SDK implements it. Building and parsing are pure,
+/// so any HTTP stack can run them:
+///
+/// ```
+/// use authsignal_core::{Config, Endpoint, TrackRequest};
+/// let config = Config::new("sk_test_123")?;
+/// let track = TrackRequest::new("user-1", "signIn").with_ip_address("203.0.113.7");
+/// let request = track.build_request(&config)?;
+/// assert_eq!(request.method(), "POST");
+/// assert_eq!(request.uri(), "https://api.authsignal.com/v1/users/user-1/actions/signIn");
+///
+/// // ... send `request` with any HTTP client, then:
+/// let response = http::Response::builder()
+///     .status(200)
+///     .body(br#"{"state":"ALLOW","idempotencyKey":"k","url":"u","token":"t","isEnrolled":false}"#.to_vec())
+///     .unwrap();
+/// let output = track.parse_response(response)?;
+/// assert_eq!(output.state, authsignal_core::UserActionState::Allow);
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
+pub trait Endpoint {
+    /// The typed result of a successful call.
+    type Output;
+    /// The operation's name, e.g. `"track"` (used in logs and traces).
+    const NAME: &'static str;
+    /// The HTTP method.
+    const METHOD: Method;
+    /// Whether the operation may be repeated safely (drives retries).
+    const IDEMPOTENCY: Idempotency;
+    /// The service the operation belongs to.
+    const SERVICE: Service = Service::Api;
+
+    /// Writes the path below the base URL, one segment at a time.
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput>;
+
+    /// Writes the query parameters that are set.
+    fn write_query(&self, query: &mut QueryBuilder<'_>) {
+        let _ = query;
+    }
+
+    /// Checks fields that cannot be checked by types alone.
+    fn validate(&self) -> Result<(), InvalidInput> {
+        Ok(())
+    }
+
+    /// The JSON body, if the operation has one.
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        Ok(None)
+    }
+
+    /// Decodes a 2xx response body.
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error>;
+
+    /// Builds the HTTP request for this operation. Nothing is sent.
+    fn build_request(&self, config: &Config) -> Result<Request<Vec<u8>>, Error> {
+        build_request(self, config)
+    }
+
+    /// Turns the HTTP response into the typed output or a typed error.
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Self::Output, Error> {
+        parse_response(self, response)
+    }
+}
+
+/// Appends path segments to a URL, percent-encoding each parameter as exactly
+/// one segment.
+#[derive(Debug)]
+pub struct PathBuilder<'a> {
+    url: &'a mut String,
+}
+
+impl PathBuilder<'_> {
+    /// Appends a fixed segment such as `users`.
+    pub fn literal(&mut self, segment: &'static str) -> &mut Self {
+        self.url.push('/');
+        self.url.push_str(segment);
+        self
+    }
+
+    /// Appends a caller-supplied value as one segment. Empty values, `.` and
+    /// `..` are rejected: they would change which endpoint is addressed.
+    pub fn param(&mut self, name: &'static str, value: &str) -> Result<&mut Self, InvalidInput> {
+        let reason = match value {
+            "" => Some("must not be empty"),
+            "." | ".." => Some("must not be `.` or `..`"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            return Err(InvalidInput::PathParameter { name, reason });
+        }
+        self.url.push('/');
+        encode_path_segment(value, self.url);
+        Ok(self)
+    }
+}
+
+/// Percent-encodes `value` as a single RFC 3986 path segment: every byte
+/// outside the unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`.
+pub fn encode_path_segment(value: &str, out: &mut String) {
+    fn hex(nibble: u8) -> char {
+        char::from(if nibble < 10 { b'0' + nibble } else { b'A' + nibble - 10 })
+    }
+    for &byte in value.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(hex(byte >> 4));
+            out.push(hex(byte & 0x0f));
+        }
+    }
+}
+
+/// Appends form-encoded query parameters; only the ones that are set.
+pub struct QueryBuilder<'a> {
+    serializer: form_urlencoded::Serializer<'a, &'a mut String>,
+}
+
+impl std::fmt::Debug for QueryBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryBuilder").finish_non_exhaustive()
+    }
+}
+
+impl QueryBuilder<'_> {
+    /// Adds `name=value` when `value` is `Some`.
+    pub fn optional(&mut self, name: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.serializer.append_pair(name, value);
+        }
+        self
+    }
+}
+
+/// Builds the request of `endpoint`: URL, headers, body.
+fn build_request<E: Endpoint + ?Sized>(
+    endpoint: &E,
+    config: &Config,
+) -> Result<Request<Vec<u8>>, Error> {
+    endpoint.validate()?;
+    let base = match E::SERVICE {
+        Service::Api => config.base_url(),
+        Service::CallConnect => config.call_connect_url(),
+    };
+    let mut url = String::with_capacity(base.len() + 96);
+    url.push_str(base);
+    endpoint.write_path(&mut PathBuilder { url: &mut url })?;
+
+    let query_start = url.len() + 1;
+    url.push('?');
+    {
+        let mut query = QueryBuilder {
+            serializer: form_urlencoded::Serializer::for_suffix(&mut url, query_start),
+        };
+        endpoint.write_query(&mut query);
+    }
+    if url.len() == query_start {
+        url.pop();
+    }
+
+    let body = endpoint.body().map_err(|e| InvalidInput::Field {
+        name: "body",
+        reason: format!("cannot be encoded as JSON ({e})").into(),
+    })?;
+
+    let mut builder = Request::builder()
+        .method(E::METHOD)
+        .uri(url)
+        .header(header::AUTHORIZATION, config.authorization().clone())
+        .header(header::USER_AGENT, HeaderValue::from_static(USER_AGENT))
+        .header("x-authsignal-version", HeaderValue::from_static(VERSION))
+        .header(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    builder.body(body.unwrap_or_default()).map_err(|e| {
+        // Only reachable with a base URL that `Config` validated but `http`
+        // rejects; report it instead of panicking.
+        Error::from(InvalidInput::BaseUrl { reason: format!("cannot build request URI ({e})").into() })
+    })
+}
+
+/// Parses the response of `endpoint`.
+fn parse_response<E: Endpoint + ?Sized>(
+    endpoint: &E,
+    response: Response<Vec<u8>>,
+) -> Result<E::Output, Error> {
+    let status = response.status();
+    let (parts, body) = response.into_parts();
+    if status.is_success() {
+        return endpoint
+            .parse_body(&body)
+            .map_err(|e| unexpected(status, describe_json_error(&e), String::new()));
+    }
+    if status.is_redirection() || status.is_informational() {
+        return Err(unexpected(status, "redirects are not followed".into(), excerpt(&body)));
+    }
+    Err(api_error(status, &parts.headers, &body))
+}
+
+/// The error for a non-2xx response: an [`ApiError`] when the body is a JSON
+/// object, otherwise an [`UnexpectedResponse`] with an excerpt.
+pub fn api_error(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Error {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return unexpected(status, "the error body is not a JSON object".into(), excerpt(body));
+    };
+    let text = |key: &str| match fields.get(key) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    Error::Api(Box::new(ApiError {
+        status,
+        code: text("errorCode").or_else(|| text("error")).map(ErrorCode::from),
+        description: text("errorDescription"),
+        retry_after: crate::retry::retry_after(headers),
+        attempts: 1,
+    }))
+}
+
+fn unexpected(status: StatusCode, reason: String, excerpt: String) -> Error {
+    Error::UnexpectedResponse(Box::new(UnexpectedResponse { status, reason, excerpt, attempts: 1 }))
+}
+
+/// Describes a JSON error by category and position only: serde's own message
+/// may quote response data, which can hold tokens.
+fn describe_json_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Io => "I/O error",
+        Category::Syntax => "invalid JSON",
+        Category::Data => "JSON of an unexpected shape",
+        Category::Eof => "truncated or empty JSON",
+    };
+    format!("{what} at line {} column {}", error.line(), error.column())
+}
+
+/// The first 200 characters of an error body, for diagnostics.
+fn excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .take(200)
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
+}
+
+/// Serializes a request body as JSON (helper for endpoint impls).
+pub(crate) fn json_body<T: serde::Serialize>(value: &T) -> Result<Option<Vec<u8>>, serde_json::Error> {
+    serde_json::to_vec(value).map(Some)
+}

@@ -1,0 +1,114 @@
+//! The two transport traits: how a client hands a built request to an HTTP
+//! stack. Implement one of them to plug in any stack; a closure is enough.
+
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
+
+use crate::TransportError;
+
+/// A blocking HTTP transport.
+///
+/// It sends the request as given (no redirects followed, 4xx/5xx returned as
+/// responses) and reads the whole body, up to the configured limit. It also
+/// owns time for the client's retry loop: waiting, the clock and jitter.
+///
+/// Any `Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>`
+/// is a transport; it keeps the default `sleep`, which does not wait, so
+/// retries in tests run instantly.
+///
+/// ```
+/// use authsignal_core::{Client, Config, GetUserRequest, TransportError};
+/// let transport = |request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+///     assert_eq!(request.uri().path(), "/v1/users/alice");
+///     Ok(http::Response::new(br#"{"isEnrolled":true}"#.to_vec()))
+/// };
+/// let client = Client::with_transport(Config::new("sk_test")?, transport);
+/// let user = client.get_user(GetUserRequest::new("alice"))?;
+/// assert!(user.is_enrolled);
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
+pub trait BlockingTransport {
+    /// Sends one request and reads the whole response.
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError>;
+
+    /// Waits before a retry. The default returns at once; real transports sleep.
+    fn sleep(&self, delay: Duration) {
+        let _ = delay;
+    }
+
+    /// The current time, for the retry deadline. The default (`None`)
+    /// disables the deadline.
+    fn now(&self) -> Option<Instant> {
+        None
+    }
+
+    /// A random number in `[0, 1]` that spreads retry delays. The default is `0.5`.
+    fn jitter(&self) -> f64 {
+        0.5
+    }
+}
+
+impl<F> BlockingTransport for F
+where
+    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>,
+{
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        self(request)
+    }
+}
+
+/// An async HTTP transport: the async twin of [`BlockingTransport`].
+///
+/// Any `Fn(http::Request<Vec<u8>>) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send`
+/// is a transport (with the non-waiting default `sleep`).
+pub trait AsyncTransport {
+    /// Sends one request and reads the whole response.
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send;
+
+    /// Waits before a retry. The default returns at once; real transports sleep.
+    fn sleep(&self, delay: Duration) -> impl Future<Output = ()> + Send {
+        let _ = delay;
+        std::future::ready(())
+    }
+
+    /// The current time, for the retry deadline; `None` disables it.
+    fn now(&self) -> Option<Instant> {
+        None
+    }
+
+    /// A random number in `[0, 1]` that spreads retry delays. The default is `0.5`.
+    fn jitter(&self) -> f64 {
+        0.5
+    }
+}
+
+impl<F, Fut> AsyncTransport for F
+where
+    F: Fn(http::Request<Vec<u8>>) -> Fut,
+    Fut: Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send,
+{
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send {
+        self(request)
+    }
+}
+
+/// A transport that can be built from a [`Config`](crate::Config) alone, so
+/// `Client::new(config)` works without naming it.
+pub trait TransportFromConfig: Sized {
+    /// Builds the transport with the configuration's timeouts and limits.
+    fn from_config(config: &crate::Config) -> Result<Self, crate::Error>;
+}

@@ -1,0 +1,131 @@
+//! Blocking Authsignal client on [ureq](https://docs.rs/ureq) 3.
+//!
+//! [`Client`] is [`authsignal_core::Client`] over [`UreqTransport`]: every
+//! endpoint method of the core client, run on a pooled ureq agent with
+//! timeouts on (connect 5 s, whole attempt 10 s), redirects off, response
+//! bodies capped (1 MiB) and retries as the [`RetryPolicy`](authsignal_core::RetryPolicy) says.
+//!
+//! ```no_run
+//! use authsignal_ureq::{Client, TrackRequest, UserActionState};
+//!
+//! let client = Client::from_secret(std::env::var("AUTHSIGNAL_SECRET_KEY")?)?;
+//! let response = client.track(TrackRequest::new("user-123", "signIn"))?;
+//! if response.state == UserActionState::ChallengeRequired {
+//!     println!("challenge the user");
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! To tune the agent (proxy, TLS, pool), build it yourself and pass it to
+//! [`UreqTransport::with_agent`]; keep `http_status_as_error(false)` and
+//! `max_redirects(0)` so error bodies are read and redirects are not followed.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::{
+    io,
+    time::{Duration, Instant},
+};
+
+pub use authsignal_core::*;
+use ureq::Agent;
+
+/// The blocking client on ureq.
+pub type Client = authsignal_core::Client<UreqTransport>;
+
+/// A [`BlockingTransport`] on a ureq [`Agent`]. Clones share the agent's
+/// connection pool.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: Agent,
+    max_response_bytes: u64,
+}
+
+impl UreqTransport {
+    /// A transport on a new agent with the configuration's timeouts and limits.
+    pub fn new(config: &Config) -> Self {
+        let agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout()))
+            .timeout_global(Some(config.timeout()))
+            .user_agent(USER_AGENT)
+            .build()
+            .new_agent();
+        Self::with_agent(agent, config.max_response_bytes())
+    }
+
+    /// A transport on your own agent; response bodies are capped at
+    /// `max_response_bytes`.
+    pub fn with_agent(agent: Agent, max_response_bytes: usize) -> Self {
+        Self { agent, max_response_bytes: u64::try_from(max_response_bytes).unwrap_or(u64::MAX) }
+    }
+
+    /// The underlying agent.
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+}
+
+impl TransportFromConfig for UreqTransport {
+    fn from_config(config: &Config) -> Result<Self, Error> {
+        Ok(Self::new(config))
+    }
+}
+
+impl BlockingTransport for UreqTransport {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let response = self.agent.run(request).map_err(classify)?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .into_with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec()
+            .map_err(classify)?;
+        Ok(http::Response::from_parts(parts, body))
+    }
+
+    fn sleep(&self, delay: Duration) {
+        std::thread::sleep(delay);
+    }
+
+    fn now(&self) -> Option<Instant> {
+        Some(Instant::now())
+    }
+
+    fn jitter(&self) -> f64 {
+        fastrand::f64()
+    }
+}
+
+/// Maps a ureq error to a transport error whose kind says whether the
+/// request may have been sent.
+fn classify(error: ureq::Error) -> TransportError {
+    use ureq::{Error as E, Timeout};
+    let kind = match &error {
+        E::HostNotFound | E::ConnectionFailed | E::Tls(_) | E::Rustls(_) | E::Pem(_) => {
+            TransportErrorKind::Connect
+        }
+        E::Timeout(Timeout::Resolve | Timeout::Connect) => TransportErrorKind::Connect,
+        E::Timeout(_) => TransportErrorKind::Timeout,
+        E::Io(e) if is_connect_error(e) => TransportErrorKind::Connect,
+        E::Io(e) if e.kind() == io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
+        E::Io(_) | E::Protocol(_) => TransportErrorKind::Io,
+        E::BodyExceedsLimit(_) => TransportErrorKind::ResponseTooLarge,
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind, "ureq").with_source(error)
+}
+
+fn is_connect_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable
+    )
+}

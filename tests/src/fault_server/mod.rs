@@ -1,0 +1,395 @@
+//! A scripted, misbehaving HTTP/1.1 server for adapter fault-injection tests.
+//!
+//! [`FaultServer::start`] binds `127.0.0.1:0` (blocking `std::net`, one thread per
+//! connection) and plays a script of [`Step`]s:
+//!
+//! * every received **request** (not connection) consumes the next step, in order, whatever
+//!   connection it arrives on — two requests on one keep-alive connection take two steps;
+//! * once the script is exhausted **the last step repeats forever**; an empty script answers
+//!   every request with `500` and a `text/plain` note;
+//! * every request is recorded ([`RecordedRequest`]) *before* its step is played, so a request
+//!   answered by a reset or a stall is still counted.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use authsignal_tests::fault_server::{FaultServer, Step};
+//!
+//! let server = FaultServer::start(vec![
+//!     Step::status(503).header("Retry-After", "1"),
+//!     Step::reset(),
+//!     Step::json(200, r#"{"isEnrolled":false}"#),
+//! ]);
+//! let base_url = server.url(); // "http://127.0.0.1:PORT"
+//! // ... drive the client against base_url ...
+//! assert_eq!(server.request_count(), 3);
+//! assert!(server.wait_for_requests(3, Duration::from_secs(1)));
+//! ```
+//!
+//! Request parsing is deliberately small: request line, headers (looked up
+//! case-insensitively), body by `Content-Length` or `Transfer-Encoding: chunked`;
+//! `Expect: 100-continue` is answered. A malformed request gets `400` (oversized head: `431`,
+//! body over 64 MiB: `413`) and the connection is closed; it is not recorded and consumes no
+//! step. A request must be complete within 10 s of its first byte. Idle keep-alive
+//! connections are kept until the client closes them or the server is dropped.
+//!
+//! Dropping the server stops it: the accept loop is woken, every open connection is shut
+//! down, every sleep is interrupted, and the threads are joined with a 2 s overall bound
+//! (stragglers are detached), so dropping never hangs the test process.
+
+mod conn;
+mod http;
+mod step;
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use std::{collections::HashMap, fmt, thread};
+
+pub use step::{DEFAULT_ENDLESS_CHUNK, Handler, Step, json_string};
+
+/// How long `Drop` waits in total for the server's threads before detaching them.
+const DROP_JOIN_BUDGET: Duration = Duration::from_secs(2);
+
+/// One request as received by the server.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// 0-based position in the order requests were received; this is also the index of the
+    /// script step it consumed (clamped to the last step once the script is exhausted).
+    pub index: usize,
+    /// Request method as sent (`GET`, `POST`, ...).
+    pub method: String,
+    /// Request target as sent: path including the query string (`/v1/users/a%2Fb?x=1`).
+    pub path: String,
+    /// Protocol version from the request line (`HTTP/1.1`).
+    pub version: String,
+    /// Header fields in received order, names as sent (use [`RecordedRequest::header`] for
+    /// case-insensitive lookup). Non-UTF-8 bytes are replaced (lossy).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes (chunked request bodies are decoded).
+    pub body: Vec<u8>,
+    /// 0-based id of the TCP connection the request arrived on (order of `accept`).
+    pub connection_id: u64,
+    /// When the complete request head had been received.
+    pub received_at: Instant,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        http::header_values(&self.headers, name).next()
+    }
+
+    /// All values of header `name` (case-insensitive), in received order.
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        http::header_values(&self.headers, name).collect()
+    }
+
+    /// The path without the query string.
+    pub fn path_only(&self) -> &str {
+        self.path
+            .split_once('?')
+            .map_or(self.path.as_str(), |(p, _)| p)
+    }
+
+    /// The query string (without `?`), if any.
+    pub fn query(&self) -> Option<&str> {
+        self.path.split_once('?').map(|(_, q)| q)
+    }
+
+    /// The body as UTF-8 text (lossy).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Script and recordings, under one lock so `index` and step order always agree.
+#[derive(Debug)]
+struct State {
+    steps: Vec<Arc<Step>>,
+    requests: Vec<RecordedRequest>,
+}
+
+/// State shared by the accept loop, connection threads and the [`FaultServer`] handle.
+struct Shared {
+    state: Mutex<State>,
+    stopping: AtomicBool,
+    stop_lock: Mutex<()>,
+    stop_cv: Condvar,
+    connections: AtomicU64,
+    bytes_written: AtomicU64,
+    /// Clones of open connections' sockets, so `Drop` can shut them down.
+    live: Mutex<HashMap<u64, TcpStream>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Locks `m`, recovering the data if another thread panicked while holding it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `d` unless the server stops first. Returns `true` if the full duration
+    /// elapsed, `false` if interrupted by stop.
+    fn sleep(&self, d: Duration) -> bool {
+        let deadline = Instant::now().checked_add(d);
+        let mut guard = lock(&self.stop_lock);
+        loop {
+            if self.is_stopping() {
+                return false;
+            }
+            let remaining = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(r) if !r.is_zero() => r,
+                    _ => return true,
+                },
+                None => Duration::from_secs(3600),
+            };
+            guard = match self.stop_cv.wait_timeout(guard, remaining) {
+                Ok((g, _)) => g,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        drop(lock(&self.stop_lock));
+        self.stop_cv.notify_all();
+    }
+
+    /// Records `request` and returns it (with `index` set) and the step it consumes.
+    fn record(&self, mut request: RecordedRequest) -> (RecordedRequest, Option<Arc<Step>>) {
+        let mut state = lock(&self.state);
+        request.index = state.requests.len();
+        let step = match state.steps.len() {
+            0 => None,
+            n => Some(Arc::clone(&state.steps[request.index.min(n - 1)])),
+        };
+        state.requests.push(request.clone());
+        (request, step)
+    }
+
+    fn unregister(&self, id: u64) {
+        let stream = lock(&self.live).remove(&id);
+        drop(stream);
+    }
+}
+
+/// Unregisters a connection's socket clone when the connection thread ends (even by panic).
+struct LiveGuard {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.shared.unregister(self.id);
+    }
+}
+
+/// A running scripted fault server; stopped when dropped. See the [module docs](self).
+pub struct FaultServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for FaultServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultServer")
+            .field("addr", &self.addr)
+            .field("request_count", &self.request_count())
+            .field("connection_count", &self.connection_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FaultServer {
+    /// Starts a server on `127.0.0.1:0` playing `script` (see the [module docs](self) for the
+    /// ordering and repeat-last rules).
+    ///
+    /// # Panics
+    ///
+    /// If the listener cannot be bound or the accept thread cannot be spawned; use
+    /// [`FaultServer::try_start`] to handle that.
+    pub fn start(script: impl IntoIterator<Item = Step>) -> FaultServer {
+        Self::try_start(script).expect("fault server: failed to start")
+    }
+
+    /// Like [`FaultServer::start`], returning bind/spawn errors.
+    pub fn try_start(script: impl IntoIterator<Item = Step>) -> io::Result<FaultServer> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                steps: script.into_iter().map(Arc::new).collect(),
+                requests: Vec::new(),
+            }),
+            stopping: AtomicBool::new(false),
+            stop_lock: Mutex::new(()),
+            stop_cv: Condvar::new(),
+            connections: AtomicU64::new(0),
+            bytes_written: AtomicU64::new(0),
+            live: Mutex::new(HashMap::new()),
+            threads: Mutex::new(Vec::new()),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let accept_thread = thread::Builder::new()
+            .name(format!("fault-server-accept-{}", addr.port()))
+            .spawn(move || accept_loop(&listener, &accept_shared))?;
+        Ok(FaultServer {
+            addr,
+            shared,
+            accept_thread: Some(accept_thread),
+        })
+    }
+
+    /// A server whose every request is answered by [`Step::echo`] (200, JSON describing the
+    /// request).
+    pub fn echo_json() -> FaultServer {
+        Self::start([Step::echo()])
+    }
+
+    /// Base URL without a trailing slash: `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound socket address (`127.0.0.1:PORT`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// A snapshot of every request received so far, in receive order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.state).requests.clone()
+    }
+
+    /// Number of requests received so far (= steps consumed).
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.state).requests.len()
+    }
+
+    /// Number of TCP connections accepted so far (including ones that sent no request).
+    pub fn connection_count(&self) -> usize {
+        usize::try_from(self.shared.connections.load(Ordering::SeqCst)).unwrap_or(usize::MAX)
+    }
+
+    /// Number of connections currently open on the server side.
+    pub fn active_connections(&self) -> usize {
+        lock(&self.shared.live).len()
+    }
+
+    /// Total bytes accepted by the kernel on all connections so far (heads, bodies and chunk
+    /// framing of every step), e.g. to bound how much of an [`Step::Endless`] body a client
+    /// consumed. Note that the kernel's socket buffers hold some of these bytes.
+    pub fn bytes_written_total(&self) -> u64 {
+        self.shared.bytes_written.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `n` requests were received or `timeout` elapsed; returns whether
+    /// the count was reached.
+    pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.request_count() >= n {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        let deadline = Instant::now() + DROP_JOIN_BUDGET;
+        self.shared.stop();
+        // Wake the blocking accept(); the accept loop sees the stop flag and exits.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(500));
+        if let Some(handle) = self.accept_thread.take() {
+            join_until(handle, deadline);
+        }
+        // Unblock connection threads stuck in read/write, then join them.
+        for stream in lock(&self.shared.live).values() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        let threads = std::mem::take(&mut *lock(&self.shared.threads));
+        for handle in threads {
+            join_until(handle, deadline);
+        }
+    }
+}
+
+/// Joins `handle` if it finishes before `deadline`; otherwise detaches it.
+fn join_until(handle: JoinHandle<()>, deadline: Instant) {
+    while !handle.is_finished() {
+        if Instant::now() >= deadline {
+            return;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    let _ = handle.join();
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    loop {
+        let accepted = listener.accept();
+        if shared.is_stopping() {
+            return;
+        }
+        match accepted {
+            Ok((stream, _)) => spawn_connection(stream, shared),
+            // EMFILE and friends: back off briefly instead of spinning.
+            Err(_) => {
+                if !shared.sleep(Duration::from_millis(10)) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn spawn_connection(stream: TcpStream, shared: &Arc<Shared>) {
+    let id = shared.connections.fetch_add(1, Ordering::SeqCst);
+    let _ = stream.set_nodelay(true);
+    if stream.set_read_timeout(Some(conn::POLL)).is_err()
+        || stream.set_write_timeout(Some(conn::POLL)).is_err()
+    {
+        return;
+    }
+    if let Ok(clone) = stream.try_clone() {
+        lock(&shared.live).insert(id, clone);
+    }
+    let guard = LiveGuard {
+        shared: Arc::clone(shared),
+        id,
+    };
+    let conn_shared = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name(format!("fault-server-conn-{id}"))
+        .spawn(move || {
+            let _guard = guard;
+            conn::serve(stream, id, &conn_shared);
+        });
+    if let Ok(handle) = spawned {
+        let mut threads = lock(&shared.threads);
+        threads.retain(|h| !h.is_finished());
+        threads.push(handle);
+    }
+    // On spawn failure the closure (with the stream and guard) is dropped: connection closed.
+}

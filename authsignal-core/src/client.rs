@@ -95,7 +95,8 @@ impl<T: BlockingTransport> Client<T> {
 impl<T: AsyncTransport + Sync> AsyncClient<T> {
     /// Runs any endpoint with the client's retry policy.
     pub async fn send<E: Endpoint + Sync>(&self, endpoint: &E) -> Result<E::Output, Error> {
-        self.send_with_policy(endpoint, self.config.retry_policy()).await
+        self.send_with_policy(endpoint, self.config.retry_policy())
+            .await
     }
 
     /// Runs any endpoint with a retry policy for this call only.
@@ -127,7 +128,12 @@ struct Attempts<'a> {
 
 impl<'a> Attempts<'a> {
     fn new(policy: &'a RetryPolicy, budget: Option<&'a RetryBudget>, now: Option<Instant>) -> Self {
-        Self { policy, budget, started: now, made: 1 }
+        Self {
+            policy,
+            budget,
+            started: now,
+            made: 1,
+        }
     }
 
     /// How long to wait before the next attempt, or `None` to stop.
@@ -145,7 +151,8 @@ impl<'a> Attempts<'a> {
             },
             Err(error) => AttemptOutcome::Transport(error.kind()),
         };
-        let RetryDecision::RetryAfter(delay) = self.policy.decide(self.made, idempotency, view, jitter)
+        let RetryDecision::RetryAfter(delay) =
+            self.policy.decide(self.made, idempotency, view, jitter)
         else {
             return None;
         };
@@ -157,7 +164,11 @@ impl<'a> Attempts<'a> {
         }
         if let Some(budget) = self.budget {
             let throttled = matches!(outcome, Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS);
-            let cost = if throttled { RetryBudget::THROTTLE_COST } else { RetryBudget::RETRY_COST };
+            let cost = if throttled {
+                RetryBudget::THROTTLE_COST
+            } else {
+                RetryBudget::RETRY_COST
+            };
             if !budget.try_withdraw(cost) {
                 return None;
             }
@@ -174,7 +185,10 @@ impl<'a> Attempts<'a> {
     ) -> Result<E::Output, Error> {
         let result = match outcome {
             Ok(response) => endpoint.parse_response(response),
-            Err(source) => Err(Error::Transport { source, attempts: 1 }),
+            Err(source) => Err(Error::Transport {
+                source,
+                attempts: 1,
+            }),
         };
         match result {
             Ok(output) => {
@@ -233,4 +247,39 @@ endpoint_methods! {
     enroll_verified_authenticator(EnrollVerifiedAuthenticatorRequest) -> EnrollVerifiedAuthenticatorResponse;
     /// `DELETE /users/{userId}/authenticators/{userAuthenticatorId}`: removes an authenticator.
     delete_authenticator(DeleteAuthenticatorRequest) -> ();
+    /// `GET /users`: one page of users matching a username, email or phone
+    /// number (see `query_users_pages` on the blocking client to walk every page).
+    query_users(QueryUsersRequest) -> QueryUsersResponse;
+    /// `GET /users/{userId}/actions`: a user's recent actions.
+    query_user_actions(QueryUserActionsRequest) -> Vec<UserActionSummary>;
+    /// `POST /users/authenticators`: enrolls up to 1000 verified passkeys at once.
+    batch_enroll_verified_authenticators(BatchEnrollVerifiedAuthenticatorsRequest) -> BatchEnrollVerifiedAuthenticatorsResponse;
+    /// `POST /challenge`: sends an SMS, WhatsApp or email OTP.
+    challenge(ChallengeRequest) -> ChallengeResponse;
+    /// `POST /verify`: checks the code the user entered.
+    verify(VerifyRequest) -> VerifyResponse;
+    /// `POST /claim`: assigns a verified challenge to a user and returns a token.
+    claim_challenge(ClaimChallengeRequest) -> ClaimChallengeResponse;
+    /// `GET /challenges`: looks up a challenge.
+    get_challenge(GetChallengeRequest) -> GetChallengeResponse;
+    /// `POST /sessions`: exchanges a challenge token for access and refresh tokens.
+    create_session(CreateSessionRequest) -> CreateSessionResponse;
+    /// `POST /sessions/validate`: checks an access token and returns its user.
+    validate_session(ValidateSessionRequest) -> ValidateSessionResponse;
+    /// `POST /sessions/refresh`: exchanges a refresh token for new tokens.
+    refresh_session(RefreshSessionRequest) -> RefreshSessionResponse;
+    /// `POST /sessions/revoke`: revokes one access token.
+    revoke_session(RevokeSessionRequest) -> ();
+    /// `POST /sessions/user/revoke`: revokes every session of a user.
+    revoke_user_sessions(RevokeUserSessionsRequest) -> ();
+    /// `GET /users/{userId}/devices`: a user's devices.
+    get_devices(GetDevicesRequest) -> Vec<UserDevice>;
+    /// `PATCH /users/{userId}/devices/{deviceId}`: sets until when a device is remembered, or forgets it.
+    update_device(UpdateDeviceRequest) -> UserDevice;
+    /// `POST /users/{userId}/devices/{deviceId}/invalidate`: stops trusting a device.
+    invalidate_device(InvalidateDeviceRequest) -> UserDevice;
+    /// `POST /call/start` on the Call Connect host: sends the caller a verification message.
+    start_call(StartCallRequest) -> StartCallResponse;
+    /// `POST /call/finish` on the Call Connect host: records the outcome of a call.
+    finish_call(FinishCallRequest) -> FinishCallResponse;
 }

@@ -214,7 +214,10 @@ impl fmt::Debug for Config {
 }
 
 fn invalid(reason: impl Into<std::borrow::Cow<'static, str>>) -> crate::Error {
-    InvalidInput::BaseUrl { reason: reason.into() }.into()
+    InvalidInput::BaseUrl {
+        reason: reason.into(),
+    }
+    .into()
 }
 
 /// Checks a base URL and returns it without a trailing slash.
@@ -223,7 +226,11 @@ fn validate_base_url(raw: &str) -> Result<String, crate::Error> {
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => return Err(invalid("http is only allowed for loopback hosts; use https")),
+        "http" => {
+            return Err(invalid(
+                "http is only allowed for loopback hosts; use https",
+            ));
+        }
         other => return Err(invalid(format!("unsupported scheme `{other}`"))),
     }
     if url.host().is_none() {

@@ -123,7 +123,11 @@ impl PathBuilder<'_> {
 /// outside the unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`.
 pub fn encode_path_segment(value: &str, out: &mut String) {
     fn hex(nibble: u8) -> char {
-        char::from(if nibble < 10 { b'0' + nibble } else { b'A' + nibble - 10 })
+        char::from(if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'A' + nibble - 10
+        })
     }
     for &byte in value.as_bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
@@ -196,12 +200,17 @@ fn build_request<E: Endpoint + ?Sized>(
         .header("x-authsignal-version", HeaderValue::from_static(VERSION))
         .header(header::ACCEPT, HeaderValue::from_static("application/json"));
     if body.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        builder = builder.header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     builder.body(body.unwrap_or_default()).map_err(|e| {
         // Only reachable with a base URL that `Config` validated but `http`
         // rejects; report it instead of panicking.
-        Error::from(InvalidInput::BaseUrl { reason: format!("cannot build request URI ({e})").into() })
+        Error::from(InvalidInput::BaseUrl {
+            reason: format!("cannot build request URI ({e})").into(),
+        })
     })
 }
 
@@ -218,7 +227,11 @@ fn parse_response<E: Endpoint + ?Sized>(
             .map_err(|e| unexpected(status, describe_json_error(&e), String::new()));
     }
     if status.is_redirection() || status.is_informational() {
-        return Err(unexpected(status, "redirects are not followed".into(), excerpt(&body)));
+        return Err(unexpected(
+            status,
+            "redirects are not followed".into(),
+            excerpt(&body),
+        ));
     }
     Err(api_error(status, &parts.headers, &body))
 }
@@ -228,7 +241,11 @@ fn parse_response<E: Endpoint + ?Sized>(
 pub fn api_error(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Error {
     let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice::<serde_json::Value>(body)
     else {
-        return unexpected(status, "the error body is not a JSON object".into(), excerpt(body));
+        return unexpected(
+            status,
+            "the error body is not a JSON object".into(),
+            excerpt(body),
+        );
     };
     let text = |key: &str| match fields.get(key) {
         Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -236,7 +253,9 @@ pub fn api_error(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> 
     };
     Error::Api(Box::new(ApiError {
         status,
-        code: text("errorCode").or_else(|| text("error")).map(ErrorCode::from),
+        code: text("errorCode")
+            .or_else(|| text("error"))
+            .map(ErrorCode::from),
         description: text("errorDescription"),
         retry_after: crate::retry::retry_after(headers),
         attempts: 1,
@@ -244,7 +263,12 @@ pub fn api_error(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> 
 }
 
 fn unexpected(status: StatusCode, reason: String, excerpt: String) -> Error {
-    Error::UnexpectedResponse(Box::new(UnexpectedResponse { status, reason, excerpt, attempts: 1 }))
+    Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+        status,
+        reason,
+        excerpt,
+        attempts: 1,
+    }))
 }
 
 /// Describes a JSON error by category and position only: serde's own message
@@ -270,6 +294,8 @@ fn excerpt(body: &[u8]) -> String {
 }
 
 /// Serializes a request body as JSON (helper for endpoint impls).
-pub(crate) fn json_body<T: serde::Serialize>(value: &T) -> Result<Option<Vec<u8>>, serde_json::Error> {
+pub(crate) fn json_body<T: serde::Serialize>(
+    value: &T,
+) -> Result<Option<Vec<u8>>, serde_json::Error> {
     serde_json::to_vec(value).map(Some)
 }

@@ -99,8 +99,11 @@ impl Error {
     /// repeat also depends on [`Error::request_may_have_been_processed`].
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::InvalidInput(_) | Error::UnexpectedResponse(_) => false,
-            Error::Transport { source, .. } => source.kind() != TransportErrorKind::ResponseTooLarge,
+            Error::InvalidInput(_) => false,
+            Error::UnexpectedResponse(e) => crate::retry::is_retryable_status(e.status),
+            Error::Transport { source, .. } => {
+                source.kind() != TransportErrorKind::ResponseTooLarge
+            }
             Error::Api(e) => crate::retry::is_retryable_status(e.status),
         }
     }
@@ -113,7 +116,7 @@ impl Error {
             Error::InvalidInput(_) => false,
             Error::Transport { source, .. } => source.kind().request_may_have_been_sent(),
             Error::Api(e) => e.status != StatusCode::TOO_MANY_REQUESTS,
-            Error::UnexpectedResponse(_) => true,
+            Error::UnexpectedResponse(e) => e.status != StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -224,7 +227,11 @@ pub struct TransportError {
 impl TransportError {
     /// A transport error of `kind` with a short message (which must hold no secret).
     pub fn new(kind: TransportErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { kind, message: message.into(), source: None }
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// Attaches the underlying error, kept in the `source()` chain.

@@ -72,7 +72,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
 mod api;
@@ -81,6 +86,7 @@ mod config;
 pub mod endpoint;
 mod enums;
 mod error;
+mod pagination;
 mod retry;
 mod secret;
 mod transport;
@@ -95,8 +101,13 @@ pub use enums::{
     AuthScope, CallConnectMessageChannel, CallState, ErrorCode, SmsChannel, UnknownValue,
     UserActionState, VerificationFailureReason, VerificationMethod,
 };
-pub use error::{ApiError, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedResponse};
-pub use retry::{AttemptOutcome, Idempotency, RetryBudget, RetryDecision, RetryPolicy, retry_after};
+pub use error::{
+    ApiError, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedResponse,
+};
+pub use pagination::{AsyncQueryUsersPages, QueryUsersIter, QueryUsersPages};
+pub use retry::{
+    AttemptOutcome, Idempotency, RetryBudget, RetryDecision, RetryPolicy, retry_after,
+};
 pub use secret::{ApiSecretKey, SecretString};
 pub use transport::{AsyncTransport, BlockingTransport, TransportFromConfig};
 

@@ -95,7 +95,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn no_retries() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// Sets the number of retries.
@@ -142,7 +145,9 @@ impl RetryPolicy {
         match outcome {
             AttemptOutcome::Transport(kind) => match kind {
                 TransportErrorKind::Connect => RetryDecision::RetryAfter(backoff),
-                TransportErrorKind::Timeout | TransportErrorKind::Io | TransportErrorKind::Other
+                TransportErrorKind::Timeout
+                | TransportErrorKind::Io
+                | TransportErrorKind::Other
                     if idempotent =>
                 {
                     RetryDecision::RetryAfter(backoff)
@@ -171,7 +176,11 @@ impl RetryPolicy {
             .initial_backoff
             .saturating_mul(1u32 << exponent)
             .min(self.max_backoff);
-        let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 1.0 };
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
         let half = full / 2;
         half + half.mul_f64(jitter)
     }
@@ -197,7 +206,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     }
     let target = parse_http_date(value)?;
     let now = parse_http_date(headers.get(header::DATE)?.to_str().ok()?.trim())?;
-    Some(Duration::from_secs(target.saturating_sub(now).max(0).unsigned_abs()))
+    Some(Duration::from_secs(
+        target.saturating_sub(now).max(0).unsigned_abs(),
+    ))
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
@@ -277,7 +288,10 @@ impl RetryBudget {
 
     /// A full bucket of `capacity` tokens.
     pub fn new(capacity: u32) -> Self {
-        Self { capacity, tokens: AtomicU32::new(capacity) }
+        Self {
+            capacity,
+            tokens: AtomicU32::new(capacity),
+        }
     }
 
     /// Tokens left.
@@ -297,6 +311,8 @@ impl RetryBudget {
         let capacity = self.capacity;
         let _ = self
             .tokens
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| (t < capacity).then(|| t + 1));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                (t < capacity).then(|| t + 1)
+            });
     }
 }

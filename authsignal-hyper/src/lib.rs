@@ -1,6 +1,410 @@
-//! Async Authsignal client on hyper — not implemented yet.
+//! Async Authsignal client on [hyper](https://docs.rs/hyper) 1 and tokio.
 //!
-//! This crate is reserved for the async transport (hyper 1 + hyper-util +
-//! rustls). Until it lands, use `authsignal_core::AsyncClient` with your own
-//! [`authsignal_core::AsyncTransport`].
+//! [`Client`] is [`AsyncClient`] over [`HyperTransport`]: every endpoint
+//! method of the core client, sent through a pooled
+//! [hyper-util](https://docs.rs/hyper-util) client with HTTPS by
+//! [rustls](https://docs.rs/rustls) (the *ring* provider, passed explicitly,
+//! so no process-wide `CryptoProvider` is needed). Timeouts are on (connect
+//! 5 s, each attempt 10 s including the whole response body), redirects are
+//! never followed, response bodies are capped (1 MiB) and failed attempts are
+//! retried as the [`RetryPolicy`] says, with tokio timers between them.
+//!
+//! # Async (tokio + hyper)
+//!
+//! ```no_run
+//! use authsignal_hyper::{Client, TrackRequest, UserActionState};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = Client::from_secret(std::env::var("AUTHSIGNAL_SECRET_KEY")?)?;
+//!     let response = client.track(TrackRequest::new("user-123", "signIn")).await?;
+//!     if response.state == UserActionState::ChallengeRequired {
+//!         println!("challenge the user");
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The client is `Clone + Send + Sync`; clones share the connection pool, so
+//! build one at start-up and clone it into your handlers. Its futures are
+//! `Send`, so they can be spawned onto a multi-threaded runtime. Calls need a
+//! tokio runtime with timers enabled (`#[tokio::main]` has them).
+//!
+//! # Configuration
+//!
+//! Timeouts, the response size limit, the base URL and retries come from the
+//! [`Config`]:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use authsignal_hyper::{Client, Config, Region};
+//!
+//! # fn main() -> Result<(), authsignal_hyper::Error> {
+//! let config = Config::new("sk_live_…")?
+//!     .with_region(Region::Eu)
+//!     .with_timeout(Duration::from_secs(5));
+//! let client = Client::new(config)?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Your own client, connector or TLS settings
+//!
+//! - [`HyperTransport::with_tls_config`] takes a [`rustls::ClientConfig`]
+//!   (extra or private root certificates, client certificates, another
+//!   crypto provider).
+//! - [`HyperTransport::with_connector`] wraps any hyper-util connector
+//!   ([`Connect`]: a proxy
+//!   tunnel, a custom resolver, another TLS stack) in a pooled client.
+//! - [`HyperTransport::with_client`] takes a whole hyper-util
+//!   [`legacy::Client`], e.g. one already
+//!   shared with the rest of your service.
+//!
+//! All three give the same [`HyperTransport`] type, so the result is always an
+//! [`authsignal_hyper::Client`](Client):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use authsignal_hyper::{Client, Config, HyperTransport, hyper_rustls, rustls};
+//! use authsignal_hyper::{bytes::Bytes, http_body_util::Full};
+//! use authsignal_hyper::hyper_util::{client::legacy, rt::TokioExecutor};
+//! # fn my_roots() -> rustls::RootCertStore { rustls::RootCertStore::empty() }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+//!     rustls::crypto::ring::default_provider(),
+//! ))
+//! .with_safe_default_protocol_versions()?
+//! .with_root_certificates(my_roots())
+//! .with_no_client_auth();
+//! let connector = hyper_rustls::HttpsConnectorBuilder::new()
+//!     .with_tls_config(tls)
+//!     .https_only()
+//!     .enable_http1()
+//!     .build();
+//! let hyper_client: legacy::Client<_, Full<Bytes>> =
+//!     legacy::Client::builder(TokioExecutor::new()).build(connector);
+//!
+//! let config = Config::new("sk_live_…")?;
+//! let transport = HyperTransport::with_client(hyper_client, &config);
+//! let client = Client::with_transport(config, transport);
+//! # Ok(()) }
+//! ```
+//!
+//! A client you bring keeps its own connect timeout and pool settings; the
+//! per-attempt timeout and the response size limit still come from the
+//! [`Config`]. hyper-util clients never follow redirects.
+//!
+//! # Cargo features
+//!
+//! | feature | default | effect |
+//! |---|---|---|
+//! | `webpki-roots` | yes | trust the Mozilla root certificates bundled by the `webpki-roots` crate |
+//! | `native-roots` | no | trust the operating system's certificate store, read when the transport is built |
+//! | `http2` | no | offer HTTP/2 through ALPN and use it when the server accepts |
+//!
+//! With both root features on, both sets of roots are trusted. With neither,
+//! [`HyperTransport::new`], [`Client::new`] and [`Client::from_secret`] are
+//! not available: pass a TLS configuration, a connector or a client.
+//!
+//! # Blocking code
+//!
+//! Do not call a blocking client (such as `authsignal-ureq`) from async code:
+//! it blocks the runtime's worker thread for the whole call, retries
+//! included. Use this crate in async code, or move blocking calls onto
+//! `tokio::task::spawn_blocking`.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::{
+    error::Error as StdError,
+    fmt,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+pub use authsignal_core::*;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper_util::{
+    client::legacy::{self, ResponseFuture, connect::Connect, connect::HttpConnector},
+    rt::{TokioExecutor, TokioTimer},
+};
+
+pub use bytes;
+pub use http_body_util;
+pub use hyper_rustls;
+pub use hyper_util;
+pub use rustls;
+
+/// The async client on hyper.
+pub type Client = AsyncClient<HyperTransport>;
+
+/// How long an idle pooled connection is kept open.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An [`AsyncTransport`] on a pooled hyper-util client.
+///
+/// Clones share the client and its connection pool. Whatever client or
+/// connector it was built from, the type is the same.
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: Arc<dyn SendRequest>,
+    timeout: Duration,
+    max_response_bytes: usize,
+}
+
+impl HyperTransport {
+    /// A transport with the default HTTPS connector: rustls with the *ring*
+    /// provider and the root certificates chosen by the Cargo features, the
+    /// configuration's connect timeout, and a connection pool.
+    ///
+    /// Fails only when no root certificate could be loaded (with the
+    /// `native-roots` feature alone, on a system without a certificate
+    /// store); that error is a [`TransportErrorKind::Connect`] transport
+    /// error after 0 attempts.
+    #[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        let roots = roots::trusted()?;
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| setup_error("the TLS provider does not support TLS 1.2 or 1.3", e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Self::with_tls_config(config, tls))
+    }
+
+    /// A transport with your rustls configuration (root certificates, client
+    /// certificates, crypto provider…), the configuration's connect timeout,
+    /// and a connection pool.
+    ///
+    /// The configuration's ALPN protocols are replaced: `http/1.1`, plus `h2`
+    /// with the `http2` feature. `https` and loopback `http` URLs are both
+    /// accepted, as [`Config::with_base_url`] allows.
+    pub fn with_tls_config(config: &Config, mut tls: rustls::ClientConfig) -> Self {
+        tls.alpn_protocols.clear();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(config.connect_timeout()));
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1();
+        #[cfg(feature = "http2")]
+        let builder = builder.enable_http2();
+        Self::with_connector(builder.wrap_connector(http), config)
+    }
+
+    /// A transport on a new pooled client around your connector.
+    ///
+    /// The connector is responsible for TLS and for its own connect timeout.
+    pub fn with_connector<C>(connector: C, config: &Config) -> Self
+    where
+        C: Connect + Clone + Send + Sync + 'static,
+    {
+        let client = legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .build(connector);
+        Self::with_client(client, config)
+    }
+
+    /// A transport on your hyper-util client. Each attempt is still bounded by
+    /// [`Config::timeout`] and each response body by
+    /// [`Config::max_response_bytes`].
+    pub fn with_client<C>(client: legacy::Client<C, Full<Bytes>>, config: &Config) -> Self
+    where
+        C: Connect + Clone + Send + Sync + 'static,
+    {
+        Self {
+            client: Arc::new(client),
+            timeout: config.timeout(),
+            max_response_bytes: config.max_response_bytes(),
+        }
+    }
+
+    /// The timeout of one attempt, from sending to the end of the body.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The response body limit in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// One attempt without the timeout: send, then read the body up to the limit.
+    async fn exchange(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let response = self
+            .client
+            .send_request(request.map(|body| Full::new(Bytes::from(body))))
+            .await
+            .map_err(classify_send_error)?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, self.max_response_bytes)
+            .collect()
+            .await
+            .map_err(classify_body_error)?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, Vec::from(body)))
+    }
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
+impl TransportFromConfig for HyperTransport {
+    fn from_config(config: &Config) -> Result<Self, Error> {
+        Self::new(config)
+    }
+}
+
+impl AsyncTransport for HyperTransport {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send {
+        let attempt = self.exchange(request);
+        let timeout = self.timeout;
+        async move {
+            match tokio::time::timeout(timeout, attempt).await {
+                Ok(result) => result,
+                Err(elapsed) => Err(TransportError::new(
+                    TransportErrorKind::Timeout,
+                    "the attempt did not finish within the timeout",
+                )
+                .with_source(elapsed)),
+            }
+        }
+    }
+
+    fn sleep(&self, delay: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(delay)
+    }
+
+    fn now(&self) -> Option<Instant> {
+        Some(Instant::now())
+    }
+
+    fn jitter(&self) -> f64 {
+        fastrand::f64()
+    }
+}
+
+/// A hyper-util client with its connector type erased. Its response future
+/// does not depend on the connector, so nothing extra is boxed.
+trait SendRequest: Send + Sync {
+    fn send_request(&self, request: http::Request<Full<Bytes>>) -> ResponseFuture;
+}
+
+impl<C> SendRequest for legacy::Client<C, Full<Bytes>>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    fn send_request(&self, request: http::Request<Full<Bytes>>) -> ResponseFuture {
+        self.request(request)
+    }
+}
+
+/// Maps a hyper-util error: connection failures (DNS, refused, TLS
+/// handshake, connect timeout) mean the request was not sent.
+fn classify_send_error(error: legacy::Error) -> TransportError {
+    if error.is_connect() {
+        TransportError::new(TransportErrorKind::Connect, "could not connect").with_source(error)
+    } else if is_io_failure(&error) {
+        TransportError::new(TransportErrorKind::Io, "the connection failed").with_source(error)
+    } else {
+        TransportError::new(
+            TransportErrorKind::Other,
+            "hyper could not send the request",
+        )
+        .with_source(error)
+    }
+}
+
+/// Whether an error's source chain holds a hyper or I/O error, i.e. the
+/// failure happened on the connection.
+fn is_io_failure(error: &(dyn StdError + 'static)) -> bool {
+    let mut current = error.source();
+    while let Some(cause) = current {
+        if cause.is::<hyper::Error>() || cause.is::<std::io::Error>() {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
+/// Maps an error from reading the (limited) response body.
+fn classify_body_error(error: Box<dyn StdError + Send + Sync>) -> TransportError {
+    let error = match error.downcast::<LengthLimitError>() {
+        Ok(limit) => {
+            return TransportError::new(
+                TransportErrorKind::ResponseTooLarge,
+                "the response body exceeds the configured limit",
+            )
+            .with_source(*limit);
+        }
+        Err(other) => other,
+    };
+    let message = "the connection failed while reading the response body";
+    match error.downcast::<hyper::Error>() {
+        Ok(hyper_error) => {
+            TransportError::new(TransportErrorKind::Io, message).with_source(*hyper_error)
+        }
+        Err(other) => TransportError::new(TransportErrorKind::Io, message)
+            .with_source(std::io::Error::other(other)),
+    }
+}
+
+/// An error while setting the transport up: nothing was sent.
+#[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
+fn setup_error(message: &'static str, source: impl StdError + Send + Sync + 'static) -> Error {
+    Error::Transport {
+        source: TransportError::new(TransportErrorKind::Connect, message).with_source(source),
+        attempts: 0,
+    }
+}
+
+#[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
+mod roots {
+    use rustls::RootCertStore;
+
+    use crate::Error;
+
+    /// The root certificates enabled by the Cargo features.
+    pub(crate) fn trusted() -> Result<RootCertStore, Error> {
+        let mut roots = RootCertStore::empty();
+        #[cfg(feature = "webpki-roots")]
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        #[cfg(feature = "native-roots")]
+        {
+            let native = rustls_native_certs::load_native_certs();
+            let _ = roots.add_parsable_certificates(native.certs);
+            if roots.is_empty() {
+                return Err(match native.errors.into_iter().next() {
+                    Some(error) => {
+                        crate::setup_error("could not load the platform's root certificates", error)
+                    }
+                    None => crate::setup_error(
+                        "the platform has no root certificates",
+                        std::io::Error::from(std::io::ErrorKind::NotFound),
+                    ),
+                });
+            }
+        }
+        Ok(roots)
+    }
+}

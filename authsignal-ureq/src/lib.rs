@@ -58,7 +58,10 @@ impl UreqTransport {
     /// A transport on your own agent; response bodies are capped at
     /// `max_response_bytes`.
     pub fn with_agent(agent: Agent, max_response_bytes: usize) -> Self {
-        Self { agent, max_response_bytes: u64::try_from(max_response_bytes).unwrap_or(u64::MAX) }
+        Self {
+            agent,
+            max_response_bytes: u64::try_from(max_response_bytes).unwrap_or(u64::MAX),
+        }
     }
 
     /// The underlying agent.

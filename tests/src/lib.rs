@@ -1,4 +1,13 @@
-//! Shared helpers for the workspace integration tests.
+//! Shared helpers for the workspace integration tests: a client face over
+//! both transports, and a scripted fault server.
 #![forbid(unsafe_code)]
 
+pub mod both;
 pub mod fault_server;
+
+pub use both::{AnyClient, Flavor};
+
+/// Compiles (and runs) the README's examples as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,4 +1,4 @@
-//! Actions: track, get, update.
+//! Actions: track, get, update, query a user's actions.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{check_action_code, null_as_default, setters};
 use crate::{
     Idempotency, InvalidInput, SecretString, UserActionState, VerificationMethod,
-    endpoint::{Endpoint, PathBuilder, json_body},
+    endpoint::{Endpoint, PathBuilder, QueryBuilder, json_body},
 };
 
 /// `POST /users/{userId}/actions/{action}`: records an action (sign-in,
@@ -153,10 +153,10 @@ pub struct TrackResponse {
     /// The action's idempotency key (yours, or one Authsignal generated).
     pub idempotency_key: String,
     /// The pre-built UI URL for a challenge (it carries a token).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub url: SecretString,
     /// A token to pass to the client SDKs or to [`ValidateChallengeRequest`](crate::ValidateChallengeRequest).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub token: SecretString,
     /// Whether the user has at least one authenticator.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -355,6 +355,115 @@ impl Endpoint for UpdateActionRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `GET /users/{userId}/actions`: a user's recent actions, optionally
+/// filtered by date, action code and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueryUserActionsRequest {
+    /// The user's id in your system.
+    pub user_id: String,
+    /// Only actions since this time (ISO 8601; the API's default and
+    /// maximum is 30 days ago).
+    pub from_date: Option<String>,
+    /// Only these action codes (sent comma-joined); empty means all codes.
+    pub codes: Vec<String>,
+    /// Only actions in this state.
+    pub state: Option<UserActionState>,
+}
+
+impl QueryUserActionsRequest {
+    /// A request for all recent actions of `user_id`.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            from_date: None,
+            codes: Vec::new(),
+            state: None,
+        }
+    }
+
+    /// Adds action codes to the filter.
+    pub fn with_codes<I>(mut self, codes: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.codes.extend(codes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds one action code to the filter.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.codes.push(code.into());
+        self
+    }
+}
+
+setters!(QueryUserActionsRequest {
+    with_from_date => from_date: String,
+    with_state => state: UserActionState,
+});
+
+/// One action in the result of [`QueryUserActionsRequest`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UserActionSummary {
+    /// The action code, e.g. `signIn`.
+    pub action_code: String,
+    /// The action's idempotency key.
+    pub idempotency_key: String,
+    /// When the action was tracked (ISO 8601).
+    pub created_at: Option<String>,
+    /// When the action was last updated (ISO 8601).
+    pub updated_at: Option<String>,
+    /// The action's state.
+    pub state: UserActionState,
+    /// When the state last changed (ISO 8601).
+    pub state_updated_at: Option<String>,
+    /// The method the user verified with.
+    pub verification_method: Option<VerificationMethod>,
+    /// The authenticator the user verified with.
+    pub verified_by_authenticator_id: Option<String>,
+}
+
+impl Endpoint for QueryUserActionsRequest {
+    type Output = Vec<UserActionSummary>;
+    const NAME: &'static str = "query_user_actions";
+    const METHOD: Method = Method::GET;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        // A comma inside a code would split it in two on the server.
+        for code in &self.codes {
+            check_action_code(code).map_err(|_| InvalidInput::Field {
+                name: "codes",
+                reason: "each code must be 1 to 64 characters of A-Z, a-z, 0-9, `_` or `-`".into(),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users")
+            .param("userId", &self.user_id)?
+            .literal("actions");
+        Ok(())
+    }
+
+    fn write_query(&self, query: &mut QueryBuilder<'_>) {
+        let codes = (!self.codes.is_empty()).then(|| self.codes.join(","));
+        query
+            .optional("fromDate", self.from_date.as_deref())
+            .optional("codes", codes.as_deref())
+            .optional("state", self.state.as_ref().map(UserActionState::as_str));
     }
 
     fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {

@@ -1,4 +1,4 @@
-//! Authenticators: list, enroll (verified elsewhere), delete.
+//! Authenticators: list, enroll (verified elsewhere, one or in bulk), delete.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,9 @@ pub struct GetAuthenticatorsRequest {
 impl GetAuthenticatorsRequest {
     /// A request for `user_id`.
     pub fn new(user_id: impl Into<String>) -> Self {
-        Self { user_id: user_id.into() }
+        Self {
+            user_id: user_id.into(),
+        }
     }
 }
 
@@ -172,7 +174,9 @@ impl Endpoint for GetAuthenticatorsRequest {
     const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
 
     fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
-        path.literal("users").param("userId", &self.user_id)?.literal("authenticators");
+        path.literal("users")
+            .param("userId", &self.user_id)?
+            .literal("authenticators");
         Ok(())
     }
 
@@ -246,7 +250,9 @@ impl Endpoint for EnrollVerifiedAuthenticatorRequest {
     const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
 
     fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
-        path.literal("users").param("userId", &self.user_id)?.literal("authenticators");
+        path.literal("users")
+            .param("userId", &self.user_id)?
+            .literal("authenticators");
         Ok(())
     }
 
@@ -272,7 +278,10 @@ pub struct DeleteAuthenticatorRequest {
 impl DeleteAuthenticatorRequest {
     /// A request to delete one authenticator of `user_id`.
     pub fn new(user_id: impl Into<String>, user_authenticator_id: impl Into<String>) -> Self {
-        Self { user_id: user_id.into(), user_authenticator_id: user_authenticator_id.into() }
+        Self {
+            user_id: user_id.into(),
+            user_authenticator_id: user_authenticator_id.into(),
+        }
     }
 }
 
@@ -292,5 +301,181 @@ impl Endpoint for DeleteAuthenticatorRequest {
 
     fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
         ignore_body(body)
+    }
+}
+
+/// The most authenticators one [`BatchEnrollVerifiedAuthenticatorsRequest`]
+/// may carry.
+pub const MAX_BATCH_ENROLL_AUTHENTICATORS: usize = 1000;
+
+/// `POST /users/authenticators`: enrolls up to
+/// [`MAX_BATCH_ENROLL_AUTHENTICATORS`] verified passkeys in one call, e.g.
+/// when migrating from another provider.
+///
+/// A request with no authenticator, or with more than the maximum, is
+/// rejected with [`InvalidInput::Field`] before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BatchEnrollVerifiedAuthenticatorsRequest {
+    /// The authenticators to enroll (1 to 1000).
+    pub authenticators: Vec<BatchEnrollAuthenticator>,
+}
+
+impl BatchEnrollVerifiedAuthenticatorsRequest {
+    /// A request to enroll `authenticators`.
+    pub fn new(authenticators: impl IntoIterator<Item = BatchEnrollAuthenticator>) -> Self {
+        Self {
+            authenticators: authenticators.into_iter().collect(),
+        }
+    }
+
+    /// Adds one authenticator.
+    pub fn with_authenticator(mut self, authenticator: BatchEnrollAuthenticator) -> Self {
+        self.authenticators.push(authenticator);
+        self
+    }
+}
+
+/// One authenticator of a [`BatchEnrollVerifiedAuthenticatorsRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BatchEnrollAuthenticator {
+    /// The user's id in your system.
+    pub user_id: String,
+    /// The method, e.g. `PASSKEY`.
+    pub verification_method: VerificationMethod,
+    /// The credential id (base64url).
+    pub credential_id: String,
+    /// The credential's public key (base64url COSE key).
+    pub credential_public_key: String,
+    /// A display name, e.g. `iPhone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// WebAuthn transports, e.g. `internal`, `hybrid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transports: Option<Vec<String>>,
+    /// The authenticator model's AAGUID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aaguid: Option<String>,
+}
+
+impl BatchEnrollAuthenticator {
+    /// An authenticator of `verification_method` for `user_id`.
+    pub fn new(
+        user_id: impl Into<String>,
+        verification_method: VerificationMethod,
+        credential_id: impl Into<String>,
+        credential_public_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            verification_method,
+            credential_id: credential_id.into(),
+            credential_public_key: credential_public_key.into(),
+            name: None,
+            transports: None,
+            aaguid: None,
+        }
+    }
+
+    /// A passkey for `user_id`.
+    pub fn passkey(
+        user_id: impl Into<String>,
+        credential_id: impl Into<String>,
+        credential_public_key: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            user_id,
+            VerificationMethod::Passkey,
+            credential_id,
+            credential_public_key,
+        )
+    }
+
+    /// Sets `transports`.
+    pub fn with_transports<I>(mut self, transports: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.transports = Some(transports.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+setters!(BatchEnrollAuthenticator {
+    with_name => name: String,
+    with_aaguid => aaguid: String,
+});
+
+/// The result of [`BatchEnrollVerifiedAuthenticatorsRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BatchEnrollVerifiedAuthenticatorsResponse {
+    /// How many authenticators were in the request.
+    #[serde(default)]
+    pub total: u32,
+    /// How many were enrolled.
+    #[serde(default)]
+    pub succeeded: u32,
+    /// How many were not.
+    #[serde(default)]
+    pub failed: u32,
+    /// Why each failed one was not enrolled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub failures: Vec<BatchEnrollFailure>,
+}
+
+/// One authenticator that [`BatchEnrollVerifiedAuthenticatorsRequest`] did
+/// not enroll.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BatchEnrollFailure {
+    /// The user's id.
+    pub user_id: String,
+    /// The credential id.
+    pub credential_id: String,
+    /// The error code, e.g. `conflict`.
+    pub error_code: Option<String>,
+    /// The error description.
+    pub error_description: Option<String>,
+}
+
+impl Endpoint for BatchEnrollVerifiedAuthenticatorsRequest {
+    type Output = BatchEnrollVerifiedAuthenticatorsResponse;
+    const NAME: &'static str = "batch_enroll_verified_authenticators";
+    const METHOD: Method = Method::POST;
+    const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+
+    fn validate(&self) -> Result<(), InvalidInput> {
+        if (1..=MAX_BATCH_ENROLL_AUTHENTICATORS).contains(&self.authenticators.len()) {
+            Ok(())
+        } else {
+            Err(InvalidInput::Field {
+                name: "authenticators",
+                reason: format!(
+                    "must hold 1 to {MAX_BATCH_ENROLL_AUTHENTICATORS} items, not {}",
+                    self.authenticators.len()
+                )
+                .into(),
+            })
+        }
+    }
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users").literal("authenticators");
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
     }
 }

@@ -1,12 +1,14 @@
-//! Challenges: validate the result of a challenge.
+//! Challenges: validate the result of a challenge; initiate, verify, claim
+//! and look up OTP challenges (SMS, email OTP, WhatsApp).
 
 use http::Method;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::setters;
+use super::{null_as_default, setters};
 use crate::{
-    Idempotency, InvalidInput, SecretString, UserActionState, VerificationMethod,
-    endpoint::{Endpoint, PathBuilder, json_body},
+    AuthScope, Idempotency, InvalidInput, SecretString, SmsChannel, UserActionState,
+    VerificationFailureReason, VerificationMethod,
+    endpoint::{Endpoint, PathBuilder, QueryBuilder, json_body},
 };
 
 /// `POST /validate`: checks the token your front end got after a challenge
@@ -28,7 +30,11 @@ pub struct ValidateChallengeRequest {
 impl ValidateChallengeRequest {
     /// A request to validate `token`.
     pub fn new(token: impl Into<SecretString>) -> Self {
-        Self { token: token.into(), user_id: None, action: None }
+        Self {
+            token: token.into(),
+            user_id: None,
+            action: None,
+        }
     }
 }
 
@@ -109,6 +115,393 @@ impl Endpoint for ValidateChallengeRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `POST /challenge`: starts an OTP challenge (sends an SMS, WhatsApp or
+/// email code) that you verify with [`VerifyRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ChallengeRequest {
+    /// How to send the code: `SMS`, `EMAIL_OTP` or `WHATSAPP`.
+    pub verification_method: VerificationMethod,
+    /// The action code the challenge is for, e.g. `signIn`.
+    pub action: String,
+    /// An existing challenge to resend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_id: Option<String>,
+    /// The idempotency key of a tracked action this challenge belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// The user's id in your system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The email address to send the code to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The phone number to send the code to (E.164).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The channel for SMS-type codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_channel: Option<SmsChannel>,
+    /// The locale of the message, e.g. `en-NZ`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Your id for the user's device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// The user's IP address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// The user's browser user agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Custom data for rules (any JSON object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<serde_json::Value>,
+    /// Scopes for the token a claim returns; sent space-separated
+    /// (`add:authenticators update:authenticators`), omitted when empty.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "space_separated"
+    )]
+    pub scope: Vec<AuthScope>,
+}
+
+impl ChallengeRequest {
+    /// A request to send a `verification_method` code for `action`.
+    pub fn new(verification_method: VerificationMethod, action: impl Into<String>) -> Self {
+        Self {
+            verification_method,
+            action: action.into(),
+            challenge_id: None,
+            idempotency_key: None,
+            user_id: None,
+            email: None,
+            phone_number: None,
+            sms_channel: None,
+            locale: None,
+            device_id: None,
+            ip_address: None,
+            user_agent: None,
+            custom: None,
+            scope: Vec::new(),
+        }
+    }
+
+    /// Adds one scope.
+    pub fn with_scope(mut self, scope: AuthScope) -> Self {
+        self.scope.push(scope);
+        self
+    }
+
+    /// Adds scopes.
+    pub fn with_scopes(mut self, scopes: impl IntoIterator<Item = AuthScope>) -> Self {
+        self.scope.extend(scopes);
+        self
+    }
+}
+
+setters!(ChallengeRequest {
+    with_challenge_id => challenge_id: String,
+    with_idempotency_key => idempotency_key: String,
+    with_user_id => user_id: String,
+    with_email => email: String,
+    with_phone_number => phone_number: String,
+    with_sms_channel => sms_channel: SmsChannel,
+    with_locale => locale: String,
+    with_device_id => device_id: String,
+    with_ip_address => ip_address: String,
+    with_user_agent => user_agent: String,
+    with_custom => custom: serde_json::Value,
+});
+
+/// Serializes scopes as one space-separated string.
+fn space_separated<S: Serializer>(scopes: &[AuthScope], serializer: S) -> Result<S::Ok, S::Error> {
+    let joined = scopes
+        .iter()
+        .map(AuthScope::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    serializer.serialize_str(&joined)
+}
+
+/// The result of [`ChallengeRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ChallengeResponse {
+    /// The challenge's id, for [`VerifyRequest`] and [`ClaimChallengeRequest`].
+    pub challenge_id: String,
+    /// The idempotency key of the action, when returned.
+    pub idempotency_key: Option<String>,
+    /// When the code expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl Endpoint for ChallengeRequest {
+    type Output = ChallengeResponse;
+    const NAME: &'static str = "challenge";
+    const METHOD: Method = Method::POST;
+    // Sends a message to the user.
+    const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("challenge");
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `POST /verify`: checks the code the user entered for a challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct VerifyRequest {
+    /// The challenge's id.
+    pub challenge_id: String,
+    /// The code the user entered.
+    pub verification_code: SecretString,
+}
+
+impl VerifyRequest {
+    /// A request to check `verification_code` for `challenge_id`.
+    pub fn new(
+        challenge_id: impl Into<String>,
+        verification_code: impl Into<SecretString>,
+    ) -> Self {
+        Self {
+            challenge_id: challenge_id.into(),
+            verification_code: verification_code.into(),
+        }
+    }
+}
+
+/// The result of [`VerifyRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct VerifyResponse {
+    /// Whether the code was right.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub is_verified: bool,
+    /// The verified email address.
+    pub email: Option<String>,
+    /// The verified phone number.
+    pub phone_number: Option<String>,
+    /// The method of the challenge.
+    pub verification_method: Option<VerificationMethod>,
+    /// Why the code was not verified.
+    pub failure_reason: Option<VerificationFailureReason>,
+}
+
+impl Endpoint for VerifyRequest {
+    type Output = VerifyResponse;
+    const NAME: &'static str = "verify";
+    const METHOD: Method = Method::POST;
+    // Each wrong code counts towards the attempt limit.
+    const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("verify");
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `POST /claim`: assigns a verified challenge to a user and returns a token
+/// (e.g. for [`CreateSessionRequest`](crate::CreateSessionRequest)).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ClaimChallengeRequest {
+    /// The challenge's id.
+    pub challenge_id: String,
+    /// The user who claims it.
+    pub user_id: String,
+    /// Claim without checking that the challenge was verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_verification_check: Option<bool>,
+    /// Your id for the user's device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// The user's IP address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// The user's browser user agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Custom data for rules (any JSON object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<serde_json::Value>,
+}
+
+impl ClaimChallengeRequest {
+    /// A request for `user_id` to claim `challenge_id`.
+    pub fn new(challenge_id: impl Into<String>, user_id: impl Into<String>) -> Self {
+        Self {
+            challenge_id: challenge_id.into(),
+            user_id: user_id.into(),
+            skip_verification_check: None,
+            device_id: None,
+            ip_address: None,
+            user_agent: None,
+            custom: None,
+        }
+    }
+}
+
+setters!(ClaimChallengeRequest {
+    with_skip_verification_check => skip_verification_check: bool,
+    with_device_id => device_id: String,
+    with_ip_address => ip_address: String,
+    with_user_agent => user_agent: String,
+    with_custom => custom: serde_json::Value,
+});
+
+/// The result of [`ClaimChallengeRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ClaimChallengeResponse {
+    /// A token proving the claim.
+    pub token: SecretString,
+    /// The method of the challenge.
+    pub verification_method: Option<VerificationMethod>,
+}
+
+impl Endpoint for ClaimChallengeRequest {
+    type Output = ClaimChallengeResponse;
+    const NAME: &'static str = "claim_challenge";
+    const METHOD: Method = Method::POST;
+    const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("claim");
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `GET /challenges`: looks up a challenge. Only the parameters that are set
+/// are sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct GetChallengeRequest {
+    /// The challenge's id.
+    pub challenge_id: Option<String>,
+    /// The user's id.
+    pub user_id: Option<String>,
+    /// The action code.
+    pub action: Option<String>,
+    /// The challenge's method.
+    pub verification_method: Option<VerificationMethod>,
+}
+
+impl GetChallengeRequest {
+    /// A request with no filter yet; add them with the setters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+setters!(GetChallengeRequest {
+    with_challenge_id => challenge_id: String,
+    with_user_id => user_id: String,
+    with_action => action: String,
+    with_verification_method => verification_method: VerificationMethod,
+});
+
+/// The result of [`GetChallengeRequest`]; every field is absent when no
+/// challenge matched.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct GetChallengeResponse {
+    /// The challenge's id.
+    pub challenge_id: Option<String>,
+    /// When the code expires (Unix seconds).
+    pub expires_at: Option<i64>,
+    /// The challenge's method.
+    pub verification_method: Option<VerificationMethod>,
+    /// The channel for SMS-type codes.
+    pub sms_channel: Option<SmsChannel>,
+    /// The phone number the code went to.
+    pub phone_number: Option<String>,
+    /// The email address the code went to.
+    pub email: Option<String>,
+    /// The action code (a number in the docs is accepted and turned into text).
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub action: Option<String>,
+}
+
+/// Decodes an optional string that the docs say may be a number.
+fn string_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        String(String),
+        Number(serde_json::Number),
+    }
+    Ok(
+        Option::<Text>::deserialize(deserializer)?.map(|text| match text {
+            Text::String(s) => s,
+            Text::Number(n) => n.to_string(),
+        }),
+    )
+}
+
+impl Endpoint for GetChallengeRequest {
+    type Output = GetChallengeResponse;
+    const NAME: &'static str = "get_challenge";
+    const METHOD: Method = Method::GET;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("challenges");
+        Ok(())
+    }
+
+    fn write_query(&self, query: &mut QueryBuilder<'_>) {
+        query
+            .optional("challengeId", self.challenge_id.as_deref())
+            .optional("userId", self.user_id.as_deref())
+            .optional("action", self.action.as_deref())
+            .optional(
+                "verificationMethod",
+                self.verification_method
+                    .as_ref()
+                    .map(VerificationMethod::as_str),
+            );
     }
 
     fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {

@@ -2,12 +2,18 @@
 
 mod actions;
 mod authenticators;
+mod call_connect;
 mod challenges;
+mod devices;
+mod sessions;
 mod users;
 
 pub use actions::*;
 pub use authenticators::*;
+pub use call_connect::*;
 pub use challenges::*;
+pub use devices::*;
+pub use sessions::*;
 pub use users::*;
 
 use serde::{Deserialize, Deserializer};
@@ -49,7 +55,9 @@ where
 /// Checks an action code against the API's rule `^[a-zA-Z0-9_-]{1,64}$`.
 pub(crate) fn check_action_code(value: &str) -> Result<(), InvalidInput> {
     let valid = (1..=64).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if valid {
         Ok(())
     } else {

@@ -1,12 +1,12 @@
-//! Users: get, update, delete.
+//! Users: get, query, update, delete.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{ignore_body, null_as_default, setters};
 use crate::{
-    Idempotency, InvalidInput, VerificationMethod,
-    endpoint::{Endpoint, PathBuilder, json_body},
+    Idempotency, InvalidInput, SecretString, VerificationMethod,
+    endpoint::{Endpoint, PathBuilder, QueryBuilder, json_body},
 };
 
 /// `GET /users/{userId}`: a user's attributes and enrolment.
@@ -23,7 +23,9 @@ pub struct GetUserRequest {
 impl GetUserRequest {
     /// A request for `user_id`.
     pub fn new(user_id: impl Into<String>) -> Self {
-        Self { user_id: user_id.into() }
+        Self {
+            user_id: user_id.into(),
+        }
     }
 }
 
@@ -125,7 +127,10 @@ pub struct UpdateUserRequest {
 impl UpdateUserRequest {
     /// A request that changes nothing yet; add attributes with the setters.
     pub fn new(user_id: impl Into<String>) -> Self {
-        Self { user_id: user_id.into(), attributes: UserAttributes::default() }
+        Self {
+            user_id: user_id.into(),
+            attributes: UserAttributes::default(),
+        }
     }
 
     /// Replaces all attributes at once.
@@ -190,7 +195,9 @@ pub struct DeleteUserRequest {
 impl DeleteUserRequest {
     /// A request for `user_id`.
     pub fn new(user_id: impl Into<String>) -> Self {
-        Self { user_id: user_id.into() }
+        Self {
+            user_id: user_id.into(),
+        }
     }
 }
 
@@ -207,5 +214,121 @@ impl Endpoint for DeleteUserRequest {
 
     fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
         ignore_body(body)
+    }
+}
+
+/// `GET /users`: finds users by username, email or phone number, one page at
+/// a time.
+///
+/// Only the parameters that are set are sent. The API asks for at least one
+/// of `username`, `email` or `phoneNumber`. To walk every page without
+/// handling the cursor, use
+/// [`Client::query_users_pages`](crate::Client::query_users_pages).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct QueryUsersRequest {
+    /// Match this username.
+    pub username: Option<String>,
+    /// Match this email address.
+    pub email: Option<String>,
+    /// Match this phone number (E.164).
+    pub phone_number: Option<String>,
+    /// A token identifying the user (sent as the `token` query parameter).
+    pub token: Option<SecretString>,
+    /// The page size.
+    pub limit: Option<u32>,
+    /// The cursor: the `lastEvaluatedUserId` of the previous page.
+    pub last_evaluated_user_id: Option<String>,
+}
+
+impl QueryUsersRequest {
+    /// A request with no filter yet; add them with the setters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+setters!(QueryUsersRequest {
+    with_username => username: String,
+    with_email => email: String,
+    with_phone_number => phone_number: String,
+    with_token => token: SecretString,
+    with_limit => limit: u32,
+    with_last_evaluated_user_id => last_evaluated_user_id: String,
+});
+
+/// One user in a [`QueryUsersResponse`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct QueryUsersUser {
+    /// The user's id.
+    pub user_id: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Whether the email address is verified.
+    pub email_verified: Option<bool>,
+    /// Phone number.
+    pub phone_number: Option<String>,
+    /// Whether the phone number is verified.
+    pub phone_number_verified: Option<bool>,
+    /// Username.
+    pub username: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Whether the user has at least one authenticator.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub is_enrolled: bool,
+    /// Methods the user has enrolled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub enrolled_verification_methods: Vec<VerificationMethod>,
+    /// When the user was created (ISO 8601).
+    pub created_at: Option<String>,
+}
+
+/// One page of [`QueryUsersRequest`] results.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct QueryUsersResponse {
+    /// The users on this page.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub users: Vec<QueryUsersUser>,
+    /// The cursor for the next page; absent on the last page.
+    pub last_evaluated_user_id: Option<String>,
+    /// The decoded payload of the `token` parameter, when one was sent.
+    pub token_payload: Option<serde_json::Value>,
+}
+
+impl Endpoint for QueryUsersRequest {
+    type Output = QueryUsersResponse;
+    const NAME: &'static str = "query_users";
+    const METHOD: Method = Method::GET;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("users");
+        Ok(())
+    }
+
+    fn write_query(&self, query: &mut QueryBuilder<'_>) {
+        let limit = self.limit.map(|limit| limit.to_string());
+        query
+            .optional("username", self.username.as_deref())
+            .optional("email", self.email.as_deref())
+            .optional("phoneNumber", self.phone_number.as_deref())
+            .optional(
+                "token",
+                self.token.as_ref().map(SecretString::expose_secret),
+            )
+            .optional("limit", limit.as_deref())
+            .optional(
+                "lastEvaluatedUserId",
+                self.last_evaluated_user_id.as_deref(),
+            );
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
     }
 }

@@ -1,0 +1,185 @@
+//! Call Connect: verify a caller by sending them a message during a call.
+//!
+//! These endpoints live on the Call Connect host
+//! ([`Config::call_connect_url`](crate::Config::call_connect_url), by default
+//! `https://us-connect.authsignal.com`), not on the Server API base URL; they
+//! use the same secret key.
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+
+use super::{null_as_default, setters};
+use crate::{
+    CallConnectMessageChannel, CallState, Idempotency, InvalidInput,
+    endpoint::{Endpoint, PathBuilder, Service, json_body},
+};
+
+/// `POST /call/start` (Call Connect): sends the caller a message to verify
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StartCallRequest {
+    /// Your id for the call, used again in [`FinishCallRequest`].
+    pub reference_id: String,
+    /// The caller's phone number (E.164).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The caller's country (ISO 3166-1 alpha-2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// The user's id in your system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The user's username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The channel to send the message on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<CallConnectMessageChannel>,
+    /// The user's email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The locale of the message, e.g. `en-NZ`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The action code the call is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_code: Option<String>,
+}
+
+impl StartCallRequest {
+    /// A request to start verifying the call `reference_id`.
+    pub fn new(reference_id: impl Into<String>) -> Self {
+        Self {
+            reference_id: reference_id.into(),
+            phone_number: None,
+            country: None,
+            user_id: None,
+            username: None,
+            channel: None,
+            email: None,
+            locale: None,
+            action_code: None,
+        }
+    }
+}
+
+setters!(StartCallRequest {
+    with_phone_number => phone_number: String,
+    with_country => country: String,
+    with_user_id => user_id: String,
+    with_username => username: String,
+    with_channel => channel: CallConnectMessageChannel,
+    with_email => email: String,
+    with_locale => locale: String,
+    with_action_code => action_code: String,
+});
+
+/// The result of [`StartCallRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StartCallResponse {
+    /// The message's id.
+    pub message_id: Option<String>,
+    /// The channel the message was sent on.
+    pub channel: Option<CallConnectMessageChannel>,
+    /// The phone number it was sent to.
+    pub phone_number: Option<String>,
+    /// The email address it was sent to.
+    pub email: Option<String>,
+    /// Why no message was sent.
+    pub error: Option<String>,
+    /// The error code, when no message was sent.
+    pub error_code: Option<String>,
+    /// The error description, when no message was sent.
+    pub error_description: Option<String>,
+}
+
+impl Endpoint for StartCallRequest {
+    type Output = StartCallResponse;
+    const NAME: &'static str = "start_call";
+    const METHOD: Method = Method::POST;
+    // Sends a message to the caller.
+    const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+    const SERVICE: Service = Service::CallConnect;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("call").literal("start");
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// `POST /call/finish` (Call Connect): records the outcome of a call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct FinishCallRequest {
+    /// The id given to [`StartCallRequest`].
+    pub reference_id: String,
+    /// Whether the caller passed.
+    pub state: CallState,
+    /// The user's id in your system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Extra data about the call (any JSON object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+}
+
+impl FinishCallRequest {
+    /// A request to record `state` for the call `reference_id`.
+    pub fn new(reference_id: impl Into<String>, state: CallState) -> Self {
+        Self {
+            reference_id: reference_id.into(),
+            state,
+            user_id: None,
+            payload: None,
+        }
+    }
+}
+
+setters!(FinishCallRequest {
+    with_user_id => user_id: String,
+    with_payload => payload: serde_json::Value,
+});
+
+/// The result of [`FinishCallRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct FinishCallResponse {
+    /// Whether the outcome was recorded.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub success: bool,
+}
+
+impl Endpoint for FinishCallRequest {
+    type Output = FinishCallResponse;
+    const NAME: &'static str = "finish_call";
+    const METHOD: Method = Method::POST;
+    const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+    const SERVICE: Service = Service::CallConnect;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("call").literal("finish");
+        Ok(())
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        json_body(self)
+    }
+
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}

@@ -1,0 +1,1293 @@
+//! Property tests for the core's parsers and encoders (reliability tests
+//! A3/A5, B3/B6 and the stable-toolchain mirrors of fuzz targets F1, F2, F5).
+//!
+//! Every property runs 10 000 cases. The oracles are written here, apart from
+//! the library: an IMF-fixdate formatter, a strict percent-decoder, the
+//! error-code precedence rule and the base-URL rules.
+
+use std::time::Duration;
+
+use authsignal_core::endpoint::{api_error, encode_path_segment};
+use authsignal_core::http::{
+    self, HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Uri, header,
+};
+use authsignal_core::{
+    BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest, CallState,
+    ChallengeRequest, ClaimChallengeRequest, Config, CreateSessionRequest,
+    DeleteAuthenticatorRequest, DeleteUserRequest, Endpoint, EnrollVerifiedAuthenticatorRequest,
+    Error, FinishCallRequest, GetActionRequest, GetAuthenticatorsRequest, GetChallengeRequest,
+    GetDevicesRequest, GetUserRequest, InvalidInput, InvalidateDeviceRequest,
+    QueryUserActionsRequest, QueryUsersRequest, RefreshSessionRequest, RevokeSessionRequest,
+    RevokeUserSessionsRequest, StartCallRequest, TrackRequest, UpdateActionRequest,
+    UpdateDeviceRequest, UpdateUserRequest, UserActionState, ValidateChallengeRequest,
+    ValidateSessionRequest, VerificationMethod, VerifyRequest, retry_after,
+};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+/// Cases per property.
+const CASES: u32 = 10_000;
+
+/// Longest `Display` of an error built from a response, in bytes.
+const MAX_DISPLAY_BYTES: usize = 600;
+
+/// The body size limit of the default configuration.
+const ONE_MIB: usize = 1 << 20;
+
+fn config() -> Config {
+    Config::new("sk_test_props").unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Every endpoint, with a valid 2xx fixture body
+// ---------------------------------------------------------------------------
+
+/// One endpoint: a request value and a valid 2xx body for it.
+struct Case {
+    name: &'static str,
+    fixture: &'static str,
+    /// Whether any 2xx body is accepted (deletes).
+    ignores_body: bool,
+    parse: fn(Response<Vec<u8>>) -> Result<(), Error>,
+}
+
+fn parse_with<E: Endpoint>(endpoint: &E, response: Response<Vec<u8>>) -> Result<(), Error> {
+    endpoint.parse_response(response).map(drop)
+}
+
+macro_rules! cases {
+    ($( $ty:ident = $request:expr, $fixture:expr, ignores_body = $ignores:expr; )*) => {
+        fn endpoints() -> Vec<Case> {
+            vec![$(
+                Case {
+                    name: stringify!($ty),
+                    fixture: $fixture,
+                    ignores_body: $ignores,
+                    parse: |response| {
+                        let request: $ty = $request;
+                        parse_with(&request, response)
+                    },
+                },
+            )*]
+        }
+    };
+}
+
+cases! {
+    GetUserRequest = GetUserRequest::new("user-1"),
+        r#"{"userId":"user-1","isEnrolled":true,"email":"a@example.com","emailVerified":true,
+            "phoneNumber":"+64270000000","phoneNumberVerified":false,"username":"ann",
+            "displayName":"Ann","custom":{"tier":2,"tags":["a"]},
+            "enrolledVerificationMethods":["SMS","PASSKEY"],
+            "allowedVerificationMethods":["SMS","EMAIL_OTP"],"defaultVerificationMethod":"SMS"}"#,
+        ignores_body = false;
+    UpdateUserRequest = UpdateUserRequest::new("user-1").with_email("a@example.com"),
+        r#"{"userId":"user-1","email":"a@example.com","emailVerified":true,
+            "phoneNumber":"+64270000000","username":"ann","displayName":"Ann",
+            "custom":{"k":"v"},"locale":"en-NZ","defaultVerificationMethod":"EMAIL_OTP"}"#,
+        ignores_body = false;
+    DeleteUserRequest = DeleteUserRequest::new("user-1"),
+        r#"{"success":true}"#,
+        ignores_body = true;
+    QueryUsersRequest = QueryUsersRequest::new().with_email("a@example.com"),
+        r#"{"users":[{"userId":"user-1","email":"a@example.com","emailVerified":true,
+            "phoneNumber":null,"username":"ann","displayName":"Ann","isEnrolled":true,
+            "enrolledVerificationMethods":["SMS"],"createdAt":"2024-05-01T10:00:00.000Z"}],
+            "lastEvaluatedUserId":"user-1","tokenPayload":{"sub":"user-1"}}"#,
+        ignores_body = false;
+    TrackRequest = TrackRequest::new("user-1", "signIn"),
+        r#"{"state":"CHALLENGE_REQUIRED","idempotencyKey":"7f1c","url":"https://example.com/c?token=t",
+            "token":"eyJ.x.y","isEnrolled":true,"enrolledVerificationMethods":["SMS"],
+            "allowedVerificationMethods":["SMS","PASSKEY"],"defaultVerificationMethod":"SMS",
+            "ruleIds":["r1"]}"#,
+        ignores_body = false;
+    GetActionRequest = GetActionRequest::new("user-1", "signIn", "7f1c"),
+        r#"{"state":"ALLOW","stateUpdatedAt":"2024-05-01T10:00:00.000Z",
+            "createdAt":"2024-05-01T10:00:00.000Z","verificationMethod":"PASSKEY",
+            "rules":[{"ruleId":"r1","name":"new device","description":"d","metadata":{"x":1}}],
+            "output":{"score":3},"idempotencyKey":"7f1c"}"#,
+        ignores_body = false;
+    UpdateActionRequest = UpdateActionRequest::new("user-1", "signIn", "7f1c", UserActionState::ReviewSucceeded),
+        r#"{"state":"REVIEW_SUCCEEDED"}"#,
+        ignores_body = false;
+    QueryUserActionsRequest = QueryUserActionsRequest::new("user-1"),
+        r#"[{"actionCode":"signIn","idempotencyKey":"7f1c","createdAt":"2024-05-01T10:00:00.000Z",
+            "updatedAt":"2024-05-01T10:00:01.000Z","state":"CHALLENGE_SUCCEEDED",
+            "stateUpdatedAt":"2024-05-01T10:00:01.000Z","verificationMethod":"SMS",
+            "verifiedByAuthenticatorId":"auth-1"}]"#,
+        ignores_body = false;
+    GetAuthenticatorsRequest = GetAuthenticatorsRequest::new("user-1"),
+        r#"[{"userAuthenticatorId":"auth-1","verificationMethod":"PASSKEY","userId":"user-1",
+            "createdAt":"2024-05-01T10:00:00.000Z","verifiedAt":"2024-05-01T10:00:00.000Z",
+            "lastVerifiedAt":null,"webauthnCredential":{"credentialId":"c1","deviceId":"d1",
+            "name":"Phone","aaguid":"fbfc3007","aaguidMapping":{"name":"iCloud Keychain",
+            "svgIconLight":"data:,","svgIconDark":"data:,"},"credentialBackedUp":true,
+            "credentialDeviceType":"multiDevice","authenticatorAttachment":"platform",
+            "parsedUserAgent":{"ua":"Mozilla/5.0","browser":{"name":"Safari","version":"17.0",
+            "major":"17"},"device":{"model":"iPhone","type":"mobile","vendor":"Apple"},
+            "engine":{"name":"WebKit","version":"605"},"os":{"name":"iOS","version":"17"},
+            "cpu":{"architecture":"arm64"}}}},
+           {"userAuthenticatorId":"auth-2","verificationMethod":"SMS","phoneNumber":"+64270000000",
+            "previousSmsChannel":"WHATSAPP"}]"#,
+        ignores_body = false;
+    EnrollVerifiedAuthenticatorRequest =
+        EnrollVerifiedAuthenticatorRequest::new("user-1", VerificationMethod::Sms),
+        r#"{"authenticator":{"userAuthenticatorId":"auth-1","verificationMethod":"SMS",
+            "phoneNumber":"+64270000000"},"recoveryCodes":["c1","c2"]}"#,
+        ignores_body = false;
+    DeleteAuthenticatorRequest = DeleteAuthenticatorRequest::new("user-1", "auth-1"),
+        r#"{}"#,
+        ignores_body = true;
+    ValidateChallengeRequest = ValidateChallengeRequest::new("eyJ.x.y"),
+        r#"{"isValid":true,"state":"CHALLENGE_SUCCEEDED","stateUpdatedAt":"2024-05-01T10:00:01.000Z",
+            "userId":"user-1","actionCode":"signIn","idempotencyKey":"7f1c",
+            "verificationMethod":"PASSKEY","veriffSessionId":null}"#,
+        ignores_body = false;
+    ChallengeRequest = ChallengeRequest::new(VerificationMethod::Sms, "signIn"),
+        r#"{"challengeId":"ch-1","idempotencyKey":"7f1c","expiresAt":1714557600}"#,
+        ignores_body = false;
+    VerifyRequest = VerifyRequest::new("ch-1", "123456"),
+        r#"{"isVerified":false,"failureReason":"CODE_INVALID_OR_EXPIRED",
+            "verificationMethod":"SMS","phoneNumber":"+64270000000"}"#,
+        ignores_body = false;
+    ClaimChallengeRequest = ClaimChallengeRequest::new("ch-1", "user-1"),
+        r#"{"token":"eyJ.x.y","verificationMethod":"EMAIL_OTP"}"#,
+        ignores_body = false;
+    GetChallengeRequest = GetChallengeRequest::new().with_challenge_id("ch-1"),
+        r#"{"challengeId":"ch-1","expiresAt":1714557600,"verificationMethod":"SMS",
+            "smsChannel":"WHATSAPP","phoneNumber":"+64270000000","email":null,"action":42}"#,
+        ignores_body = false;
+    BatchEnrollVerifiedAuthenticatorsRequest = BatchEnrollVerifiedAuthenticatorsRequest::new([
+            BatchEnrollAuthenticator::passkey("user-1", "cred-1", "pk-1"),
+        ]),
+        r#"{"total":2,"succeeded":1,"failed":1,"failures":[{"userId":"user-2",
+            "credentialId":"cred-2","errorCode":"invalid_request","errorDescription":"bad key"}]}"#,
+        ignores_body = false;
+    GetDevicesRequest = GetDevicesRequest::new("user-1"),
+        r#"[{"userId":"user-1","deviceId":"dev-1","createdAt":"2024-05-01T10:00:00.000Z",
+            "authenticatedAt":"2024-05-01T10:00:00.000Z","invalidatedAt":null,
+            "rememberedUntil":"2024-06-01T10:00:00.000Z","lastVerificationMethod":"PASSKEY"}]"#,
+        ignores_body = false;
+    UpdateDeviceRequest = UpdateDeviceRequest::forget("user-1", "dev-1"),
+        r#"{"userId":"user-1","deviceId":"dev-1","rememberedUntil":null}"#,
+        ignores_body = false;
+    InvalidateDeviceRequest = InvalidateDeviceRequest::new("user-1", "dev-1"),
+        r#"{"userId":"user-1","deviceId":"dev-1","invalidatedAt":"2024-05-01T10:00:00.000Z"}"#,
+        ignores_body = false;
+    CreateSessionRequest = CreateSessionRequest::new("client-1", "eyJ.x.y"),
+        r#"{"accessToken":"at","refreshToken":"rt"}"#,
+        ignores_body = false;
+    ValidateSessionRequest = ValidateSessionRequest::new("at"),
+        r#"{"user":{"userId":"user-1","email":"a@example.com","emailVerified":true,
+            "displayName":"Ann"},"expiresAt":1714557600,"verificationMethod":"PASSKEY"}"#,
+        ignores_body = false;
+    RefreshSessionRequest = RefreshSessionRequest::new("rt"),
+        r#"{"accessToken":"at2","refreshToken":"rt2"}"#,
+        ignores_body = false;
+    RevokeSessionRequest = RevokeSessionRequest::new("at"),
+        r#"{"success":true}"#,
+        ignores_body = true;
+    RevokeUserSessionsRequest = RevokeUserSessionsRequest::new("user-1"),
+        r#"{}"#,
+        ignores_body = true;
+    StartCallRequest = StartCallRequest::new("ref-1"),
+        r#"{"messageId":"m-1","channel":"WHATSAPP","phoneNumber":"+64270000000"}"#,
+        ignores_body = false;
+    FinishCallRequest = FinishCallRequest::new("ref-1", CallState::ChallengeSucceeded),
+        r#"{"success":true}"#,
+        ignores_body = false;
+}
+
+/// The parsed fixture with this text (parsed once).
+fn fixture_doc(fixture: &str) -> Value {
+    static DOCS: std::sync::LazyLock<Vec<(&'static str, Value)>> = std::sync::LazyLock::new(|| {
+        endpoints()
+            .iter()
+            .map(|c| (c.fixture, serde_json::from_str(c.fixture).unwrap()))
+            .collect()
+    });
+    DOCS.iter()
+        .find(|(text, _)| *text == fixture)
+        .unwrap()
+        .1
+        .clone()
+}
+
+/// The names of every type that implements `Endpoint` in `src/`.
+fn endpoint_impls_in_source() -> Vec<String> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for rest in text.split("impl Endpoint for ").skip(1) {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    found.push(name);
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    found.sort();
+    found
+}
+
+#[test]
+fn every_endpoint_is_covered() {
+    let mut covered: Vec<String> = endpoints().iter().map(|c| c.name.to_owned()).collect();
+    covered.sort();
+    assert_eq!(
+        endpoint_impls_in_source(),
+        covered,
+        "add the new endpoint (with a valid fixture) to `cases!` in tests/props.rs"
+    );
+}
+
+#[test]
+fn every_fixture_parses() {
+    for case in endpoints() {
+        let response = Response::new(case.fixture.as_bytes().to_vec());
+        if let Err(e) = (case.parse)(response) {
+            panic!("{}: fixture rejected: {e}", case.name);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Generators
+// ---------------------------------------------------------------------------
+
+/// A short string of arbitrary characters.
+fn short_string() -> impl Strategy<Value = String> {
+    vec(any::<char>(), 0..12).prop_map(String::from_iter)
+}
+
+/// Strings that mean something on the wire, and arbitrary ones.
+fn json_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => short_string(),
+        1 => prop::sample::select(vec![
+            "", "SMS", "PASSKEY", "ALLOW", "CHALLENGE_REQUIRED", "WHATSAPP", "null", "\u{0}",
+            "\u{feff}", "\u{10ffff}", "2024-05-01T10:00:00.000Z",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+/// Any JSON value, a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        json_string().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..4).prop_map(Value::Array),
+            vec((json_string(), inner), 0..4)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+/// One structural edit of a JSON document.
+#[derive(Debug, Clone)]
+enum Edit {
+    /// Replace the value at the chosen place.
+    Replace(usize, Value),
+    /// Remove the chosen member or element.
+    Remove(usize),
+    /// Add a member to the chosen object (or an element to the chosen array).
+    Add(usize, String, Value),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), json_value()).prop_map(|(at, v)| Edit::Replace(at, v)),
+        any::<usize>().prop_map(Edit::Remove),
+        (any::<usize>(), json_string(), json_value()).prop_map(|(at, k, v)| Edit::Add(at, k, v)),
+    ]
+}
+
+/// JSON pointers of every value in `value`, root first.
+fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                pointers(child, format!("{at}/{escaped}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                pointers(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
+}
+
+fn apply_edit(doc: &mut Value, edit: &Edit) {
+    let mut all = Vec::new();
+    pointers(doc, String::new(), &mut all);
+    let pick = |at: usize| all[at % all.len()].clone();
+    match edit {
+        Edit::Replace(at, v) => {
+            if let Some(slot) = doc.pointer_mut(&pick(*at)) {
+                *slot = v.clone();
+            }
+        }
+        Edit::Remove(at) => {
+            let ptr = pick(*at);
+            let Some((parent, last)) = ptr.rsplit_once('/') else {
+                return;
+            };
+            let key = last.replace("~1", "/").replace("~0", "~");
+            match doc.pointer_mut(parent) {
+                Some(Value::Object(map)) => {
+                    map.remove(&key);
+                }
+                Some(Value::Array(items)) => {
+                    if let Ok(i) = key.parse::<usize>() {
+                        if i < items.len() {
+                            items.remove(i);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Edit::Add(at, key, v) => match doc.pointer_mut(&pick(*at)) {
+            Some(Value::Object(map)) => {
+                map.insert(key.clone(), v.clone());
+            }
+            Some(Value::Array(items)) => items.push(v.clone()),
+            _ => {}
+        },
+    }
+}
+
+/// Byte-level damage to a body.
+#[derive(Debug, Clone)]
+enum ByteEdit {
+    Truncate(usize),
+    Flip(usize, u8),
+    Insert(usize, &'static str),
+}
+
+fn byte_edit() -> impl Strategy<Value = ByteEdit> {
+    prop_oneof![
+        any::<usize>().prop_map(ByteEdit::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, b)| ByteEdit::Flip(at, b)),
+        (any::<usize>(), prop::sample::select(FRAGMENTS))
+            .prop_map(|(at, f)| ByteEdit::Insert(at, f)),
+    ]
+}
+
+/// JSON-ish tokens that parsers trip on.
+const FRAGMENTS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "\\",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-0",
+    "1e999",
+    "-1e999",
+    "18446744073709551616",
+    "-9223372036854775809",
+    "1.5",
+    "\"\\ud800\"",
+    "\"\\u0000\"",
+    "\"\\uDBFF\\uDFFF\"",
+    "\u{feff}",
+    "\"state\"",
+    "\"ALLOW\"",
+    "\"isEnrolled\"",
+    "\"users\"",
+    "\"authenticator\"",
+    "\"expiresAt\"",
+    "\"token\"",
+    "\"challengeId\"",
+    "\"idempotencyKey\"",
+    "\"verificationMethod\"",
+    "\"SMS\"",
+    "\"errorCode\"",
+    "\"error\"",
+    "\"errorDescription\"",
+    "[[[[[[[[",
+    "]]]]]]]]",
+    " ",
+    "\n",
+    "\u{0}",
+    "\u{ff}",
+];
+
+/// A response body: raw bytes, token soup, or a damaged fixture.
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    let fixtures: Vec<&'static str> = endpoints().iter().map(|c| c.fixture).collect();
+    prop_oneof![
+        2 => vec(any::<u8>(), 0..256),
+        2 => vec(prop::sample::select(FRAGMENTS), 0..24).prop_map(|t| t.concat().into_bytes()),
+        4 => (prop::sample::select(fixtures.clone()), vec(edit(), 1..4)).prop_map(|(f, edits)| {
+            let mut doc = fixture_doc(f);
+            for e in &edits {
+                apply_edit(&mut doc, e);
+            }
+            serde_json::to_vec(&doc).unwrap()
+        }),
+        2 => (prop::sample::select(fixtures), vec(byte_edit(), 1..4)).prop_map(|(f, edits)| {
+            let mut bytes = f.as_bytes().to_vec();
+            for e in edits {
+                match e {
+                    ByteEdit::Truncate(at) => bytes.truncate(at % (bytes.len() + 1)),
+                    ByteEdit::Flip(at, b) => {
+                        if !bytes.is_empty() {
+                            let at = at % bytes.len();
+                            bytes[at] ^= b;
+                        }
+                    }
+                    ByteEdit::Insert(at, fragment) => {
+                        let at = at % (bytes.len() + 1);
+                        bytes.splice(at..at, fragment.bytes());
+                    }
+                }
+            }
+            bytes
+        }),
+    ]
+}
+
+/// A header value: arbitrary bytes made header-safe, or a meaningful one.
+fn header_value() -> impl Strategy<Value = HeaderValue> {
+    prop_oneof![
+        vec(any::<u8>(), 0..40).prop_map(|bytes| {
+            let safe: Vec<u8> = bytes
+                .into_iter()
+                .map(|b| {
+                    if (b < 0x20 && b != b'\t') || b == 0x7f {
+                        b' '
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            HeaderValue::from_bytes(&safe).unwrap()
+        }),
+        any::<u64>().prop_map(HeaderValue::from),
+        (0..=MAX_HTTP_DATE).prop_map(|t| HeaderValue::from_str(&imf_fixdate(t)).unwrap()),
+        prop::sample::select(vec![
+            "0",
+            "-1",
+            "1.5",
+            " 5 ",
+            "",
+            "abc",
+            "99999999999999999999999",
+            "application/json",
+            "text/html; charset=utf-8",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Mon, 31 Feb 2025 25:61:61 GMT",
+            "Sun, 06 Nov 1969 08:49:37 GMT",
+            ",",
+        ])
+        .prop_map(HeaderValue::from_static),
+    ]
+}
+
+fn header_name() -> impl Strategy<Value = HeaderName> {
+    prop_oneof![
+        3 => prop::sample::select(vec![header::RETRY_AFTER, header::DATE, header::CONTENT_TYPE]),
+        1 => "[a-z][a-z0-9-]{0,12}".prop_map(|n| HeaderName::from_bytes(n.as_bytes()).unwrap()),
+    ]
+}
+
+/// A few headers; names may repeat.
+fn headers() -> impl Strategy<Value = HeaderMap> {
+    vec((header_name(), header_value()), 0..5).prop_map(|pairs| {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name, value);
+        }
+        map
+    })
+}
+
+fn response(status: u16, headers: &HeaderMap, body: Vec<u8>) -> Response<Vec<u8>> {
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::from_u16(status).unwrap();
+    *response.headers_mut() = headers.clone();
+    response
+}
+
+// ---------------------------------------------------------------------------
+// An independent IMF-fixdate formatter
+// ---------------------------------------------------------------------------
+
+/// 9999-12-31T23:59:59Z, the last instant a four-digit year can name.
+const MAX_HTTP_DATE: i64 = 253_402_300_799;
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn month_len(year: i64, month0: usize) -> i64 {
+    const LEN: [i64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    LEN[month0] + i64::from(month0 == 1 && is_leap(year))
+}
+
+/// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (≥ 0):
+/// skips whole 400-year cycles (always 146 097 days), then walks years and
+/// months.
+fn civil_from_days(days: i64) -> (i64, usize, i64) {
+    assert!(days >= 0);
+    let mut year = 1970 + 400 * (days / 146_097);
+    let mut rest = days % 146_097;
+    loop {
+        let len = if is_leap(year) { 366 } else { 365 };
+        if rest < len {
+            break;
+        }
+        rest -= len;
+        year += 1;
+    }
+    let mut month0 = 0;
+    while rest >= month_len(year, month0) {
+        rest -= month_len(year, month0);
+        month0 += 1;
+    }
+    (year, month0 + 1, rest + 1)
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` for Unix seconds `t` (0 ≤ t ≤ MAX_HTTP_DATE).
+fn imf_fixdate(t: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = t / 86_400;
+    let secs = t % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    let weekday = WEEKDAYS[usize::try_from((days + 4) % 7).unwrap()];
+    format!(
+        "{weekday}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
+        MONTHS[month - 1],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[test]
+fn date_formatter_known_answers() {
+    assert_eq!(imf_fixdate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+    assert_eq!(imf_fixdate(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    assert_eq!(imf_fixdate(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+    assert_eq!(imf_fixdate(4_107_542_399), "Sun, 28 Feb 2100 23:59:59 GMT");
+    assert_eq!(imf_fixdate(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 GMT");
+    assert_eq!(imf_fixdate(MAX_HTTP_DATE), "Fri, 31 Dec 9999 23:59:59 GMT");
+}
+
+// ---------------------------------------------------------------------------
+// An independent percent-decoder
+// ---------------------------------------------------------------------------
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Decodes a segment that may hold only unreserved bytes and `%XX` triples
+/// (upper-case hex) that stand for reserved bytes; `None` otherwise.
+fn decode_segment(segment: &str) -> Option<Vec<u8>> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let byte = hex(*bytes.get(i + 1)?)? << 4 | hex(*bytes.get(i + 2)?)?;
+            // Canonical: an unreserved byte is never escaped.
+            if is_unreserved(byte) {
+                return None;
+            }
+            out.push(byte);
+            i += 3;
+        } else if is_unreserved(bytes[i]) {
+            out.push(bytes[i]);
+            i += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn encoded(value: &str) -> String {
+    let mut out = String::new();
+    encode_path_segment(value, &mut out);
+    out
+}
+
+/// Strings rich in the characters that matter to paths.
+fn path_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => any::<String>(),
+        3 => vec(
+            prop::sample::select(vec![
+                '/', '?', '#', '%', '.', ' ', '+', '&', '=', ';', ':', '@', '\\', '\r', '\n', '\0',
+                'a', 'Z', '0', '~', '-', '_', 'é', '\u{202e}', '\u{fffd}', '😀',
+            ]),
+            0..10,
+        )
+        .prop_map(String::from_iter),
+        1 => prop::sample::select(vec![
+            "", ".", "..", "...", "../../x", "a/b", "a?b#c", "%2e%2e%2f", "a b", "\r\n", "./", "%",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+fn is_reserved_id(id: &str) -> bool {
+    matches!(id, "" | "." | "..")
+}
+
+/// Splits `/v1/...` into its segments, checking there is no empty one.
+fn segments(path: &str) -> Vec<&str> {
+    let mut parts = path.split('/');
+    assert_eq!(parts.next(), Some(""), "path must start with '/': {path}");
+    parts.collect()
+}
+
+fn is_path_error(result: &Result<http::Request<Vec<u8>>, Error>) -> bool {
+    matches!(
+        result,
+        Err(Error::InvalidInput(InvalidInput::PathParameter { .. }))
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Base-URL oracle
+// ---------------------------------------------------------------------------
+
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host_str() {
+        Some("localhost") | Some("[::1]") => true,
+        Some(host) => host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.octets()[0] == 127),
+        None => false,
+    }
+}
+
+fn url_like() -> impl Strategy<Value = String> {
+    let pick =
+        |items: &[&'static str]| prop::sample::select(items.to_vec()).prop_map(str::to_owned);
+    (
+        pick(&[
+            "https", "http", "HTTPS", "hTTp", "ftp", "file", "ws", "", "https:",
+        ]),
+        pick(&["://", ":", ":/", ":///", "//", ":\\\\"]),
+        pick(&["", "", "", "user@", "u:p@", ":@", "@", "u@"]),
+        prop_oneof![
+            pick(&[
+                "localhost",
+                "LocalHost",
+                "localhost.",
+                "127.0.0.1",
+                "127.1",
+                "127.255.255.254",
+                "0x7f.1",
+                "2130706433",
+                "[::1]",
+                "[::ffff:127.0.0.1]",
+                "[0:0:0:0:0:0:0:1]",
+                "example.com",
+                "api.authsignal.com",
+                "xn--nxasmq6b",
+                "ex ample",
+                "ünïcode.com",
+                "",
+                "128.0.0.1",
+                "localhost.example.com",
+                "0",
+                "[::]",
+                "a!b$c&d'e(f)g*h+i,j;k=l",
+                "a{b}c",
+                "a`b",
+                "a\"b",
+                "%41",
+                "a..b",
+                "[::1",
+                "256.0.0.1",
+                "1.2.3",
+            ]),
+            short_string(),
+        ],
+        pick(&[
+            "", "", ":8080", ":0", ":65535", ":65536", ":", ":abc", ":443", ":80",
+        ]),
+        prop_oneof![
+            pick(&[
+                "", "/", "/v1", "/v1/", "//", "/v1//", "/a b", "/%2F", "/..", "/./v1", "/{x}",
+                "/|", "/\"", "/^", "/`", "/\\", "/é", "/%", "/%zz", "/[", "/a:b@c",
+            ]),
+            short_string().prop_map(|s| format!("/{s}")),
+        ],
+        pick(&["", "", "?", "?x=1"]),
+        pick(&["", "", "#", "#f"]),
+    )
+        .prop_map(|(scheme, sep, user, host, port, path, query, fragment)| {
+            format!("{scheme}{sep}{user}{host}{port}{path}{query}{fragment}")
+        })
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// F1: no response makes a parser panic, and every non-2xx is an error
+    /// carrying its status.
+    #[test]
+    fn parse_response_never_panics(
+        status in 100u16..=599,
+        headers in headers(),
+        body in body(),
+    ) {
+        let code = StatusCode::from_u16(status).unwrap();
+        let is_object = matches!(serde_json::from_slice::<Value>(&body), Ok(Value::Object(_)));
+        for case in endpoints() {
+            let result = (case.parse)(response(status, &headers, body.clone()));
+            if code.is_success() {
+                match &result {
+                    Ok(()) => {}
+                    Err(Error::UnexpectedResponse(e)) => {
+                        prop_assert_eq!(e.status, code, "{}", case.name);
+                        // A 2xx body may hold tokens: never copied into errors.
+                        prop_assert!(e.excerpt.is_empty(), "{}: excerpt of a 2xx body", case.name);
+                    }
+                    Err(e) => prop_assert!(false, "{}: 2xx gave {e:?}", case.name),
+                }
+                if case.ignores_body {
+                    prop_assert!(result.is_ok(), "{}: any 2xx body is accepted", case.name);
+                }
+                continue;
+            }
+            let Err(error) = result else {
+                return Err(TestCaseError::fail(format!("{}: HTTP {status} parsed as Ok", case.name)));
+            };
+            prop_assert_eq!(error.status(), Some(code), "{}", case.name);
+            prop_assert_eq!(error.attempts(), 1);
+            prop_assert!(error.to_string().len() <= MAX_DISPLAY_BYTES);
+            match &error {
+                Error::UnexpectedResponse(e) => {
+                    prop_assert!(code.is_informational() || code.is_redirection() || !is_object);
+                    prop_assert!(e.excerpt.chars().count() <= 200);
+                    prop_assert!(!e.excerpt.chars().any(|c| c.is_control() && c != '\n'));
+                }
+                Error::Api(e) => {
+                    prop_assert!(code.is_client_error() || code.is_server_error());
+                    prop_assert!(is_object);
+                    prop_assert_eq!(e.retry_after, retry_after(&headers));
+                }
+                other => prop_assert!(false, "{}: HTTP {status} gave {other:?}", case.name),
+            }
+        }
+    }
+
+    /// A valid body parses under any 2xx status, whatever the headers, the
+    /// layout, or unknown members added by a newer API.
+    #[test]
+    fn valid_fixture_always_parses(
+        status in 200u16..=299,
+        headers in headers(),
+        pretty in any::<bool>(),
+        extra in vec(("[a-zA-Z0-9]{0,8}", json_value()), 0..3),
+        third in 0usize..3,
+    ) {
+        // A third of the endpoints per case keeps the property fast; each
+        // still gets over 3 000 cases.
+        for case in endpoints().into_iter().skip(third).step_by(3) {
+            let mut doc = fixture_doc(case.fixture);
+            let add = |map: &mut Map<String, Value>| {
+                for (suffix, value) in &extra {
+                    map.insert(format!("zzUnknown{suffix}"), value.clone());
+                }
+            };
+            match &mut doc {
+                Value::Object(map) => add(map),
+                Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(add),
+                _ => {}
+            }
+            let body = if pretty {
+                serde_json::to_vec_pretty(&doc).unwrap()
+            } else {
+                serde_json::to_vec(&doc).unwrap()
+            };
+            let result = (case.parse)(response(status, &headers, body));
+            prop_assert!(result.is_ok(), "{}: {:?}", case.name, result.err());
+        }
+    }
+
+    /// F2: the error-body parser never panics; a JSON object gives an
+    /// `ApiError`, anything else an `UnexpectedResponse` with a short excerpt.
+    #[test]
+    fn api_error_never_panics(status in 100u16..=599, headers in headers(), body in body()) {
+        let code = StatusCode::from_u16(status).unwrap();
+        let error = api_error(code, &headers, &body);
+        prop_assert_eq!(error.status(), Some(code));
+        let is_object = matches!(serde_json::from_slice::<Value>(&body), Ok(Value::Object(_)));
+        match &error {
+            Error::Api(e) => {
+                prop_assert!(is_object);
+                prop_assert_eq!(e.retry_after, retry_after(&headers));
+            }
+            Error::UnexpectedResponse(e) => {
+                prop_assert!(!is_object);
+                prop_assert!(e.excerpt.chars().count() <= 200);
+            }
+            other => prop_assert!(false, "{other:?}"),
+        }
+    }
+
+    /// The code is `errorCode` when it is a non-empty string, else `error`
+    /// when that is; the description is a non-empty `errorDescription`.
+    #[test]
+    fn api_error_code_precedence(
+        status in 400u16..=599,
+        error_code in prop::option::of(prop_oneof![json_string().prop_map(Value::String), json_value()]),
+        error in prop::option::of(prop_oneof![json_string().prop_map(Value::String), json_value()]),
+        description in prop::option::of(prop_oneof![json_string().prop_map(Value::String), json_value()]),
+        others in vec(("[a-z]{1,6}", json_value()), 0..3),
+    ) {
+        let mut map = Map::new();
+        for (key, value) in others {
+            map.insert(key, value);
+        }
+        for (key, value) in [("errorCode", &error_code), ("error", &error), ("errorDescription", &description)] {
+            if let Some(value) = value {
+                map.insert(key.to_owned(), value.clone());
+            }
+        }
+        let text = |key: &str| match map.get(key) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        let expected_code = text("errorCode").or_else(|| text("error"));
+        let expected_description = text("errorDescription");
+        let body = serde_json::to_vec(&Value::Object(map.clone())).unwrap();
+
+        let result = api_error(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &body);
+        let Some(api) = result.api_error() else {
+            return Err(TestCaseError::fail(format!("not an ApiError: {result:?}")));
+        };
+        prop_assert_eq!(api.code.as_ref().map(|c| c.as_str()), expected_code.as_deref());
+        prop_assert_eq!(api.description.as_deref(), expected_description.as_deref());
+        prop_assert_eq!(api.retry_after, None);
+        prop_assert_eq!(result.code().map(|c| c.as_str()), expected_code.as_deref());
+    }
+
+    /// Error messages stay short whatever the body, up to the 1 MiB limit,
+    /// for bodies that are not JSON objects (the excerpt is capped).
+    #[test]
+    fn api_error_display_is_bounded_for_non_json_bodies(
+        status in 100u16..=599,
+        fill in prop::sample::select(vec!["a", "é", "😀", "\u{1}", "\"", "\\", "\u{ff}"]),
+        len in prop_oneof![99 => 0usize..4096, 1 => Just(ONE_MIB)],
+        shape in 0usize..4,
+    ) {
+        let filler: String = fill.repeat(len / fill.len());
+        let body = match shape {
+            0 => filler.into_bytes(),
+            1 => format!("[\"{filler}\"]").into_bytes(),
+            2 => format!("{{\"errorCode\":\"{filler}").into_bytes(), // truncated
+            _ => filler.bytes().map(|b| b | 0x80).collect(),          // not UTF-8
+        };
+        let error = api_error(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &body);
+        prop_assert!(error.to_string().len() <= MAX_DISPLAY_BYTES, "{} bytes", error.to_string().len());
+        if let Error::UnexpectedResponse(e) = &error {
+            prop_assert!(e.excerpt.chars().count() <= 200);
+        }
+    }
+
+    /// The same bound for JSON error objects whose members are huge.
+    #[test]
+    #[ignore = "BUG: ApiError's Display prints `errorCode`/`error`/`errorDescription` uncapped; see api_error_display_regression_huge_description"]
+    fn api_error_display_is_bounded_for_json_bodies(
+        status in 400u16..=599,
+        fill in prop::sample::select(vec!["a", "é", "😀", "\u{1}", "\"", "\\"]),
+        len in prop_oneof![99 => 0usize..4096, 1 => Just(ONE_MIB - 64)],
+        key in prop::sample::select(vec!["errorCode", "error", "errorDescription"]),
+    ) {
+        let filler: String = fill.repeat(len / fill.len());
+        let body = serde_json::to_vec(&serde_json::json!({ key: filler })).unwrap();
+        let error = api_error(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &body);
+        prop_assert!(error.to_string().len() <= MAX_DISPLAY_BYTES, "{} bytes", error.to_string().len());
+    }
+
+    /// F5: `Retry-After` and `Date` values of any form never panic; digits
+    /// are read as seconds, and an HTTP date needs a `Date` header.
+    #[test]
+    fn retry_after_never_panics(retry in header_value(), date in prop::option::of(header_value())) {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, retry.clone());
+        if let Some(date) = &date {
+            headers.insert(header::DATE, date.clone());
+        }
+        let result = retry_after(&headers);
+        match retry.to_str().map(str::trim) {
+            Ok(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+                prop_assert_eq!(result, text.parse::<u64>().ok().map(Duration::from_secs));
+            }
+            Ok(_) => {
+                if date.is_none() {
+                    prop_assert_eq!(result, None);
+                }
+                if let Some(delay) = result {
+                    prop_assert!(delay.as_secs() <= MAX_HTTP_DATE as u64);
+                }
+            }
+            Err(_) => prop_assert_eq!(result, None),
+        }
+    }
+
+    /// `Retry-After: n` is exactly n seconds, leading zeros and surrounding
+    /// blanks included.
+    #[test]
+    fn retry_after_delay_seconds(
+        n in any::<u32>(),
+        zeros in 0usize..3,
+        before in "[ \t]{0,2}",
+        after in "[ \t]{0,2}",
+    ) {
+        let text = format!("{before}{}{n}{after}", "0".repeat(zeros));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&text).unwrap());
+        prop_assert_eq!(retry_after(&headers), Some(Duration::from_secs(u64::from(n))));
+        // A Date header changes nothing for delay-seconds.
+        headers.insert(header::DATE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        prop_assert_eq!(retry_after(&headers), Some(Duration::from_secs(u64::from(n))));
+    }
+
+    /// An HTTP-date `Retry-After` d1 against `Date` d2 ≤ d1 waits d1 − d2;
+    /// one in the past never asks for a wait.
+    #[test]
+    fn retry_after_http_date(
+        now in prop_oneof![0..=MAX_HTTP_DATE, 1_600_000_000i64..=1_900_000_000],
+        delta in prop_oneof![0i64..=120, 0i64..=86_400 * 800, 0..=MAX_HTTP_DATE],
+        past in any::<bool>(),
+    ) {
+        let later = (now + delta).min(MAX_HTTP_DATE);
+        let (retry, date) = if past { (now, later) } else { (later, now) };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&imf_fixdate(retry)).unwrap());
+        headers.insert(header::DATE, HeaderValue::from_str(&imf_fixdate(date)).unwrap());
+        let result = retry_after(&headers);
+        if retry >= date {
+            prop_assert_eq!(result, Some(Duration::from_secs((retry - date) as u64)),
+                "{} vs {}", imf_fixdate(retry), imf_fixdate(date));
+        } else {
+            prop_assert!(matches!(result, None | Some(Duration::ZERO)), "{result:?}");
+        }
+        // Without `Date` there is no clock to measure against.
+        headers.remove(header::DATE);
+        prop_assert_eq!(retry_after(&headers), None);
+    }
+
+    /// F5/A3: the encoder's output is one canonical segment that decodes to
+    /// the exact input bytes.
+    #[test]
+    fn path_segment_round_trips(value in path_value()) {
+        let out = encoded(&value);
+        prop_assert!(!out.contains(['/', '?', '#']), "{out}");
+        prop_assert_eq!(decode_segment(&out), Some(value.as_bytes().to_vec()), "{}", out);
+        // Minimal: unreserved-only input is left as it is.
+        if value.bytes().all(is_unreserved) {
+            prop_assert_eq!(&out, &value);
+        }
+        // Appends, never clears.
+        let mut prefixed = String::from("/users/");
+        encode_path_segment(&value, &mut prefixed);
+        prop_assert_eq!(prefixed, format!("/users/{out}"));
+    }
+
+    /// A3: a user id becomes exactly one segment of `/v1/users/{userId}`,
+    /// or the request is refused when it is empty, `.` or `..`.
+    #[test]
+    fn get_user_path_is_one_segment(id in path_value()) {
+        let result = GetUserRequest::new(id.clone()).build_request(&config());
+        if is_reserved_id(&id) {
+            prop_assert!(is_path_error(&result), "{result:?}");
+            return Ok(());
+        }
+        let request = result.unwrap();
+        let uri = request.uri();
+        prop_assert_eq!(uri.scheme_str(), Some("https"));
+        prop_assert_eq!(uri.host(), Some("api.authsignal.com"));
+        prop_assert_eq!(uri.query(), None);
+        let parts = segments(uri.path());
+        prop_assert_eq!(parts.len(), 3, "{}", uri);
+        prop_assert!(parts.iter().all(|p| !p.is_empty()));
+        prop_assert_eq!(&parts[..2], &["v1", "users"][..]);
+        prop_assert!(parts[2] != "." && parts[2] != "..");
+        prop_assert_eq!(decode_segment(parts[2]), Some(id.as_bytes().to_vec()));
+        let reparsed: Uri = uri.to_string().parse().unwrap();
+        prop_assert_eq!(&reparsed, uri);
+    }
+
+    /// A3 for endpoints with several parameters: each lands in its own
+    /// segment, and the action code is checked against the API's rule.
+    #[test]
+    fn multi_parameter_paths(
+        user in path_value(),
+        second in path_value(),
+        action in prop_oneof![
+            "[a-zA-Z0-9_-]{1,64}",
+            "[a-zA-Z0-9_-]{63,66}",
+            path_value(),
+        ],
+    ) {
+        let config = config();
+        let action_ok = (1..=64).contains(&action.len())
+            && action.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+
+        let delete = DeleteAuthenticatorRequest::new(user.clone(), second.clone()).build_request(&config);
+        if is_reserved_id(&user) || is_reserved_id(&second) {
+            prop_assert!(is_path_error(&delete), "{delete:?}");
+        } else {
+            let delete = delete.unwrap();
+            prop_assert_eq!(
+                delete.uri().path(),
+                format!("/v1/users/{}/authenticators/{}", encoded(&user), encoded(&second))
+            );
+            prop_assert_eq!(segments(delete.uri().path()).len(), 5);
+        }
+
+        let get = GetActionRequest::new(user.clone(), action.clone(), second.clone()).build_request(&config);
+        if !action_ok || is_reserved_id(&user) || is_reserved_id(&second) {
+            prop_assert!(is_path_error(&get), "{get:?}");
+        } else {
+            let get = get.unwrap();
+            prop_assert_eq!(
+                get.uri().path(),
+                format!("/v1/users/{}/actions/{action}/{}", encoded(&user), encoded(&second))
+            );
+            prop_assert_eq!(segments(get.uri().path()).len(), 6);
+        }
+
+        let track = TrackRequest::new(user.clone(), action.clone()).build_request(&config);
+        if !action_ok || is_reserved_id(&user) {
+            prop_assert!(is_path_error(&track), "{track:?}");
+        } else {
+            let track = track.unwrap();
+            prop_assert_eq!(track.uri().path(), format!("/v1/users/{}/actions/{action}", encoded(&user)));
+            prop_assert_eq!(track.uri().query(), None);
+        }
+    }
+
+    /// Query values of any form come back unchanged from the query string,
+    /// and never change the path.
+    #[test]
+    fn query_parameters_round_trip(
+        username in prop::option::of(path_value()),
+        email in prop::option::of(path_value()),
+        token in prop::option::of(path_value()),
+        limit in prop::option::of(any::<u32>()),
+        cursor in prop::option::of(path_value()),
+    ) {
+        let mut request = QueryUsersRequest::new();
+        let mut expected = Vec::new();
+        if let Some(v) = &username {
+            request = request.with_username(v.clone());
+            expected.push(("username".to_owned(), v.clone()));
+        }
+        if let Some(v) = &email {
+            request = request.with_email(v.clone());
+            expected.push(("email".to_owned(), v.clone()));
+        }
+        if let Some(v) = &token {
+            request = request.with_token(v.clone());
+            expected.push(("token".to_owned(), v.clone()));
+        }
+        if let Some(v) = limit {
+            request = request.with_limit(v);
+            expected.push(("limit".to_owned(), v.to_string()));
+        }
+        if let Some(v) = &cursor {
+            request = request.with_last_evaluated_user_id(v.clone());
+            expected.push(("lastEvaluatedUserId".to_owned(), v.clone()));
+        }
+        let built = request.build_request(&config()).unwrap();
+        let uri = built.uri();
+        prop_assert_eq!(uri.path(), "/v1/users");
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        prop_assert_eq!(pairs, expected);
+        prop_assert!(!uri.to_string().contains('#'));
+    }
+
+    /// F5/A5: any string given as a base URL is accepted or rejected without
+    /// panicking; an accepted one is https (or http to loopback), has no
+    /// credentials, query, fragment or trailing slash, is stable when fed
+    /// back, and yields requests that build.
+    #[test]
+    fn base_url_validation(raw in prop_oneof![1 => any::<String>(), 4 => url_like()]) {
+        let Ok(config) = config().with_base_url(&raw) else {
+            return Ok(());
+        };
+        let base = config.base_url();
+        prop_assert!(!base.ends_with('/'), "{raw:?} -> {base:?}");
+        prop_assert!(!base.contains(['?', '#']), "{raw:?} -> {base:?}");
+        let parsed = url::Url::parse(base).unwrap();
+        prop_assert!(parsed.username().is_empty() && parsed.password().is_none(), "{raw:?} -> {base:?}");
+        if !base.starts_with("https://") {
+            prop_assert!(base.starts_with("http://"), "{raw:?} -> {base:?}");
+            prop_assert!(is_loopback_host(&parsed), "{raw:?} -> {base:?}");
+        }
+        let again = self::config().with_base_url(base);
+        prop_assert!(again.is_ok(), "{base:?} not accepted again: {:?}", again.err());
+        let again = again.unwrap();
+        prop_assert_eq!(again.base_url(), base);
+
+        // Building may only fail with the documented `BaseUrl` fallback
+        // (strict version: `accepted_base_url_always_builds`).
+        match GetUserRequest::new("u").build_request(&config) {
+            Ok(request) => prop_assert_eq!(request.uri().to_string(), format!("{base}/users/u")),
+            Err(Error::InvalidInput(InvalidInput::BaseUrl { .. })) => {}
+            Err(other) => prop_assert!(false, "{raw:?} -> {base:?}: {other:?}"),
+        }
+    }
+
+    /// A base URL that `Config` accepts yields requests that build.
+    #[test]
+    #[ignore = "BUG: hosts with `{`, `}`, `\"` or a backtick pass `with_base_url` but every request then fails; see base_url_regression_brace_in_host"]
+    fn accepted_base_url_always_builds(raw in prop_oneof![1 => any::<String>(), 4 => url_like()]) {
+        let Ok(config) = config().with_base_url(&raw) else {
+            return Ok(());
+        };
+        let request = GetUserRequest::new("u").build_request(&config);
+        prop_assert!(request.is_ok(), "{raw:?} -> {:?}: {:?}", config.base_url(), request.err());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fixed cases
+// ---------------------------------------------------------------------------
+
+#[test]
+fn reserved_path_parameters_are_refused() {
+    for id in ["", ".", ".."] {
+        let result = GetUserRequest::new(id).build_request(&config());
+        assert!(
+            matches!(
+                result,
+                Err(Error::InvalidInput(InvalidInput::PathParameter {
+                    name: "userId",
+                    ..
+                }))
+            ),
+            "{id:?}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn traversal_fixtures_stay_in_one_segment() {
+    for (id, path) in [
+        ("../../x", "/v1/users/..%2F..%2Fx"),
+        ("a/b", "/v1/users/a%2Fb"),
+        ("a?b#c", "/v1/users/a%3Fb%23c"),
+        ("%2e%2e%2f", "/v1/users/%252e%252e%252f"),
+        ("a b", "/v1/users/a%20b"),
+        ("\r\n", "/v1/users/%0D%0A"),
+        ("...", "/v1/users/..."),
+    ] {
+        let request = GetUserRequest::new(id).build_request(&config()).unwrap();
+        assert_eq!(request.uri().path(), path, "{id:?}");
+    }
+}
+
+#[test]
+fn api_error_display_1mib_non_json_body() {
+    for body in [
+        vec![b'x'; ONE_MIB],
+        vec![0xff; ONE_MIB],
+        "😀".repeat(ONE_MIB / 4).into_bytes(),
+    ] {
+        let error = api_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), &body);
+        assert!(error.to_string().len() <= MAX_DISPLAY_BYTES);
+        let Error::UnexpectedResponse(e) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(e.excerpt.chars().count() <= 200);
+    }
+}
+
+/// Reproducer for the uncapped `ApiError` display (found by
+/// `api_error_display_is_bounded_for_json_bodies`).
+#[test]
+#[ignore = "BUG: ApiError's Display prints a 1 MiB `errorDescription` in full"]
+fn api_error_display_regression_huge_description() {
+    let body = format!(
+        r#"{{"errorCode":"invalid_request","errorDescription":"{}"}}"#,
+        "a".repeat(601)
+    );
+    let error = api_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), body.as_bytes());
+    assert!(
+        error.to_string().len() <= MAX_DISPLAY_BYTES,
+        "{} bytes",
+        error.to_string().len()
+    );
+}
+
+/// Reproducer for a base URL that validates but cannot be used (found by
+/// `base_url_validation`, minimal input `HTTPS://a{b}c`).
+#[test]
+#[ignore = "BUG: `Config::with_base_url` accepts hosts that `http::Uri` rejects"]
+fn base_url_regression_brace_in_host() {
+    for raw in ["https://a{b}c", "https://a`b", "https://a\"b"] {
+        let Ok(config) = config().with_base_url(raw) else {
+            continue; // rejected up front: fine
+        };
+        let request = GetUserRequest::new("u").build_request(&config);
+        assert!(
+            request.is_ok(),
+            "{raw:?} accepted, then: {:?}",
+            request.err()
+        );
+    }
+}

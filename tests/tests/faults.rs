@@ -1,0 +1,823 @@
+//! Fault injection over both transports (reference §4 tables C and D, plus
+//! B4/B5 over the wire): every scenario runs once with the blocking ureq
+//! client and once with the async hyper client, each against a fresh scripted
+//! [`FaultServer`], under a watchdog that fails the test instead of hanging.
+//!
+//! Clients use a 500 ms per-attempt timeout and a shrunk backoff (5–20 ms)
+//! unless the scenario is about delays. Timing assertions carry generous slack
+//! (CI has 2 shared cores).
+
+use std::fmt::Debug;
+use std::net::TcpListener;
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use authsignal_core::{
+    ChallengeRequest, Config, Endpoint, Error, GetUserRequest, RetryBudget, RetryPolicy,
+    TrackRequest, TransportErrorKind, VerificationMethod,
+};
+use authsignal_tests::fault_server::{FaultServer, Step, json_string};
+use authsignal_tests::{AnyClient, Flavor};
+
+const MS: Duration = Duration::from_millis(1);
+/// The per-attempt (and connect) timeout of the clients under test.
+const TIMEOUT: Duration = Duration::from_millis(500);
+/// How long one flavor of a scenario may run before the watchdog fails it.
+const WATCHDOG: Duration = Duration::from_secs(20);
+
+const USER_JSON: &str = r#"{"userId":"u1","isEnrolled":true}"#;
+const TRACK_JSON: &str = r#"{"state":"ALLOW","idempotencyKey":"k-1","isEnrolled":false}"#;
+const CHALLENGE_JSON: &str = r#"{"challengeId":"c-1","expiresAt":1700000000}"#;
+const ERROR_JSON: &str = r#"{"error":"unavailable","errorDescription":"try again later"}"#;
+const THROTTLED_JSON: &str = r#"{"error":"too_many_requests"}"#;
+const HTML_502: &str =
+    "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
+
+// ----- helpers ---------------------------------------------------------------------------------
+
+/// The default policy with the backoff shrunk to 5–20 ms.
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default().with_backoff(5 * MS, 20 * MS)
+}
+
+/// A configuration for `url` with short timeouts and fast retries.
+fn config(url: &str) -> Config {
+    Config::new("sk_test_fault_injection")
+        .expect("secret key")
+        .with_base_url(url)
+        .expect("loopback base URL")
+        .with_timeout(TIMEOUT)
+        .with_connect_timeout(TIMEOUT)
+        .with_retry_policy(fast_retries())
+}
+
+fn new_client(flavor: Flavor, url: &str) -> AnyClient {
+    AnyClient::new(flavor, config(url))
+}
+
+fn get_user() -> GetUserRequest {
+    GetUserRequest::new("u1")
+}
+
+fn track() -> TrackRequest {
+    TrackRequest::new("u1", "signIn")
+}
+
+fn challenge() -> ChallengeRequest {
+    ChallengeRequest::new(VerificationMethod::Sms, "signIn").with_phone_number("+64270000000")
+}
+
+/// Sends `endpoint` and measures how long the call took, retries included.
+fn timed_send<E>(client: &AnyClient, endpoint: &E) -> (Result<E::Output, Error>, Duration)
+where
+    E: Endpoint + Sync,
+    E::Output: Send,
+{
+    let start = Instant::now();
+    let result = client.send(endpoint);
+    (result, start.elapsed())
+}
+
+/// Sends `endpoint`, expecting an error; returns it with the call's duration.
+fn send_err<E>(client: &AnyClient, endpoint: &E, ctx: &str) -> (Error, Duration)
+where
+    E: Endpoint + Sync,
+    E::Output: Send + Debug,
+{
+    let (result, elapsed) = timed_send(client, endpoint);
+    match result {
+        Ok(output) => panic!("{ctx}: expected an error, got Ok({output:?})"),
+        Err(error) => (error, elapsed),
+    }
+}
+
+/// Sends `endpoint`, expecting success.
+fn send_ok<E>(client: &AnyClient, endpoint: &E, ctx: &str) -> E::Output
+where
+    E: Endpoint + Sync,
+    E::Output: Send,
+{
+    client
+        .send(endpoint)
+        .unwrap_or_else(|error| panic!("{ctx}: expected Ok, got {error} ({error:?})"))
+}
+
+/// Runs `body` on its own thread; fails the test if it has not finished within
+/// `limit` (the stuck thread is left behind), and re-raises its panic if it panicked.
+fn watchdog<T: Send + 'static>(
+    what: String,
+    limit: Duration,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    let handle = thread::Builder::new()
+        .name(what.clone())
+        .spawn(move || {
+            let _ = tx.send(body());
+        })
+        .expect("spawn watchdog body");
+    match rx.recv_timeout(limit) {
+        Ok(value) => {
+            let _ = handle.join();
+            value
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the body always sends before returning"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("watchdog: `{what}` did not finish within {limit:?} (a call hung?)")
+        }
+    }
+}
+
+/// Runs `scenario` once per transport, each under the watchdog.
+fn for_each_flavor(scenario: impl Fn(Flavor) + Send + Sync + 'static) {
+    let scenario = Arc::new(scenario);
+    for flavor in Flavor::ALL {
+        let scenario = Arc::clone(&scenario);
+        watchdog(format!("{flavor:?}"), WATCHDOG, move || scenario(flavor));
+    }
+}
+
+/// A base URL on which nothing listens (the port was just released).
+fn refused_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("local addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+// ----- C1/C2/C5: server errors -----------------------------------------------------------------
+
+#[test]
+fn c1_server_error_then_success_is_retried_for_get() {
+    for_each_flavor(|flavor| {
+        for status in [500, 502, 503, 504] {
+            let ctx = format!("{flavor:?} get_user after {status}, {status}, 200");
+            let server = FaultServer::start([
+                Step::json(status, ERROR_JSON),
+                Step::json(status, ERROR_JSON),
+                Step::json(200, USER_JSON),
+            ]);
+            let client = new_client(flavor, &server.url());
+            let user = send_ok(&client, &get_user(), &ctx);
+            assert_eq!(user.user_id.as_deref(), Some("u1"), "{ctx}");
+            let requests = server.requests();
+            assert_eq!(requests.len(), 3, "{ctx}: requests seen by the server");
+            // Every retry is the same request (stripe-go lesson).
+            for retry in &requests[1..] {
+                assert_eq!(retry.method, requests[0].method, "{ctx}");
+                assert_eq!(retry.path, requests[0].path, "{ctx}");
+                assert_eq!(retry.headers, requests[0].headers, "{ctx}");
+                assert_eq!(retry.body, requests[0].body, "{ctx}");
+            }
+        }
+    });
+}
+
+#[test]
+fn c2_server_error_on_non_idempotent_post_is_not_retried() {
+    for_each_flavor(|flavor| {
+        let server = FaultServer::start([
+            Step::json(503, ERROR_JSON),
+            Step::json(503, ERROR_JSON),
+            Step::json(200, CHALLENGE_JSON),
+        ]);
+        let ctx = format!("{flavor:?} challenge after 503");
+        let client = new_client(flavor, &server.url());
+        let (error, _) = send_err(&client, &challenge(), &ctx);
+        assert!(matches!(error, Error::Api(_)), "{ctx}: {error:?}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(503), "{ctx}");
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert!(error.request_may_have_been_processed(), "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+
+        let server = FaultServer::start([Step::json(500, ERROR_JSON), Step::json(200, TRACK_JSON)]);
+        let ctx = format!("{flavor:?} track after 500");
+        let client = new_client(flavor, &server.url());
+        let (error, _) = send_err(&client, &track(), &ctx);
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(500), "{ctx}");
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+    });
+}
+
+#[test]
+fn c5_retries_exhausted_returns_the_last_error() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} get_user against a 503 storm");
+        let server = FaultServer::start([Step::json(503, ERROR_JSON)]);
+        let client = new_client(flavor, &server.url());
+        let (error, elapsed) = send_err(&client, &get_user(), &ctx);
+        assert!(matches!(error, Error::Api(_)), "{ctx}: {error:?}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(503), "{ctx}");
+        assert_eq!(error.attempts(), 3, "{ctx}");
+        assert!(error.is_retryable(), "{ctx}");
+        assert_eq!(server.request_count(), 3, "{ctx}: requests seen");
+        // Two backoffs of at most 20 ms each, plus slack.
+        assert!(elapsed < Duration::from_secs(1), "{ctx}: took {elapsed:?}");
+    });
+}
+
+// ----- C3/C4: throttling -----------------------------------------------------------------------
+
+#[test]
+fn c3_throttled_with_retry_after_is_retried_after_the_delay() {
+    fn check<E>(flavor: Flavor, endpoint: &E, success: &'static str, name: &str)
+    where
+        E: Endpoint + Sync,
+        E::Output: Send,
+    {
+        let ctx = format!("{flavor:?} {name} after 429 Retry-After: 1");
+        let server = FaultServer::start([
+            Step::json(429, THROTTLED_JSON).header("Retry-After", "1"),
+            Step::json(200, success),
+        ]);
+        let client = new_client(flavor, &server.url());
+        send_ok(&client, endpoint, &ctx);
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2, "{ctx}: requests seen");
+        let gap = requests[1].received_at - requests[0].received_at;
+        assert!(gap >= Duration::from_secs(1), "{ctx}: retried after {gap:?}");
+        assert!(
+            gap < Duration::from_millis(2500),
+            "{ctx}: retried after {gap:?}"
+        );
+    }
+    for_each_flavor(|flavor| {
+        check(flavor, &get_user(), USER_JSON, "get_user");
+        // 429 means "not processed": retried for non-idempotent POSTs too.
+        check(flavor, &track(), TRACK_JSON, "track");
+    });
+}
+
+#[test]
+fn c4_retry_after_beyond_the_maximum_is_returned_at_once() {
+    fn check<E>(flavor: Flavor, endpoint: &E, success: &'static str, name: &str)
+    where
+        E: Endpoint + Sync,
+        E::Output: Send + Debug,
+    {
+        let ctx = format!("{flavor:?} {name} after 429 Retry-After: 3600");
+        let server = FaultServer::start([
+            Step::json(429, THROTTLED_JSON).header("Retry-After", "3600"),
+            Step::json(200, success),
+        ]);
+        let client = new_client(flavor, &server.url());
+        let (error, elapsed) = send_err(&client, endpoint, &ctx);
+        assert!(elapsed < Duration::from_secs(1), "{ctx}: took {elapsed:?}");
+        assert!(matches!(error, Error::Api(_)), "{ctx}: {error:?}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(429), "{ctx}");
+        assert_eq!(
+            error.retry_after(),
+            Some(Duration::from_secs(3600)),
+            "{ctx}"
+        );
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert!(!error.request_may_have_been_processed(), "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+    }
+    for_each_flavor(|flavor| {
+        check(flavor, &get_user(), USER_JSON, "get_user");
+        check(flavor, &track(), TRACK_JSON, "track");
+    });
+}
+
+// ----- C6: connection refused ------------------------------------------------------------------
+
+#[test]
+fn c6_connection_refused_is_retried_for_every_endpoint_class() {
+    fn check<E>(flavor: Flavor, endpoint: &E, name: &str)
+    where
+        E: Endpoint + Sync,
+        E::Output: Send + Debug,
+    {
+        let ctx = format!("{flavor:?} {name} to a closed port");
+        let client = new_client(flavor, &refused_url());
+        let (error, elapsed) = send_err(&client, endpoint, &ctx);
+        assert!(matches!(error, Error::Transport { .. }), "{ctx}: {error:?}");
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::Connect),
+            "{ctx}: {error:?}"
+        );
+        assert!(!error.request_may_have_been_processed(), "{ctx}");
+        assert_eq!(error.attempts(), 3, "{ctx}");
+        assert!(elapsed < Duration::from_secs(2), "{ctx}: took {elapsed:?}");
+    }
+    for_each_flavor(|flavor| {
+        check(flavor, &get_user(), "get_user");
+        check(flavor, &track(), "track");
+        check(flavor, &challenge(), "challenge");
+    });
+}
+
+// ----- C7/C8: resets ---------------------------------------------------------------------------
+
+/// A reset after the request was read: idempotent calls are retried, non-idempotent
+/// ones are returned once, flagged as possibly processed.
+fn check_reset(flavor: Flavor, step: &Step, fault: &str) {
+    let ctx = format!("{flavor:?} get_user, {fault}");
+    let server = FaultServer::start([step.clone()]);
+    let client = new_client(flavor, &server.url());
+    let (error, _) = send_err(&client, &get_user(), &ctx);
+    assert!(matches!(error, Error::Transport { .. }), "{ctx}: {error:?}");
+    assert_eq!(server.request_count(), 3, "{ctx}: requests seen");
+    assert_eq!(error.attempts(), 3, "{ctx}");
+    assert!(error.request_may_have_been_processed(), "{ctx}");
+
+    for post in ["track", "challenge"] {
+        let ctx = format!("{flavor:?} {post}, {fault}");
+        let server = FaultServer::start([step.clone()]);
+        let client = new_client(flavor, &server.url());
+        let (error, _) = if post == "track" {
+            send_err(&client, &track(), &ctx)
+        } else {
+            send_err(&client, &challenge(), &ctx)
+        };
+        assert!(matches!(error, Error::Transport { .. }), "{ctx}: {error:?}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert!(error.request_may_have_been_processed(), "{ctx}");
+        let message = error.to_string();
+        assert!(
+            message.contains("may have been processed"),
+            "{ctx}: Display does not warn: {message}"
+        );
+    }
+}
+
+#[test]
+fn c7_reset_before_response() {
+    for_each_flavor(|flavor| check_reset(flavor, &Step::reset(), "reset before the response"));
+}
+
+#[test]
+fn c8_reset_mid_body() {
+    for_each_flavor(|flavor| {
+        check_reset(
+            flavor,
+            &Step::reset_mid_body(200, 100, &br#"{"userId":"#[..]),
+            "reset after 10 of 100 body bytes",
+        );
+    });
+}
+
+// ----- C9/C10/C11: stalls and drip-feeding -----------------------------------------------------
+
+/// The call fails with a timeout within the per-attempt timeout plus slack: once
+/// for a POST (not retried), three times for a GET (retried).
+fn check_timeout(flavor: Flavor, step: Step, fault: &str) {
+    let ctx = format!("{flavor:?} track, {fault}");
+    let server = FaultServer::start([step.clone()]);
+    let client = new_client(flavor, &server.url());
+    let (error, elapsed) = send_err(&client, &track(), &ctx);
+    assert!(error.is_timeout(), "{ctx}: not a timeout: {error:?}");
+    assert!(elapsed >= TIMEOUT - 50 * MS, "{ctx}: took {elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2500), "{ctx}: took {elapsed:?}");
+    assert_eq!(error.attempts(), 1, "{ctx}");
+    assert!(error.request_may_have_been_processed(), "{ctx}");
+    assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+
+    let ctx = format!("{flavor:?} get_user, {fault}");
+    let server = FaultServer::start([step]);
+    let client = new_client(flavor, &server.url());
+    let (error, elapsed) = send_err(&client, &get_user(), &ctx);
+    assert!(error.is_timeout(), "{ctx}: not a timeout: {error:?}");
+    assert_eq!(error.attempts(), 3, "{ctx}");
+    assert_eq!(server.request_count(), 3, "{ctx}: requests seen");
+    // Three attempts of 500 ms, two backoffs of at most 20 ms, plus slack.
+    assert!(elapsed >= 3 * (TIMEOUT - 50 * MS), "{ctx}: took {elapsed:?}");
+    assert!(elapsed < Duration::from_millis(4500), "{ctx}: took {elapsed:?}");
+}
+
+#[test]
+fn c9_stall_before_headers_times_out() {
+    for_each_flavor(|flavor| check_timeout(flavor, Step::hang(), "server never answers"));
+}
+
+#[test]
+fn c10_stall_mid_body_times_out() {
+    for_each_flavor(|flavor| {
+        check_timeout(
+            flavor,
+            Step::stall_mid_body(200, 100, &br#"{"userId":"#[..], Duration::from_secs(3600)),
+            "server stalls after 10 of 100 body bytes",
+        );
+    });
+}
+
+#[test]
+fn c11_drip_fed_body_times_out() {
+    for_each_flavor(|flavor| {
+        check_timeout(
+            flavor,
+            Step::drip_feed(200, vec![b' '; 1000], 100 * MS),
+            "1000-byte body dripped at 1 byte / 100 ms",
+        );
+    });
+}
+
+// ----- C12/C13: truncated, malformed and odd bodies --------------------------------------------
+
+#[test]
+fn c12_truncated_body_is_a_transport_error() {
+    for_each_flavor(|flavor| {
+        let truncated = || Step::truncated(200, 100, vec![b' '; 50]);
+
+        let ctx = format!("{flavor:?} track, Content-Length 100 with 50 bytes then FIN");
+        let server = FaultServer::start([truncated()]);
+        let client = new_client(flavor, &server.url());
+        let (error, _) = send_err(&client, &track(), &ctx);
+        assert!(matches!(error, Error::Transport { .. }), "{ctx}: {error:?}");
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::Io),
+            "{ctx}"
+        );
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+
+        let ctx = format!("{flavor:?} get_user, Content-Length 100 with 50 bytes then FIN");
+        let server = FaultServer::start([truncated()]);
+        let client = new_client(flavor, &server.url());
+        let (error, _) = send_err(&client, &get_user(), &ctx);
+        assert!(matches!(error, Error::Transport { .. }), "{ctx}: {error:?}");
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::Io),
+            "{ctx}"
+        );
+        assert_eq!(error.attempts(), 3, "{ctx}");
+        assert_eq!(server.request_count(), 3, "{ctx}: requests seen");
+    });
+}
+
+#[test]
+fn c13_undecodable_bodies_are_unexpected_responses() {
+    for_each_flavor(|flavor| {
+        for (name, step) in [
+            ("malformed JSON", Step::json(200, r#"{"userId":"#)),
+            ("empty body", Step::json(200, "")),
+            ("wrong JSON type", Step::json(200, "[1,2,3]")),
+        ] {
+            let ctx = format!("{flavor:?} get_user, 200 with {name}");
+            let server = FaultServer::start([step]);
+            let client = new_client(flavor, &server.url());
+            let (error, _) = send_err(&client, &get_user(), &ctx);
+            assert!(
+                matches!(error, Error::UnexpectedResponse(_)),
+                "{ctx}: {error:?}"
+            );
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(200), "{ctx}");
+            assert_eq!(error.attempts(), 1, "{ctx}");
+            assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+        }
+
+        // A proxy's HTML error page: a POST gets it at once.
+        let ctx = format!("{flavor:?} challenge, HTML 502 page");
+        let server = FaultServer::start([Step::html(502, HTML_502)]);
+        let client = new_client(flavor, &server.url());
+        let (error, _) = send_err(&client, &challenge(), &ctx);
+        assert!(
+            matches!(error, Error::UnexpectedResponse(_)),
+            "{ctx}: {error:?}"
+        );
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(502), "{ctx}");
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+
+        // A GET retries the 502 (the status decides, not the body) and then
+        // returns the last page as an unexpected response.
+        let ctx = format!("{flavor:?} get_user, HTML 502 page");
+        let server = FaultServer::start([Step::html(502, HTML_502)]);
+        let client = new_client(flavor, &server.url());
+        let (error, _) = send_err(&client, &get_user(), &ctx);
+        assert!(
+            matches!(error, Error::UnexpectedResponse(_)),
+            "{ctx}: {error:?}"
+        );
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(502), "{ctx}");
+        assert_eq!(error.attempts(), 3, "{ctx}");
+        assert_eq!(server.request_count(), 3, "{ctx}: requests seen");
+
+        // ... and a GET that gets the page once, then JSON, succeeds.
+        let ctx = format!("{flavor:?} get_user, HTML 502 page then 200");
+        let server = FaultServer::start([Step::html(502, HTML_502), Step::json(200, USER_JSON)]);
+        let client = new_client(flavor, &server.url());
+        send_ok(&client, &get_user(), &ctx);
+        assert_eq!(server.request_count(), 2, "{ctx}: requests seen");
+    });
+}
+
+#[test]
+fn c13_odd_but_valid_bodies_are_decoded() {
+    for_each_flavor(|flavor| {
+        let cases = [
+            ("JSON as text/plain", Step::text(200, USER_JSON)),
+            (
+                "application/json; charset=utf-8",
+                Step::body(200, USER_JSON).header("Content-Type", "application/json; charset=utf-8"),
+            ),
+            ("no Content-Type", Step::body(200, USER_JSON)),
+            (
+                "chunked",
+                Step::chunked(200, [r#"{"user"#, r#"Id":"u1","#, r#""isEnrolled":true}"#])
+                    .header("Content-Type", "application/json"),
+            ),
+            (
+                "HTTP/1.0 close-delimited",
+                Step::http10(200, USER_JSON).header("Content-Type", "application/json"),
+            ),
+        ];
+        for (name, step) in cases {
+            let ctx = format!("{flavor:?} get_user, {name}");
+            let server = FaultServer::start([step]);
+            let client = new_client(flavor, &server.url());
+            // Twice: the connection must be left in a usable state (or dropped).
+            for call in 1..=2 {
+                let user = send_ok(&client, &get_user(), &format!("{ctx}, call {call}"));
+                assert_eq!(user.user_id.as_deref(), Some("u1"), "{ctx}");
+                assert!(user.is_enrolled, "{ctx}");
+            }
+            assert_eq!(server.request_count(), 2, "{ctx}: requests seen");
+        }
+    });
+}
+
+// ----- C14: huge body --------------------------------------------------------------------------
+
+#[test]
+fn c14_endless_body_stops_at_the_limit() {
+    const LIMIT: usize = 64 * 1024;
+    // What the server may have written beyond the limit: the client's read
+    // buffer plus the kernel's socket buffers on both ends (loopback starts at
+    // 128 KiB receive / 16 KiB send and autotunes), so an upper bound, not an
+    // exact count of what the client read.
+    const SLACK: u64 = 1024 * 1024;
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} get_user, endless chunked body, limit 64 KiB");
+        let server = FaultServer::start([Step::endless(200)]);
+        let client = AnyClient::new(
+            flavor,
+            config(&server.url()).with_max_response_bytes(LIMIT),
+        );
+        let (error, elapsed) = send_err(&client, &get_user(), &ctx);
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::ResponseTooLarge),
+            "{ctx}: {error:?}"
+        );
+        assert!(elapsed < Duration::from_secs(2), "{ctx}: took {elapsed:?}");
+        assert_eq!(error.attempts(), 1, "{ctx}: not retried");
+        assert!(!error.is_retryable(), "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+        // Let the server notice the closed connection, then check it stopped.
+        thread::sleep(200 * MS);
+        let written = server.bytes_written_total();
+        thread::sleep(200 * MS);
+        let later = server.bytes_written_total();
+        assert!(
+            written <= LIMIT as u64 + SLACK,
+            "{ctx}: server wrote {written} bytes"
+        );
+        assert_eq!(written, later, "{ctx}: the client still drains the body");
+        eprintln!("{ctx}: server wrote {written} bytes (limit {LIMIT})");
+    });
+}
+
+// ----- C15: redirects --------------------------------------------------------------------------
+
+#[test]
+fn c15_redirects_are_not_followed() {
+    fn check<E>(flavor: Flavor, endpoint: &E, status: u16, name: &str)
+    where
+        E: Endpoint + Sync,
+        E::Output: Send + Debug,
+    {
+        let ctx = format!("{flavor:?} {name}, {status} to another server");
+        let other = FaultServer::start([Step::json(200, USER_JSON)]);
+        let server = FaultServer::start([Step::redirect(status, format!("{}/users/u1", other.url()))]);
+        let client = new_client(flavor, &server.url());
+        let (error, _) = send_err(&client, endpoint, &ctx);
+        assert!(
+            matches!(error, Error::UnexpectedResponse(_)),
+            "{ctx}: {error:?}"
+        );
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{ctx}");
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+        assert_eq!(other.request_count(), 0, "{ctx}: the redirect was followed");
+        assert_eq!(other.connection_count(), 0, "{ctx}: connected to the target");
+    }
+    for_each_flavor(|flavor| {
+        for status in [301, 302, 303, 307, 308] {
+            check(flavor, &get_user(), status, "get_user");
+        }
+        check(flavor, &track(), 307, "track");
+    });
+}
+
+// ----- C18/C19: connection reuse ---------------------------------------------------------------
+
+#[test]
+fn c18_sequential_calls_reuse_one_connection() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} 20 sequential get_user");
+        let server = FaultServer::start([Step::json(200, USER_JSON)]);
+        let client = new_client(flavor, &server.url());
+        for call in 0..20 {
+            send_ok(&client, &get_user(), &format!("{ctx}, call {call}"));
+        }
+        assert_eq!(server.request_count(), 20, "{ctx}: requests seen");
+        assert_eq!(server.connection_count(), 1, "{ctx}: connections opened");
+    });
+}
+
+/// The server closes (FIN or RST) every connection 10 ms after answering; 10
+/// calls 50 ms apart must all succeed, and a non-idempotent call must never
+/// reach the server twice.
+fn check_stale_pool<E>(flavor: Flavor, endpoint: &E, body: &'static str, name: &str, reset: bool)
+where
+    E: Endpoint + Sync,
+    E::Output: Send,
+{
+    let close = if reset { "RST" } else { "FIN" };
+    let ctx = format!("{flavor:?} {name}, server {close}s each connection 10 ms after the response");
+    let step = if reset {
+        Step::respond_then_reset(200, body, 10 * MS)
+    } else {
+        Step::respond_then_close(200, body, 10 * MS)
+    };
+    let server = FaultServer::start([step.header("Content-Type", "application/json")]);
+    let client = new_client(flavor, &server.url());
+    for call in 0..10 {
+        if call > 0 {
+            thread::sleep(50 * MS);
+        }
+        send_ok(&client, endpoint, &format!("{ctx}, call {call}"));
+    }
+    assert_eq!(server.request_count(), 10, "{ctx}: requests seen");
+}
+
+#[test]
+fn c19_stale_pooled_connection_closed_with_fin() {
+    for_each_flavor(|flavor| {
+        check_stale_pool(flavor, &get_user(), USER_JSON, "get_user", false);
+        check_stale_pool(flavor, &track(), TRACK_JSON, "track", false);
+    });
+}
+
+#[test]
+fn c19_stale_pooled_connection_closed_with_rst() {
+    for_each_flavor(|flavor| {
+        check_stale_pool(flavor, &get_user(), USER_JSON, "get_user", true);
+        check_stale_pool(flavor, &track(), TRACK_JSON, "track", true);
+    });
+}
+
+// ----- D1/D2: concurrency ----------------------------------------------------------------------
+
+/// Answers `GET /users/{id}` with that id, so mixed-up responses show.
+fn echo_user_id() -> Step {
+    Step::handler(|request| {
+        let id = request.path_only().rsplit('/').next().unwrap_or_default();
+        Step::json(
+            200,
+            format!(r#"{{"userId":{},"isEnrolled":true}}"#, json_string(id)),
+        )
+    })
+}
+
+/// A configuration for load tests: the default (generous) timeouts.
+fn load_config(url: &str) -> Config {
+    Config::new("sk_test_fault_injection")
+        .expect("secret key")
+        .with_base_url(url)
+        .expect("loopback base URL")
+        .with_retry_policy(fast_retries())
+}
+
+#[test]
+fn d1_one_client_shared_by_32_threads() {
+    const THREADS: usize = 32;
+    const CALLS: usize = 20;
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} {THREADS} threads x {CALLS} get_user");
+        let server = FaultServer::start([echo_user_id()]);
+        let client = Arc::new(AnyClient::new(flavor, load_config(&server.url())));
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let client = Arc::clone(&client);
+                thread::spawn(move || {
+                    let mut mismatches = Vec::new();
+                    for c in 0..CALLS {
+                        let id = format!("user-{t}-{c}");
+                        match client.send(&GetUserRequest::new(id.clone())) {
+                            Ok(user) if user.user_id.as_deref() == Some(id.as_str()) => {}
+                            other => mismatches.push(format!("{id}: {other:?}")),
+                        }
+                    }
+                    mismatches
+                })
+            })
+            .collect();
+        let failures: Vec<String> = workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker panicked"))
+            .collect();
+        assert!(failures.is_empty(), "{ctx}: {failures:#?}");
+        assert_eq!(
+            server.request_count(),
+            THREADS * CALLS,
+            "{ctx}: requests seen"
+        );
+        assert!(
+            server.active_connections() <= THREADS + 4,
+            "{ctx}: {} connections left open",
+            server.active_connections()
+        );
+    });
+}
+
+#[test]
+fn d2_one_async_client_1000_concurrent_tasks() {
+    const TASKS: usize = 1000;
+    watchdog("hyper 1000 tasks".into(), WATCHDOG, || {
+        let server = FaultServer::start([echo_user_id()]);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let failures = runtime.block_on(async {
+            let client = authsignal_hyper::Client::new(load_config(&server.url()))
+                .expect("hyper client");
+            let mut tasks = tokio::task::JoinSet::new();
+            for n in 0..TASKS {
+                let client = client.clone();
+                tasks.spawn(async move {
+                    let id = format!("user-{n}");
+                    let result = client.get_user(GetUserRequest::new(id.clone())).await;
+                    match result {
+                        Ok(user) if user.user_id.as_deref() == Some(id.as_str()) => None,
+                        other => Some(format!("{id}: {other:?}")),
+                    }
+                });
+            }
+            let mut failures = Vec::new();
+            while let Some(joined) = tasks.join_next().await {
+                if let Some(failure) = joined.expect("task panicked") {
+                    failures.push(failure);
+                }
+            }
+            failures
+        });
+        assert!(failures.is_empty(), "{} failures: {failures:#?}", failures.len());
+        assert_eq!(server.request_count(), TASKS, "requests seen");
+    });
+}
+
+// ----- B5/B4 over the wire: retry budget and deadline ------------------------------------------
+
+#[test]
+fn b5_retry_budget_stops_retries_once_spent() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} 5 get_user against a 503 storm, budget 30");
+        let server = FaultServer::start([Step::json(503, ERROR_JSON)]);
+        let client = AnyClient::new(
+            flavor,
+            config(&server.url()).with_retry_budget(RetryBudget::new(30)),
+        );
+        let attempts: Vec<u32> = (0..5)
+            .map(|_| send_err(&client, &get_user(), &ctx).0.attempts())
+            .collect();
+        // 30 tokens pay for two retries at 14 each (2 left): the first call
+        // makes 3 attempts, every later call only its first.
+        assert_eq!(attempts, [3, 1, 1, 1, 1], "{ctx}: attempts per call");
+        assert_eq!(server.request_count(), 7, "{ctx}: requests seen");
+    });
+}
+
+#[test]
+fn b4_deadline_cuts_retries() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} get_user against a 503 storm, deadline 300 ms");
+        let server = FaultServer::start([Step::json(503, ERROR_JSON)]);
+        let policy = RetryPolicy::default()
+            .with_backoff(200 * MS, Duration::from_secs(5))
+            .with_deadline(300 * MS);
+        let client = AnyClient::new(flavor, config(&server.url()).with_retry_policy(policy));
+        let (error, elapsed) = send_err(&client, &get_user(), &ctx);
+        // Retry 1 waits 100–200 ms and starts before 300 ms; retry 2 would
+        // wait another 200–400 ms, so it would start after the deadline.
+        assert_eq!(error.attempts(), 2, "{ctx}");
+        assert_eq!(server.request_count(), 2, "{ctx}: requests seen");
+        let requests = server.requests();
+        let gap = requests[1].received_at - requests[0].received_at;
+        assert!(gap >= 100 * MS, "{ctx}: retried after {gap:?}");
+        assert!(elapsed < Duration::from_secs(1), "{ctx}: took {elapsed:?}");
+    });
+}

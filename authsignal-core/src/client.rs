@@ -8,7 +8,7 @@ use http::{Response, StatusCode};
 
 use crate::{
     AsyncTransport, AttemptOutcome, BlockingTransport, Config, Endpoint, Error, Idempotency,
-    RetryBudget, RetryDecision, RetryPolicy, TransportError, TransportFromConfig, api::*,
+    RetryBudget, RetryDecision, RetryPolicy, TransportError, TransportFromConfig, api::*, trace,
 };
 
 /// A blocking Authsignal client over any [`BlockingTransport`].
@@ -79,12 +79,16 @@ impl<T: BlockingTransport> Client<T> {
         endpoint: &E,
         policy: &RetryPolicy,
     ) -> Result<E::Output, Error> {
+        let _span = trace::call_span(E::NAME, &E::METHOD).entered();
         let mut attempts = Attempts::new(policy, self.config.retry_budget(), self.transport.now());
         loop {
             let request = endpoint.build_request(&self.config)?;
+            let sent_at = self.transport.now();
             let outcome = self.transport.send(request);
             let jitter = self.transport.jitter();
-            match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, self.transport.now()) {
+            let now = self.transport.now();
+            attempts.record(&outcome, sent_at, now);
+            match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, now) {
                 Some(delay) => self.transport.sleep(delay),
                 None => return attempts.finish(endpoint, outcome),
             }
@@ -105,16 +109,23 @@ impl<T: AsyncTransport + Sync> AsyncClient<T> {
         endpoint: &E,
         policy: &RetryPolicy,
     ) -> Result<E::Output, Error> {
-        let mut attempts = Attempts::new(policy, self.config.retry_budget(), self.transport.now());
-        loop {
-            let request = endpoint.build_request(&self.config)?;
-            let outcome = self.transport.send(request).await;
-            let jitter = self.transport.jitter();
-            match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, self.transport.now()) {
-                Some(delay) => self.transport.sleep(delay).await,
-                None => return attempts.finish(endpoint, outcome),
+        let calls = async {
+            let mut attempts =
+                Attempts::new(policy, self.config.retry_budget(), self.transport.now());
+            loop {
+                let request = endpoint.build_request(&self.config)?;
+                let sent_at = self.transport.now();
+                let outcome = self.transport.send(request).await;
+                let jitter = self.transport.jitter();
+                let now = self.transport.now();
+                attempts.record(&outcome, sent_at, now);
+                match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, now) {
+                    Some(delay) => self.transport.sleep(delay).await,
+                    None => return attempts.finish(endpoint, outcome),
+                }
             }
-        }
+        };
+        trace::instrument(calls, trace::call_span(E::NAME, &E::METHOD)).await
     }
 }
 
@@ -134,6 +145,17 @@ impl<'a> Attempts<'a> {
             started: now,
             made: 1,
         }
+    }
+
+    /// Reports the attempt that just ended to `tracing` (when enabled).
+    fn record(
+        &self,
+        outcome: &Result<Response<Vec<u8>>, TransportError>,
+        sent_at: Option<Instant>,
+        now: Option<Instant>,
+    ) {
+        let duration = sent_at.zip(now).map(|(start, end)| end.saturating_duration_since(start));
+        trace::attempt(self.made, outcome, duration);
     }
 
     /// How long to wait before the next attempt, or `None` to stop.
@@ -173,6 +195,7 @@ impl<'a> Attempts<'a> {
                 return None;
             }
         }
+        trace::retry(self.made, delay);
         self.made += 1;
         Some(delay)
     }

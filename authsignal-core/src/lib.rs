@@ -89,6 +89,7 @@ mod error;
 mod pagination;
 mod retry;
 mod secret;
+mod trace;
 mod transport;
 #[cfg(feature = "webhook")]
 pub mod webhook;

@@ -22,6 +22,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+compile_error!(
+    "authsignal-ureq needs a TLS backend: enable the `rustls` (default) or `native-tls` feature"
+);
+
 use std::{
     io,
     time::{Duration, Instant},
@@ -50,6 +55,7 @@ impl UreqTransport {
             .timeout_connect(Some(config.connect_timeout()))
             .timeout_global(Some(config.timeout()))
             .user_agent(USER_AGENT)
+            .tls_config(tls_config())
             .build()
             .new_agent();
         Self::with_agent(agent, config.max_response_bytes())
@@ -104,14 +110,33 @@ impl BlockingTransport for UreqTransport {
     }
 }
 
+/// The TLS set-up picked by the crate features.
+fn tls_config() -> ureq::tls::TlsConfig {
+    use ureq::tls::TlsConfig;
+    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    let config = TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls);
+    #[cfg(all(feature = "rustls", feature = "native-roots"))]
+    let config = TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier);
+    #[cfg(not(any(
+        all(feature = "native-tls", not(feature = "rustls")),
+        all(feature = "rustls", feature = "native-roots")
+    )))]
+    let config = TlsConfig::builder();
+    config.build()
+}
+
 /// Maps a ureq error to a transport error whose kind says whether the
 /// request may have been sent.
 fn classify(error: ureq::Error) -> TransportError {
     use ureq::{Error as E, Timeout};
     let kind = match &error {
-        E::HostNotFound | E::ConnectionFailed | E::Tls(_) | E::Rustls(_) | E::Pem(_) => {
+        E::HostNotFound | E::ConnectionFailed | E::Tls(_) | E::Pem(_) => {
             TransportErrorKind::Connect
         }
+        #[cfg(feature = "rustls")]
+        E::Rustls(_) => TransportErrorKind::Connect,
+        #[cfg(feature = "native-tls")]
+        E::NativeTls(_) | E::Der(_) => TransportErrorKind::Connect,
         E::Timeout(Timeout::Resolve | Timeout::Connect) => TransportErrorKind::Connect,
         E::Timeout(_) => TransportErrorKind::Timeout,
         E::Io(e) if is_connect_error(e) => TransportErrorKind::Connect,

@@ -54,6 +54,35 @@
 //! # Ok::<(), authsignal_core::Error>(())
 //! ```
 //!
+//! # Webhooks
+//!
+//! ```
+//! use authsignal_core::{ApiSecretKey, webhook::{self, Webhook}};
+//!
+//! let secret = ApiSecretKey::new("sk_test_123");
+//! let body = br#"{"version":1,"type":"sms.created","id":"e1","source":"https://authsignal.com","time":"2025-02-20T01:51:56.070Z","tenantId":"t1","data":{"to":"+6427000000"}}"#;
+//! let header = webhook::sign(&secret, body, 1_740_016_316); // as Authsignal would send it
+//! let event = Webhook::new(secret).construct_event(body, &header, 1_740_016_316)?;
+//! assert_eq!(event.event_type.as_str(), "sms.created");
+//! # Ok::<(), authsignal_core::webhook::WebhookError>(())
+//! ```
+//!
+//! See the [`webhook`] module for key rotation, tolerance and log-event batches.
+//!
+//! # Testing your code
+//!
+//! The `authsignal-testkit` crate runs a stateful fake of the Server API on
+//! `127.0.0.1` (users, authenticators, track, OTP challenges with readable
+//! codes, validation, sessions), so your sign-in flow can be tested end to end
+//! with either client and no network.
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `webhook` | yes | webhook signature verification (`hmac`, `sha2`) |
+//! | `tracing` | no | a `tracing` span per call and an event per attempt; never secrets, tokens, codes or bodies |
+//!
 //! # Errors
 //!
 //! Every call returns [`Error`]. [`Error::is_retryable`] says whether trying

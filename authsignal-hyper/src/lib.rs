@@ -30,6 +30,15 @@
 //! `Send`, so they can be spawned onto a multi-threaded runtime. Calls need a
 //! tokio runtime with timers enabled (`#[tokio::main]` has them).
 //!
+//! # Choose a transport
+//!
+//! This crate is for tokio services. For synchronous services use
+//! `authsignal-ureq`; for another HTTP stack implement [`AsyncTransport`] or
+//! [`BlockingTransport`] (see `authsignal-core`, which also shows offline
+//! request building and webhook verification); for tests of your own code,
+//! run `authsignal-testkit`'s fake server and point the client at it with
+//! [`Config::with_base_url`].
+//!
 //! # Configuration
 //!
 //! Timeouts, the response size limit, the base URL and retries come from the
@@ -101,6 +110,10 @@
 //! | `webpki-roots` | yes | trust the Mozilla root certificates bundled by the `webpki-roots` crate |
 //! | `native-roots` | no | trust the operating system's certificate store, read when the transport is built |
 //! | `http2` | no | offer HTTP/2 through ALPN and use it when the server accepts |
+//! | `tracing` | no | a `tracing` span per call (see `authsignal-core`) |
+//!
+//! TLS is always rustls with the *ring* provider; for native-tls, build a
+//! `hyper-tls` connector and pass it to [`HyperTransport::with_connector`].
 //!
 //! With both root features on, both sets of roots are trusted. With neither,
 //! [`HyperTransport::new`], [`Client::new`] and [`Client::from_secret`] are

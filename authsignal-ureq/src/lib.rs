@@ -16,6 +16,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Choose a transport
+//!
+//! This crate is for synchronous services. For tokio services use
+//! `authsignal-hyper`; for any other HTTP stack implement
+//! [`BlockingTransport`] or [`AsyncTransport`] from `authsignal-core` (whose
+//! docs also show offline request building and webhooks); for tests of your
+//! own code, run `authsignal-testkit`'s fake server and point the client at
+//! it with [`Config::with_base_url`].
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `rustls` | yes | HTTPS through rustls (ring) with the webpki roots |
+//! | `native-roots` | no | with rustls, the operating system's certificate verifier |
+//! | `native-tls` | no | HTTPS through the platform TLS library instead of rustls |
+//! | `tracing` | no | a `tracing` span per call |
+//!
+//! At least one of `rustls` and `native-tls` is required.
+//!
 //! To tune the agent (proxy, TLS, pool), build it yourself and pass it to
 //! [`UreqTransport::with_agent`]; keep `http_status_as_error(false)` and
 //! `max_redirects(0)` so error bodies are read and redirects are not followed.

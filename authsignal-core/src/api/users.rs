@@ -246,6 +246,12 @@ impl QueryUsersRequest {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Sets `limit`, the page size. (A plain `u32` so `with_limit(50)` infers.)
+    pub fn with_limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
 }
 
 setters!(QueryUsersRequest {
@@ -253,7 +259,6 @@ setters!(QueryUsersRequest {
     with_email => email: String,
     with_phone_number => phone_number: String,
     with_token => token: SecretString,
-    with_limit => limit: u32,
     with_last_evaluated_user_id => last_evaluated_user_id: String,
 });
 

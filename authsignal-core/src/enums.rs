@@ -23,7 +23,7 @@ use serde::Deserializer;
 /// It cannot be constructed outside the crate, so a future known variant never
 /// collides with a hand-made `Unknown`. Read it with [`UnknownValue::as_str`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UnknownValue(String);
+pub struct UnknownValue(pub(crate) String);
 
 impl UnknownValue {
     /// The value as the server sent it.
@@ -52,6 +52,11 @@ macro_rules! open_enum {
         }
 
         impl $name {
+            /// Whether this is a value the SDK does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+
             /// The wire string of this value.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -105,6 +110,7 @@ macro_rules! open_enum {
         }
     };
 }
+pub(crate) use open_enum;
 
 /// Deserializes a string, borrowing where the format allows it.
 pub(crate) fn deserialize_str<'de, D: Deserializer<'de>>(

@@ -95,7 +95,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::digest::{Digest as _, KeyInit};
 use hmac::{Hmac, Mac as _};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
@@ -963,125 +963,38 @@ pub struct LogEvent {
     pub record: Value,
 }
 
-/// The type of a webhook event (JSON `type`).
-///
-/// Open: a type this version of the SDK does not know is kept as
-/// [`WebhookEventType::Unknown`] and serializes back unchanged. Build values
-/// with [`From<&str>`](WebhookEventType::from), which maps known strings to
-/// their variants.
-///
-/// ```
-/// use authsignal_core::webhook::WebhookEventType;
-///
-/// assert_eq!(WebhookEventType::from("sms.created"), WebhookEventType::SmsCreated);
-/// let future = WebhookEventType::from("user.deleted");
-/// assert_eq!(future.as_str(), "user.deleted");
-/// assert_eq!(future, WebhookEventType::Unknown("user.deleted".into()));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WebhookEventType {
-    /// `email.created`: send an email OTP or magic link (synchronous).
-    EmailCreated,
-    /// `sms.created`: send an SMS OTP (synchronous).
-    SmsCreated,
-    /// `push.created`: send a push notification (synchronous).
-    PushCreated,
-    /// `authenticator.created` (asynchronous).
-    AuthenticatorCreated,
-    /// `authenticator.updated` (asynchronous).
-    AuthenticatorUpdated,
-    /// `authenticator.deleted` (asynchronous).
-    AuthenticatorDeleted,
-    /// `action.verify`: can block the transition (synchronous).
-    ActionVerify,
-    /// `action.log_created`, delivered in a [`LogEventBatch`].
-    ActionLogCreated,
-    /// `challenge.log_created`, delivered in a [`LogEventBatch`].
-    ChallengeLogCreated,
-    /// Any other type, kept verbatim. Prefer [`From<&str>`](WebhookEventType::from)
-    /// to build it, so that known strings get their own variant.
-    Unknown(String),
-}
-
-impl WebhookEventType {
-    const KNOWN: [(&'static str, Self); 9] = [
-        ("email.created", Self::EmailCreated),
-        ("sms.created", Self::SmsCreated),
-        ("push.created", Self::PushCreated),
-        ("authenticator.created", Self::AuthenticatorCreated),
-        ("authenticator.updated", Self::AuthenticatorUpdated),
-        ("authenticator.deleted", Self::AuthenticatorDeleted),
-        ("action.verify", Self::ActionVerify),
-        ("action.log_created", Self::ActionLogCreated),
-        ("challenge.log_created", Self::ChallengeLogCreated),
-    ];
-
-    /// The wire string, e.g. `"email.created"`.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::EmailCreated => "email.created",
-            Self::SmsCreated => "sms.created",
-            Self::PushCreated => "push.created",
-            Self::AuthenticatorCreated => "authenticator.created",
-            Self::AuthenticatorUpdated => "authenticator.updated",
-            Self::AuthenticatorDeleted => "authenticator.deleted",
-            Self::ActionVerify => "action.verify",
-            Self::ActionLogCreated => "action.log_created",
-            Self::ChallengeLogCreated => "challenge.log_created",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    /// `true` for [`WebhookEventType::Unknown`].
-    #[must_use]
-    pub const fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-
-    fn known(s: &str) -> Option<Self> {
-        Self::KNOWN
-            .iter()
-            .find(|(name, _)| *name == s)
-            .map(|(_, variant)| variant.clone())
-    }
-}
-
-impl fmt::Display for WebhookEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<&str> for WebhookEventType {
-    fn from(s: &str) -> Self {
-        Self::known(s).unwrap_or_else(|| Self::Unknown(s.to_owned()))
-    }
-}
-
-impl From<String> for WebhookEventType {
-    fn from(s: String) -> Self {
-        Self::known(&s).unwrap_or(Self::Unknown(s))
-    }
-}
-
-impl std::str::FromStr for WebhookEventType {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(s))
-    }
-}
-
-impl Serialize for WebhookEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for WebhookEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+crate::enums::open_enum! {
+    /// The type of a webhook event (JSON `type`).
+    ///
+    /// Open: a type this version of the SDK does not know decodes as
+    /// `Unknown` and serializes back unchanged.
+    ///
+    /// ```
+    /// use authsignal_core::webhook::WebhookEventType;
+    ///
+    /// assert_eq!(WebhookEventType::from("sms.created"), WebhookEventType::SmsCreated);
+    /// let future = WebhookEventType::from("user.deleted");
+    /// assert_eq!(future.as_str(), "user.deleted");
+    /// assert!(future.is_unknown());
+    /// ```
+    pub enum WebhookEventType {
+        /// `email.created`: send an email OTP or magic link (synchronous).
+        EmailCreated = "email.created",
+        /// `sms.created`: send an SMS OTP (synchronous).
+        SmsCreated = "sms.created",
+        /// `push.created`: send a push notification (synchronous).
+        PushCreated = "push.created",
+        /// `authenticator.created` (asynchronous).
+        AuthenticatorCreated = "authenticator.created",
+        /// `authenticator.updated` (asynchronous).
+        AuthenticatorUpdated = "authenticator.updated",
+        /// `authenticator.deleted` (asynchronous).
+        AuthenticatorDeleted = "authenticator.deleted",
+        /// `action.verify`: can block the transition (synchronous).
+        ActionVerify = "action.verify",
+        /// `action.log_created`, delivered in a [`LogEventBatch`].
+        ActionLogCreated = "action.log_created",
+        /// `challenge.log_created`, delivered in a [`LogEventBatch`].
+        ChallengeLogCreated = "challenge.log_created",
     }
 }

@@ -165,7 +165,7 @@ fn vector_c_zero_tolerance_go() {
     let event = wh
         .construct_event(payload, VECTOR_C_HEADER, 1_630_000_000)
         .unwrap();
-    assert_eq!(event.event_type, WebhookEventType::Unknown("test".into()));
+    assert_eq!(event.event_type, WebhookEventType::from("test"));
     assert_eq!(event.event_type.as_str(), "test");
     assert_eq!(event.tenant_id, "t");
     assert_eq!(event.data, json!({}));
@@ -571,7 +571,7 @@ fn event_type_is_open_and_round_trips() {
     }
     for s in ["user.deleted", "", "EMAIL.CREATED", "email.created "] {
         let v = WebhookEventType::from(s);
-        assert_eq!(v, WebhookEventType::Unknown(s.to_owned()));
+        assert!(matches!(v, WebhookEventType::Unknown(_)));
         assert!(v.is_unknown());
         assert_eq!(v.as_str(), s);
         assert_eq!(serde_json::to_value(&v).unwrap(), json!(s));

@@ -154,7 +154,9 @@ impl<'a> Attempts<'a> {
         sent_at: Option<Instant>,
         now: Option<Instant>,
     ) {
-        let duration = sent_at.zip(now).map(|(start, end)| end.saturating_duration_since(start));
+        let duration = sent_at
+            .zip(now)
+            .map(|(start, end)| end.saturating_duration_since(start));
         trace::attempt(self.made, outcome, duration);
     }
 

@@ -3,7 +3,7 @@
 //! [`Client`] is [`authsignal_core::Client`] over [`UreqTransport`]: every
 //! endpoint method of the core client, run on a pooled ureq agent with
 //! timeouts on (connect 5 s, whole attempt 10 s), redirects off, response
-//! bodies capped (1 MiB) and retries as the [`RetryPolicy`](authsignal_core::RetryPolicy) says.
+//! bodies capped (1 MiB) and retries as the [`RetryPolicy`] says.
 //!
 //! ```no_run
 //! use authsignal_ureq::{Client, TrackRequest, UserActionState};
@@ -165,7 +165,7 @@ fn classify(error: ureq::Error) -> TransportError {
         E::BodyExceedsLimit(_) => TransportErrorKind::ResponseTooLarge,
         _ => TransportErrorKind::Other,
     };
-    TransportError::new(kind, "ureq").with_source(error)
+    TransportError::new(kind, "ureq request failed").with_source(error)
 }
 
 fn is_connect_error(error: &io::Error) -> bool {

@@ -117,7 +117,13 @@ fn a_traced_sign_in_leaks_no_secret_token_code_or_body() {
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     // The instrumentation is there: one span per call with the endpoint name,
     // one event per attempt with its status.
-    for endpoint in ["track", "challenge", "verify", "validate_challenge", "create_session"] {
+    for endpoint in [
+        "track",
+        "challenge",
+        "verify",
+        "validate_challenge",
+        "create_session",
+    ] {
         assert!(
             text.contains(&format!("endpoint=\"{endpoint}\"")),
             "no span for {endpoint} in:\n{text}"
@@ -127,10 +133,22 @@ fn a_traced_sign_in_leaks_no_secret_token_code_or_body() {
     assert!(text.contains("attempt=1"), "no attempt numbers in:\n{text}");
 
     for secret in must_not_appear.iter().filter(|s| !s.is_empty()) {
-        assert!(!text.contains(secret.as_str()), "trace output leaks {secret:?}");
+        assert!(
+            !text.contains(secret.as_str()),
+            "trace output leaks {secret:?}"
+        );
     }
     // No body: no JSON field names of requests or responses.
-    for body_marker in ["phoneNumber", "isEnrolled", "accessToken", "verificationCode", "{\""] {
-        assert!(!text.contains(body_marker), "trace output contains a body ({body_marker})");
+    for body_marker in [
+        "phoneNumber",
+        "isEnrolled",
+        "accessToken",
+        "verificationCode",
+        "{\"",
+    ] {
+        assert!(
+            !text.contains(body_marker),
+            "trace output contains a body ({body_marker})"
+        );
     }
 }

@@ -224,13 +224,14 @@ fn parse_response<E: Endpoint + ?Sized>(
     if status.is_success() {
         return endpoint
             .parse_body(&body)
-            .map_err(|e| unexpected(status, describe_json_error(&e), String::new()));
+            .map_err(|e| unexpected(status, describe_json_error(&e), String::new(), None));
     }
     if status.is_redirection() || status.is_informational() {
         return Err(unexpected(
             status,
             "redirects are not followed".into(),
             excerpt(&body),
+            None,
         ));
     }
     Err(api_error(status, &parts.headers, &body))
@@ -239,12 +240,14 @@ fn parse_response<E: Endpoint + ?Sized>(
 /// The error for a non-2xx response: an [`ApiError`] when the body is a JSON
 /// object, otherwise an [`UnexpectedResponse`] with an excerpt.
 pub fn api_error(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Error {
+    let retry_after = crate::retry::retry_after(headers);
     let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice::<serde_json::Value>(body)
     else {
         return unexpected(
             status,
             "the error body is not a JSON object".into(),
             excerpt(body),
+            retry_after,
         );
     };
     let text = |key: &str| match fields.get(key) {
@@ -257,16 +260,22 @@ pub fn api_error(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> 
             .or_else(|| text("error"))
             .map(ErrorCode::from),
         description: text("errorDescription"),
-        retry_after: crate::retry::retry_after(headers),
+        retry_after,
         attempts: 1,
     }))
 }
 
-fn unexpected(status: StatusCode, reason: String, excerpt: String) -> Error {
+fn unexpected(
+    status: StatusCode,
+    reason: String,
+    excerpt: String,
+    retry_after: Option<std::time::Duration>,
+) -> Error {
     Error::UnexpectedResponse(Box::new(UnexpectedResponse {
         status,
         reason,
         excerpt,
+        retry_after,
         attempts: 1,
     }))
 }

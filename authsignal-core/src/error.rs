@@ -86,7 +86,11 @@ impl Error {
 
     /// The delay the server asked for with `Retry-After`, if any.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api_error().and_then(|e| e.retry_after)
+        match self {
+            Error::Api(e) => e.retry_after,
+            Error::UnexpectedResponse(e) => e.retry_after,
+            _ => None,
+        }
     }
 
     /// Whether the call timed out.
@@ -210,6 +214,9 @@ pub struct UnexpectedResponse {
     /// The start of the body (at most 200 characters) for error statuses;
     /// empty for 2xx responses, whose bodies may hold tokens.
     pub excerpt: String,
+    /// The delay asked for by a `Retry-After` header (e.g. on a 429 or 503
+    /// page from a gateway).
+    pub retry_after: Option<Duration>,
     /// How many attempts were made, retries included.
     pub attempts: u32,
 }

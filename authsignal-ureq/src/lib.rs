@@ -72,6 +72,10 @@ impl UreqTransport {
         let agent = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            // Keep a pooled connection per thread of a busy service instead
+            // of ureq's default of 3 per host (each reconnect is a TLS handshake).
+            .max_idle_connections(64)
+            .max_idle_connections_per_host(32)
             .timeout_connect(Some(config.connect_timeout()))
             .timeout_global(Some(config.timeout()))
             .user_agent(USER_AGENT)

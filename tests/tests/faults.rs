@@ -6,9 +6,15 @@
 //! Clients use a 500 ms per-attempt timeout and a shrunk backoff (5–20 ms)
 //! unless the scenario is about delays. Timing assertions carry generous slack
 //! (CI has 2 shared cores).
+//!
+//! Tests marked `#[ignore]` state a finding in their reason (a bug to fix, or
+//! a transport behaviour that misses the briefed criterion); run them with
+//! `cargo test -p authsignal-tests --test faults -- --ignored`.
 
 use std::fmt::Debug;
-use std::net::TcpListener;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -240,7 +246,10 @@ fn c3_throttled_with_retry_after_is_retried_after_the_delay() {
         let requests = server.requests();
         assert_eq!(requests.len(), 2, "{ctx}: requests seen");
         let gap = requests[1].received_at - requests[0].received_at;
-        assert!(gap >= Duration::from_secs(1), "{ctx}: retried after {gap:?}");
+        assert!(
+            gap >= Duration::from_secs(1),
+            "{ctx}: retried after {gap:?}"
+        );
         assert!(
             gap < Duration::from_millis(2500),
             "{ctx}: retried after {gap:?}"
@@ -282,6 +291,35 @@ fn c4_retry_after_beyond_the_maximum_is_returned_at_once() {
     for_each_flavor(|flavor| {
         check(flavor, &get_user(), USER_JSON, "get_user");
         check(flavor, &track(), TRACK_JSON, "track");
+    });
+}
+
+/// A 429 from a gateway or proxy often has no JSON body; its `Retry-After`
+/// and its "not processed" meaning must survive that.
+#[test]
+fn c4_non_json_429_keeps_retry_after_and_not_processed() {
+    for_each_flavor(|flavor| {
+        for (body, step) in [
+            ("empty body", Step::status(429)),
+            ("text body", Step::text(429, "Too Many Requests")),
+        ] {
+            let ctx = format!("{flavor:?} track, 429 with {body} and Retry-After: 3600");
+            let server = FaultServer::start([step.header("Retry-After", "3600")]);
+            let client = new_client(flavor, &server.url());
+            let (error, elapsed) = send_err(&client, &track(), &ctx);
+            assert!(elapsed < Duration::from_secs(1), "{ctx}: took {elapsed:?}");
+            assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(429), "{ctx}");
+            assert_eq!(
+                error.retry_after(),
+                Some(Duration::from_secs(3600)),
+                "{ctx}: {error:?}"
+            );
+            assert!(
+                !error.request_may_have_been_processed(),
+                "{ctx}: a 429 was not processed: {error:?}"
+            );
+        }
     });
 }
 
@@ -376,7 +414,10 @@ fn check_timeout(flavor: Flavor, step: Step, fault: &str) {
     let (error, elapsed) = send_err(&client, &track(), &ctx);
     assert!(error.is_timeout(), "{ctx}: not a timeout: {error:?}");
     assert!(elapsed >= TIMEOUT - 50 * MS, "{ctx}: took {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(2500), "{ctx}: took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "{ctx}: took {elapsed:?}"
+    );
     assert_eq!(error.attempts(), 1, "{ctx}");
     assert!(error.request_may_have_been_processed(), "{ctx}");
     assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
@@ -389,8 +430,14 @@ fn check_timeout(flavor: Flavor, step: Step, fault: &str) {
     assert_eq!(error.attempts(), 3, "{ctx}");
     assert_eq!(server.request_count(), 3, "{ctx}: requests seen");
     // Three attempts of 500 ms, two backoffs of at most 20 ms, plus slack.
-    assert!(elapsed >= 3 * (TIMEOUT - 50 * MS), "{ctx}: took {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(4500), "{ctx}: took {elapsed:?}");
+    assert!(
+        elapsed >= 3 * (TIMEOUT - 50 * MS),
+        "{ctx}: took {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(4500),
+        "{ctx}: took {elapsed:?}"
+    );
 }
 
 #[test]
@@ -519,7 +566,8 @@ fn c13_odd_but_valid_bodies_are_decoded() {
             ("JSON as text/plain", Step::text(200, USER_JSON)),
             (
                 "application/json; charset=utf-8",
-                Step::body(200, USER_JSON).header("Content-Type", "application/json; charset=utf-8"),
+                Step::body(200, USER_JSON)
+                    .header("Content-Type", "application/json; charset=utf-8"),
             ),
             ("no Content-Type", Step::body(200, USER_JSON)),
             (
@@ -549,21 +597,46 @@ fn c13_odd_but_valid_bodies_are_decoded() {
 
 // ----- C14: huge body --------------------------------------------------------------------------
 
+/// The response limit used by the huge-body scenarios.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Field `index` of a `/proc/sys/net/ipv4/tcp_[rw]mem` triple (min, default, max).
+fn tcp_mem(file: &str, index: usize, fallback: u64) -> u64 {
+    std::fs::read_to_string(format!("/proc/sys/net/ipv4/{file}"))
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(index)?.parse().ok())
+        .unwrap_or(fallback)
+}
+
+/// Waits until the server has no open connection; whether that happened within `limit`.
+fn wait_closed(server: &FaultServer, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while server.active_connections() > 0 {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(5 * MS);
+    }
+    true
+}
+
 #[test]
 fn c14_endless_body_stops_at_the_limit() {
-    const LIMIT: usize = 64 * 1024;
-    // What the server may have written beyond the limit: the client's read
-    // buffer plus the kernel's socket buffers on both ends (loopback starts at
-    // 128 KiB receive / 16 KiB send and autotunes), so an upper bound, not an
-    // exact count of what the client read.
-    const SLACK: u64 = 1024 * 1024;
-    for_each_flavor(|flavor| {
+    // `bytes_written_total` counts what the kernel accepted, not what the
+    // client read: on loopback the server's send buffer autotunes up to
+    // `tcp_wmem` max (4 MiB on the CI box) and the client's receive buffer
+    // holds `tcp_rmem` default (128 KiB) or more, all filled within the
+    // milliseconds before the client gives up (observed: 3.9-4.7 MB for a
+    // 64 KiB limit). So the bound asserted here is limit + send-buffer max +
+    // receive-buffer default + 2 MiB (receive autotuning and hyper's adaptive
+    // read buffer); `c14_endless_body_read_through_a_paced_relay` bounds what
+    // the client really read, tightly (observed: limit + 8 KiB).
+    let allowance = tcp_mem("tcp_wmem", 2, 4 << 20) + tcp_mem("tcp_rmem", 1, 128 << 10) + (2 << 20);
+    for_each_flavor(move |flavor| {
         let ctx = format!("{flavor:?} get_user, endless chunked body, limit 64 KiB");
         let server = FaultServer::start([Step::endless(200)]);
-        let client = AnyClient::new(
-            flavor,
-            config(&server.url()).with_max_response_bytes(LIMIT),
-        );
+        let config = config(&server.url()).with_max_response_bytes(BODY_LIMIT);
+        let client = AnyClient::new(flavor, config);
         let (error, elapsed) = send_err(&client, &get_user(), &ctx);
         assert_eq!(
             error.transport_kind(),
@@ -574,17 +647,105 @@ fn c14_endless_body_stops_at_the_limit() {
         assert_eq!(error.attempts(), 1, "{ctx}: not retried");
         assert!(!error.is_retryable(), "{ctx}");
         assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
-        // Let the server notice the closed connection, then check it stopped.
-        thread::sleep(200 * MS);
-        let written = server.bytes_written_total();
-        thread::sleep(200 * MS);
-        let later = server.bytes_written_total();
+        // The client dropped the connection (not drained, not pooled) ...
         assert!(
-            written <= LIMIT as u64 + SLACK,
-            "{ctx}: server wrote {written} bytes"
+            wait_closed(&server, 500 * MS),
+            "{ctx}: the connection is still open"
         );
-        assert_eq!(written, later, "{ctx}: the client still drains the body");
-        eprintln!("{ctx}: server wrote {written} bytes (limit {LIMIT})");
+        // ... so the server stopped writing.
+        let written = server.bytes_written_total();
+        thread::sleep(100 * MS);
+        assert_eq!(
+            server.bytes_written_total(),
+            written,
+            "{ctx}: still writing"
+        );
+        eprintln!("{ctx}: the server wrote {written} bytes");
+        assert!(
+            written <= BODY_LIMIT as u64 + allowance,
+            "{ctx}: server wrote {written} bytes (bound {})",
+            BODY_LIMIT as u64 + allowance
+        );
+    });
+}
+
+/// A one-connection TCP relay to `target` that hands the client at most 4 KiB
+/// of response every millisecond, so the kernel buffers between relay and
+/// client never fill up and the bytes forwarded (returned counter) are close
+/// to what the client actually read. Gives up after 5 s.
+fn paced_relay(target: std::net::SocketAddr) -> (String, Arc<AtomicU64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
+    let url = format!("http://{}", listener.local_addr().expect("relay addr"));
+    let forwarded = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&forwarded);
+    thread::spawn(move || {
+        let Ok((mut client, _)) = listener.accept() else {
+            return;
+        };
+        let Ok(mut server) = TcpStream::connect(target) else {
+            return;
+        };
+        let (Ok(mut request_in), Ok(mut request_out)) = (client.try_clone(), server.try_clone())
+        else {
+            return;
+        };
+        thread::spawn(move || {
+            let _ = io::copy(&mut request_in, &mut request_out);
+        });
+        let mut buf = [0u8; 4096];
+        let give_up = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < give_up {
+            let n = match server.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if client.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            counter.fetch_add(n as u64, Ordering::SeqCst);
+            thread::sleep(MS);
+        }
+        let _ = client.shutdown(Shutdown::Both);
+        let _ = server.shutdown(Shutdown::Both);
+    });
+    (url, forwarded)
+}
+
+#[test]
+fn c14_endless_body_read_through_a_paced_relay() {
+    // What the client read, measured at a relay that paces the body: the
+    // limit plus at most 64 KiB (read-ahead and the chunk or two written
+    // before the relay notices the close).
+    const READ_BOUND: u64 = BODY_LIMIT as u64 + 64 * 1024;
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} get_user, paced endless body, limit 64 KiB");
+        let server = FaultServer::start([Step::endless(200)]);
+        let (relay_url, forwarded) = paced_relay(server.addr());
+        let config = config(&relay_url)
+            .with_timeout(Duration::from_secs(5))
+            .with_max_response_bytes(BODY_LIMIT);
+        let client = AnyClient::new(flavor, config);
+        let (error, elapsed) = send_err(&client, &get_user(), &ctx);
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::ResponseTooLarge),
+            "{ctx}: {error:?}"
+        );
+        assert!(elapsed < Duration::from_secs(2), "{ctx}: took {elapsed:?}");
+        assert!(
+            wait_closed(&server, Duration::from_secs(1)),
+            "{ctx}: the relayed connection is still open"
+        );
+        let read = forwarded.load(Ordering::SeqCst);
+        assert!(
+            read > BODY_LIMIT as u64,
+            "{ctx}: only {read} bytes forwarded"
+        );
+        eprintln!("{ctx}: the relay forwarded {read} bytes");
+        assert!(
+            read <= READ_BOUND,
+            "{ctx}: the client read {read} bytes (bound {READ_BOUND})"
+        );
     });
 }
 
@@ -599,7 +760,8 @@ fn c15_redirects_are_not_followed() {
     {
         let ctx = format!("{flavor:?} {name}, {status} to another server");
         let other = FaultServer::start([Step::json(200, USER_JSON)]);
-        let server = FaultServer::start([Step::redirect(status, format!("{}/users/u1", other.url()))]);
+        let server =
+            FaultServer::start([Step::redirect(status, format!("{}/users/u1", other.url()))]);
         let client = new_client(flavor, &server.url());
         let (error, _) = send_err(&client, endpoint, &ctx);
         assert!(
@@ -610,7 +772,11 @@ fn c15_redirects_are_not_followed() {
         assert_eq!(error.attempts(), 1, "{ctx}");
         assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
         assert_eq!(other.request_count(), 0, "{ctx}: the redirect was followed");
-        assert_eq!(other.connection_count(), 0, "{ctx}: connected to the target");
+        assert_eq!(
+            other.connection_count(),
+            0,
+            "{ctx}: connected to the target"
+        );
     }
     for_each_flavor(|flavor| {
         for status in [301, 302, 303, 307, 308] {
@@ -622,17 +788,61 @@ fn c15_redirects_are_not_followed() {
 
 // ----- C18/C19: connection reuse ---------------------------------------------------------------
 
+/// `calls` sequential get_user calls on one client; returns the connections the server accepted.
+fn sequential_connections(flavor: Flavor, calls: usize) -> usize {
+    let ctx = format!("{flavor:?} {calls} sequential get_user");
+    let server = FaultServer::start([Step::json(200, USER_JSON)]);
+    let client = new_client(flavor, &server.url());
+    for call in 0..calls {
+        send_ok(&client, &get_user(), &format!("{ctx}, call {call}"));
+    }
+    assert_eq!(server.request_count(), calls, "{ctx}: requests seen");
+    server.connection_count()
+}
+
+/// C18 as briefed (20 sequential calls, one connection) and as in the
+/// reference (100 sequential calls, at most two).
+fn check_sequential_reuse(flavor: Flavor) {
+    let connections = sequential_connections(flavor, 20);
+    assert_eq!(
+        connections, 1,
+        "{flavor:?} 20 sequential calls: connections opened"
+    );
+    let connections = sequential_connections(flavor, 100);
+    assert!(
+        connections <= 2,
+        "{flavor:?} 100 sequential calls: {connections} connections opened"
+    );
+}
+
 #[test]
-fn c18_sequential_calls_reuse_one_connection() {
+fn c18_sequential_calls_reuse_one_connection_ureq() {
+    watchdog("Ureq".into(), WATCHDOG, || {
+        check_sequential_reuse(Flavor::Ureq)
+    });
+}
+
+#[test]
+#[ignore = "finding: hyper-util returns a connection to its pool from a spawned task, so a call \
+            made right after the previous one finds no idle connection and races a new connect: \
+            2 connections for 20 sequential calls, 2-4 for 100"]
+fn c18_sequential_calls_reuse_one_connection_hyper() {
+    watchdog("Hyper".into(), WATCHDOG, || {
+        check_sequential_reuse(Flavor::Hyper)
+    });
+}
+
+/// A looser guard that holds for both transports: keep-alive is used at all
+/// (no connection per request), so at least 90 % of 100 sequential calls
+/// reuse a connection.
+#[test]
+fn c18_sequential_calls_mostly_reuse_connections() {
     for_each_flavor(|flavor| {
-        let ctx = format!("{flavor:?} 20 sequential get_user");
-        let server = FaultServer::start([Step::json(200, USER_JSON)]);
-        let client = new_client(flavor, &server.url());
-        for call in 0..20 {
-            send_ok(&client, &get_user(), &format!("{ctx}, call {call}"));
-        }
-        assert_eq!(server.request_count(), 20, "{ctx}: requests seen");
-        assert_eq!(server.connection_count(), 1, "{ctx}: connections opened");
+        let connections = sequential_connections(flavor, 100);
+        assert!(
+            connections <= 10,
+            "{flavor:?} 100 sequential calls: {connections} connections opened"
+        );
     });
 }
 
@@ -645,7 +855,8 @@ where
     E::Output: Send,
 {
     let close = if reset { "RST" } else { "FIN" };
-    let ctx = format!("{flavor:?} {name}, server {close}s each connection 10 ms after the response");
+    let ctx =
+        format!("{flavor:?} {name}, server {close}s each connection 10 ms after the response");
     let step = if reset {
         Step::respond_then_reset(200, body, 10 * MS)
     } else {
@@ -734,10 +945,44 @@ fn d1_one_client_shared_by_32_threads() {
             THREADS * CALLS,
             "{ctx}: requests seen"
         );
+        // D1 (ureq): at most one connection per thread plus a few stay open.
+        // hyper-util keeps every connection it opened (its checkout races a
+        // connect, see c18), so it gets no bound here.
+        if flavor == Flavor::Ureq {
+            let open = server.active_connections();
+            assert!(open <= THREADS + 4, "{ctx}: {open} connections left open");
+        }
+    });
+}
+
+/// 32 threads x 20 calls on one ureq client should need about one connection
+/// per thread, not one per few calls.
+#[test]
+fn d1_ureq_pool_keeps_a_connection_per_thread() {
+    const THREADS: usize = 32;
+    const CALLS: usize = 20;
+    watchdog("Ureq".into(), WATCHDOG, || {
+        let server = FaultServer::start([echo_user_id()]);
+        let client = Arc::new(AnyClient::new(Flavor::Ureq, load_config(&server.url())));
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let client = Arc::clone(&client);
+                thread::spawn(move || {
+                    for c in 0..CALLS {
+                        let id = format!("user-{t}-{c}");
+                        client.send(&GetUserRequest::new(id)).expect("get_user");
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("worker panicked");
+        }
+        let opened = server.connection_count();
         assert!(
-            server.active_connections() <= THREADS + 4,
-            "{ctx}: {} connections left open",
-            server.active_connections()
+            opened <= THREADS + 4,
+            "{opened} connections opened for {} calls",
+            THREADS * CALLS
         );
     });
 }
@@ -753,8 +998,8 @@ fn d2_one_async_client_1000_concurrent_tasks() {
             .build()
             .expect("tokio runtime");
         let failures = runtime.block_on(async {
-            let client = authsignal_hyper::Client::new(load_config(&server.url()))
-                .expect("hyper client");
+            let client =
+                authsignal_hyper::Client::new(load_config(&server.url())).expect("hyper client");
             let mut tasks = tokio::task::JoinSet::new();
             for n in 0..TASKS {
                 let client = client.clone();
@@ -775,7 +1020,11 @@ fn d2_one_async_client_1000_concurrent_tasks() {
             }
             failures
         });
-        assert!(failures.is_empty(), "{} failures: {failures:#?}", failures.len());
+        assert!(
+            failures.is_empty(),
+            "{} failures: {failures:#?}",
+            failures.len()
+        );
         assert_eq!(server.request_count(), TASKS, "requests seen");
     });
 }

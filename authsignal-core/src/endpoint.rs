@@ -129,15 +129,25 @@ pub fn encode_path_segment(value: &str, out: &mut String) {
             b'A' + nibble - 10
         })
     }
-    for &byte in value.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
+    // Copy runs of unreserved characters at once; escape everything else.
+    let mut rest = value;
+    while let Some(at) = rest.find(|c: char| !is_unreserved(c)) {
+        let (plain, tail) = rest.split_at(at);
+        out.push_str(plain);
+        let escaped = tail.chars().next().map_or(0, char::len_utf8);
+        for &byte in tail.as_bytes().get(..escaped).unwrap_or_default() {
             out.push('%');
             out.push(hex(byte >> 4));
             out.push(hex(byte & 0x0f));
         }
+        rest = tail.get(escaped..).unwrap_or_default();
     }
+    out.push_str(rest);
+}
+
+/// RFC 3986 unreserved characters: the only ones left as they are in a segment.
+fn is_unreserved(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
 }
 
 /// Appends form-encoded query parameters; only the ones that are set.
@@ -192,27 +202,34 @@ fn build_request<E: Endpoint + ?Sized>(
         reason: format!("cannot be encoded as JSON ({e})").into(),
     })?;
 
-    let mut builder = Request::builder()
-        .method(E::METHOD)
-        .uri(url)
-        .header(header::AUTHORIZATION, config.authorization().clone())
-        .header(header::USER_AGENT, HeaderValue::from_static(USER_AGENT))
-        .header("x-authsignal-version", HeaderValue::from_static(VERSION))
-        .header(header::ACCEPT, HeaderValue::from_static("application/json"));
-    if body.is_some() {
-        builder = builder.header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    builder.body(body.unwrap_or_default()).map_err(|e| {
+    let uri = http::Uri::try_from(url).map_err(|e| {
         // Only reachable with a base URL that `Config` validated but `http`
         // rejects; report it instead of panicking.
         Error::from(InvalidInput::BaseUrl {
             reason: format!("cannot build request URI ({e})").into(),
         })
-    })
+    })?;
+    // Filling the parts directly avoids the builder's per-header re-parsing.
+    let mut headers = http::HeaderMap::with_capacity(6);
+    headers.insert(header::AUTHORIZATION, config.authorization().clone());
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    headers.insert(AUTHSIGNAL_VERSION, HeaderValue::from_static(VERSION));
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if body.is_some() {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    let mut request = Request::new(body.unwrap_or_default());
+    *request.method_mut() = E::METHOD;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
 }
+
+/// The version header every request carries.
+const AUTHSIGNAL_VERSION: http::HeaderName = http::HeaderName::from_static("x-authsignal-version");
 
 /// Parses the response of `endpoint`.
 fn parse_response<E: Endpoint + ?Sized>(
@@ -306,5 +323,8 @@ fn excerpt(body: &[u8]) -> String {
 pub(crate) fn json_body<T: serde::Serialize>(
     value: &T,
 ) -> Result<Option<Vec<u8>>, serde_json::Error> {
-    serde_json::to_vec(value).map(Some)
+    // Most bodies fit, so the buffer is allocated once.
+    let mut body = Vec::with_capacity(512);
+    serde_json::to_writer(&mut body, value)?;
+    Ok(Some(body))
 }

@@ -52,6 +52,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod resolver;
+
 pub use authsignal_core::*;
 use ureq::Agent;
 
@@ -69,7 +71,7 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// A transport on a new agent with the configuration's timeouts and limits.
     pub fn new(config: &Config) -> Self {
-        let agent = Agent::config_builder()
+        let agent_config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             // Keep a pooled connection per thread of a busy service instead
@@ -80,8 +82,12 @@ impl UreqTransport {
             .timeout_global(Some(config.timeout()))
             .user_agent(USER_AGENT)
             .tls_config(tls_config())
-            .build()
-            .new_agent();
+            .build();
+        let agent = Agent::with_parts(
+            agent_config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            resolver::CachingResolver::default(),
+        );
         Self::with_agent(agent, config.max_response_bytes())
     }
 

@@ -4,13 +4,14 @@
 //!
 //! - sequential, one caller: `authsignal_ureq::Client::track` vs a raw
 //!   `ureq::Agent` sending the same request (baseline build) and parsing into
-//!   a plain struct;
+//!   a plain struct; plus, as a diagnostic, the same SDK client on an agent
+//!   with per-phase timeouts instead of `timeout_global`;
 //! - 32 in flight on a tokio multi-thread runtime:
 //!   `authsignal_hyper::Client::track` vs a raw `hyper_util` legacy client
 //!   doing the same.
 //!
-//! The two sides of each pair run in alternating one-second rounds so that
-//! noise from other processes hits both alike.
+//! The clients of each comparison run in alternating one-second rounds so that
+//! noise from other processes hits them alike.
 //!
 //! `cargo bench -p authsignal-benches --bench loopback`
 
@@ -22,11 +23,12 @@ use std::{
 
 use authsignal_benches::{
     Mode,
-    baseline::{BaselineTrack, parse_track},
+    baseline::{BaselineTrack, PlainTrackBody, parse_track},
     fixtures,
     server::Server,
 };
 use authsignal_core::Config;
+use authsignal_ureq::UreqTransport;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::{
@@ -60,28 +62,51 @@ impl Tally {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+type BoxError = Box<dyn std::error::Error>;
+/// One blocking call of a benchmarked client.
+type Call<'a> = &'a mut dyn FnMut() -> Result<(), BoxError>;
+
+fn main() -> Result<(), BoxError> {
     let mode = Mode::from_args();
     let server = Server::start(fixtures::TRACK_RESPONSE.as_bytes())?;
     let config = Config::new(fixtures::SECRET)?.with_base_url(&server.url())?;
 
-    let (sdk, raw) = sequential(&server, &config, mode)?;
-    print_pair("sequential, 1 caller", "authsignal_ureq::Client", "raw ureq::Agent", sdk, raw);
+    let rows = sequential(&server, &config, mode)?;
+    print_table("sequential, 1 caller", &rows);
 
-    let (sdk, raw) = concurrent(&server, &config, mode)?;
-    let title = format!("concurrent, {IN_FLIGHT} in flight (tokio, {} workers)", worker_threads());
-    print_pair(&title, "authsignal_hyper::Client", "raw hyper_util Client", sdk, raw);
-    println!("server answered {} requests on {} connections in all", server.requests(), server.connections());
+    let rows = concurrent(&server, &config, mode)?;
+    let title = format!(
+        "concurrent, {IN_FLIGHT} in flight (tokio, {} workers)",
+        worker_threads()
+    );
+    print_table(&title, &rows);
+    println!(
+        "server answered {} requests on {} connections in all",
+        server.requests(),
+        server.connections()
+    );
     Ok(())
 }
 
-fn print_pair(title: &str, sdk_name: &str, raw_name: &str, sdk: Tally, raw: Tally) {
+/// Prints one comparison; the last row is the raw client, the others are
+/// given as a percentage of it.
+fn print_table(title: &str, rows: &[(&str, Tally)]) {
     println!("\n{title}");
-    println!("  {:<26} {:>10} {:>12} {:>12}", "client", "calls", "calls/s", "connections");
-    for (name, t) in [(sdk_name, sdk), (raw_name, raw)] {
-        println!("  {name:<26} {:>10} {:>12.0} {:>12}", t.calls, t.per_second(), t.connections);
+    println!(
+        "  {:<44} {:>9} {:>10} {:>8} {:>12}",
+        "client", "calls", "calls/s", "vs raw", "connections"
+    );
+    let raw = rows.last().map_or(f64::NAN, |(_, t)| t.per_second());
+    for (name, t) in rows {
+        let ratio = 100.0 * t.per_second() / raw;
+        println!(
+            "  {name:<44} {:>9} {:>10.0} {:>7.1}% {:>12}",
+            t.calls,
+            t.per_second(),
+            ratio,
+            t.connections
+        );
     }
-    println!("  SDK / raw: {:.1} %", 100.0 * sdk.per_second() / raw.per_second());
 }
 
 /// Runs `call` in a loop for `duration` and returns (calls, elapsed, new
@@ -89,8 +114,8 @@ fn print_pair(title: &str, sdk_name: &str, raw_name: &str, sdk: Tally, raw: Tall
 fn timed_loop(
     server: &Server,
     duration: Duration,
-    mut call: impl FnMut() -> Result<(), Box<dyn std::error::Error>>,
-) -> Result<(u64, Duration, usize), Box<dyn std::error::Error>> {
+    call: Call<'_>,
+) -> Result<(u64, Duration, usize), BoxError> {
     let connections = server.connections();
     let start = Instant::now();
     let mut calls = 0;
@@ -101,42 +126,82 @@ fn timed_loop(
     Ok((calls, start.elapsed(), server.connections() - connections))
 }
 
+/// Warms every side up, then runs them in alternating rounds. Connections
+/// opened during the warm-up count too: the target is one per client.
+fn alternate(
+    server: &Server,
+    mode: Mode,
+    sides: &mut [(&'static str, Call<'_>)],
+) -> Result<Vec<(&'static str, Tally)>, BoxError> {
+    let mut tallies = vec![Tally::default(); sides.len()];
+    for ((_, call), tally) in sides.iter_mut().zip(&mut tallies) {
+        tally.connections += timed_loop(server, mode.duration(WARM_UP), *call)?.2;
+    }
+    for _ in 0..ROUNDS {
+        for ((_, call), tally) in sides.iter_mut().zip(&mut tallies) {
+            let (n, t, c) = timed_loop(server, mode.duration(ROUND), *call)?;
+            tally.add(n, t, c);
+        }
+    }
+    Ok(sides.iter().map(|(name, _)| *name).zip(tallies).collect())
+}
+
 fn sequential(
     server: &Server,
     config: &Config,
     mode: Mode,
-) -> Result<(Tally, Tally), Box<dyn std::error::Error>> {
+) -> Result<Vec<(&'static str, Tally)>, BoxError> {
     let client = authsignal_ureq::Client::new(config.clone())?;
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    // Diagnostic: the same SDK client on an agent with the same settings
+    // except `timeout_global`, replaced by per-phase timeouts. With a global
+    // timeout, ureq 3 resolves the host on a new thread for every request.
+    let timeout = Some(config.timeout());
+    let phased_agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_connect(Some(config.connect_timeout()))
+        .timeout_send_request(timeout)
+        .timeout_send_body(timeout)
+        .timeout_recv_response(timeout)
+        .timeout_recv_body(timeout)
+        .user_agent(authsignal_core::USER_AGENT)
+        .build()
+        .new_agent();
+    let phased = authsignal_core::Client::with_transport(
+        config.clone(),
+        UreqTransport::with_agent(phased_agent, config.max_response_bytes()),
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
     let plain = BaselineTrack::new(config);
 
-    let mut sdk_call = || -> Result<(), Box<dyn std::error::Error>> {
-        let outcome = client.track(fixtures::track_request())?;
-        std::hint::black_box(outcome);
+    let mut sdk_call = || -> Result<(), BoxError> {
+        std::hint::black_box(client.track(fixtures::track_request())?);
         Ok(())
     };
-    let mut raw_call = || -> Result<(), Box<dyn std::error::Error>> {
-        let response = agent.run(plain.build())?;
+    let mut phased_call = || -> Result<(), BoxError> {
+        std::hint::black_box(phased.track(fixtures::track_request())?);
+        Ok(())
+    };
+    let mut raw_call = || -> Result<(), BoxError> {
+        // A fresh body per call, as the SDK side makes a fresh `TrackRequest`.
+        let response = agent.run(plain.build_with(&PlainTrackBody::new()))?;
         let status = response.status();
         let body = response.into_body().read_to_vec()?;
         std::hint::black_box(parse_track(status, &body).map_err(|e| format!("{e:?}"))?);
         Ok(())
     };
-
-    let mut sdk = Tally::default();
-    let mut raw = Tally::default();
-    // Warm-up connections count: the target is one connection for the whole run.
-    let (_, _, c) = timed_loop(server, mode.duration(WARM_UP), &mut sdk_call)?;
-    sdk.connections += c;
-    let (_, _, c) = timed_loop(server, mode.duration(WARM_UP), &mut raw_call)?;
-    raw.connections += c;
-    for _ in 0..ROUNDS {
-        let (n, t, c) = timed_loop(server, mode.duration(ROUND), &mut sdk_call)?;
-        sdk.add(n, t, c);
-        let (n, t, c) = timed_loop(server, mode.duration(ROUND), &mut raw_call)?;
-        raw.add(n, t, c);
-    }
-    Ok((sdk, raw))
+    alternate(
+        server,
+        mode,
+        &mut [
+            ("authsignal_ureq::Client", &mut sdk_call),
+            ("  same, per-phase timeouts (diagnostic)", &mut phased_call),
+            ("raw ureq::Agent", &mut raw_call),
+        ],
+    )
 }
 
 fn worker_threads() -> usize {
@@ -149,7 +214,7 @@ async fn concurrent_loop<F, Fut>(
     server: &Server,
     duration: Duration,
     call: F,
-) -> Result<(u64, Duration, usize), Box<dyn std::error::Error>>
+) -> Result<(u64, Duration, usize), BoxError>
 where
     F: Fn() -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), String>> + Send,
@@ -181,7 +246,7 @@ fn concurrent(
     server: &Server,
     config: &Config,
     mode: Mode,
-) -> Result<(Tally, Tally), Box<dyn std::error::Error>> {
+) -> Result<Vec<(&'static str, Tally)>, BoxError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(worker_threads())
         .enable_all()
@@ -195,7 +260,10 @@ fn concurrent(
         let sdk_call = move || {
             let client = Arc::clone(&client);
             async move {
-                let outcome = client.track(fixtures::track_request()).await.map_err(|e| e.to_string())?;
+                let outcome = client
+                    .track(fixtures::track_request())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 std::hint::black_box(outcome);
                 Ok(())
             }
@@ -204,10 +272,17 @@ fn concurrent(
             let raw = Arc::clone(&raw);
             let plain = Arc::clone(&plain);
             async move {
-                let request = plain.build().map(|body| Full::new(Bytes::from(body)));
+                let request = plain
+                    .build_with(&PlainTrackBody::new())
+                    .map(|body| Full::new(Bytes::from(body)));
                 let response = raw.request(request).await.map_err(|e| e.to_string())?;
                 let status = response.status();
-                let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .to_bytes();
                 std::hint::black_box(parse_track(status, &body).map_err(|e| format!("{e:?}"))?);
                 Ok(())
             }
@@ -225,6 +300,9 @@ fn concurrent(
             let (n, t, c) = concurrent_loop(server, mode.duration(ROUND), raw_call.clone()).await?;
             raw.add(n, t, c);
         }
-        Ok((sdk, raw))
+        Ok(vec![
+            ("authsignal_hyper::Client", sdk),
+            ("raw hyper_util Client", raw),
+        ])
     })
 }

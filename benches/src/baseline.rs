@@ -29,6 +29,26 @@ pub struct PlainTrackBody {
     pub custom: serde_json::Value,
 }
 
+impl PlainTrackBody {
+    /// The body of [`fixtures::track_request`].
+    pub fn new() -> Self {
+        Self {
+            redirect_url: fixtures::REDIRECT_URL.to_owned(),
+            ip_address: fixtures::IP_ADDRESS.to_owned(),
+            user_agent: fixtures::USER_AGENT.to_owned(),
+            device_id: fixtures::DEVICE_ID.to_owned(),
+            email: fixtures::EMAIL.to_owned(),
+            custom: fixtures::custom(),
+        }
+    }
+}
+
+impl Default for PlainTrackBody {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The `track` answer as a plain struct: strings instead of typed enums and
 /// secrets.
 #[derive(Debug, Clone, Deserialize)]
@@ -84,28 +104,27 @@ impl BaselineTrack {
     /// URL with `config`'s `Authorization` header.
     pub fn new(config: &Config) -> Self {
         // The SDK precomputes the header in `Config`; so does the baseline.
-        let probe = authsignal_core::Endpoint::build_request(&authsignal_core::GetUserRequest::new("x"), config)
-            .expect("a valid request");
+        let probe = authsignal_core::Endpoint::build_request(
+            &authsignal_core::GetUserRequest::new("x"),
+            config,
+        )
+        .expect("a valid request");
         let authorization = probe.headers()[header::AUTHORIZATION].clone();
         Self {
             base_url: config.base_url().to_owned(),
             authorization,
             user_id: fixtures::USER_ID.to_owned(),
             action: fixtures::ACTION.to_owned(),
-            body: PlainTrackBody {
-                redirect_url: fixtures::REDIRECT_URL.to_owned(),
-                ip_address: fixtures::IP_ADDRESS.to_owned(),
-                user_agent: fixtures::USER_AGENT.to_owned(),
-                device_id: fixtures::DEVICE_ID.to_owned(),
-                email: fixtures::EMAIL.to_owned(),
-                custom: fixtures::custom(),
-            },
+            body: PlainTrackBody::new(),
         }
     }
 
     /// The request URL.
     pub fn url(&self) -> String {
-        format!("{}/users/{}/actions/{}", self.base_url, self.user_id, self.action)
+        format!(
+            "{}/users/{}/actions/{}",
+            self.base_url, self.user_id, self.action
+        )
     }
 
     /// The JSON body.
@@ -120,15 +139,30 @@ impl BaselineTrack {
 
     /// Builds the request: body, URL and the five headers the SDK sends.
     pub fn build(&self) -> Request<Vec<u8>> {
+        self.build_with(&self.body)
+    }
+
+    /// [`BaselineTrack::build`] with another body, e.g. one made per call
+    /// (as `authsignal_ureq::Client::track` takes a fresh `TrackRequest`).
+    pub fn build_with(&self, body: &PlainTrackBody) -> Request<Vec<u8>> {
         Request::builder()
             .method(Method::POST)
             .uri(self.url())
             .header(header::AUTHORIZATION, self.authorization.clone())
-            .header(header::USER_AGENT, HeaderValue::from_static(authsignal_core::USER_AGENT))
-            .header("x-authsignal-version", HeaderValue::from_static(authsignal_core::VERSION))
+            .header(
+                header::USER_AGENT,
+                HeaderValue::from_static(authsignal_core::USER_AGENT),
+            )
+            .header(
+                "x-authsignal-version",
+                HeaderValue::from_static(authsignal_core::VERSION),
+            )
             .header(header::ACCEPT, HeaderValue::from_static("application/json"))
-            .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .body(self.body())
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .body(serde_json::to_vec(body).expect("serializable"))
             .expect("a valid request")
     }
 
@@ -139,7 +173,10 @@ impl BaselineTrack {
 }
 
 /// The baseline's parse of a `track` answer, usable by any HTTP client.
-pub fn parse_track(status: http::StatusCode, body: &[u8]) -> Result<PlainTrackResponse, BaselineError> {
+pub fn parse_track(
+    status: http::StatusCode,
+    body: &[u8],
+) -> Result<PlainTrackResponse, BaselineError> {
     if !status.is_success() {
         return Err(BaselineError::Status(status));
     }
@@ -174,6 +211,9 @@ mod tests {
             .unwrap();
         assert_eq!(parsed.state, typed.state.as_str());
         assert_eq!(parsed.token, typed.token.expose_secret());
-        assert_eq!(parsed.allowed_verification_methods.len(), typed.allowed_verification_methods.len());
+        assert_eq!(
+            parsed.allowed_verification_methods.len(),
+            typed.allowed_verification_methods.len()
+        );
     }
 }

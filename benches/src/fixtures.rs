@@ -154,9 +154,10 @@ pub const WEBHOOK_TIMESTAMP: i64 = 1_750_000_000;
 /// A 200 response carrying `body` (a copy, as a transport would hand it over).
 pub fn ok_response(body: &[u8]) -> http::Response<Vec<u8>> {
     let mut response = http::Response::new(body.to_vec());
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -167,19 +168,28 @@ mod tests {
 
     #[test]
     fn fixtures_parse_with_the_sdk() {
-        let track = track_request().parse_response(ok_response(TRACK_RESPONSE.as_bytes())).unwrap();
+        let track = track_request()
+            .parse_response(ok_response(TRACK_RESPONSE.as_bytes()))
+            .unwrap();
         assert_eq!(track.state, UserActionState::ChallengeRequired);
         assert_eq!(track.allowed_verification_methods.len(), 3);
 
-        let user = get_user_request().parse_response(ok_response(GET_USER_RESPONSE.as_bytes())).unwrap();
+        let user = get_user_request()
+            .parse_response(ok_response(GET_USER_RESPONSE.as_bytes()))
+            .unwrap();
         assert_eq!(user.display_name.as_deref(), Some("Jane Doe"));
 
         let body = authenticators_response();
-        let list = get_authenticators_request().parse_response(ok_response(body.as_bytes())).unwrap();
+        let list = get_authenticators_request()
+            .parse_response(ok_response(body.as_bytes()))
+            .unwrap();
         assert_eq!(list.len(), 10);
         assert_eq!(list[2].verification_method, VerificationMethod::SecurityKey);
         let credential = list[0].webauthn_credential.as_ref().unwrap();
-        assert_eq!(credential.aaguid_mapping.as_ref().unwrap().name.as_deref(), Some("iCloud Keychain"));
+        assert_eq!(
+            credential.aaguid_mapping.as_ref().unwrap().name.as_deref(),
+            Some("iCloud Keychain")
+        );
         let ua = credential.parsed_user_agent.as_ref().unwrap();
         assert_eq!(ua.browser.as_ref().unwrap().major.as_deref(), Some("17"));
     }

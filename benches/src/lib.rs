@@ -30,7 +30,11 @@ impl Mode {
     /// `Bench` when the process was started with `--bench` (as `cargo bench`
     /// does), `Smoke` otherwise.
     pub fn from_args() -> Self {
-        if std::env::args().any(|arg| arg == "--bench") { Mode::Bench } else { Mode::Smoke }
+        if std::env::args().any(|arg| arg == "--bench") {
+            Mode::Bench
+        } else {
+            Mode::Smoke
+        }
     }
 
     /// `full` in bench mode, a short slice of it in smoke mode.

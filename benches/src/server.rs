@@ -42,24 +42,26 @@ impl Server {
         let stats = Arc::new(Stats::default());
         let response: Arc<[u8]> = response_bytes(body).into();
         let accept_stats = Arc::clone(&stats);
-        thread::Builder::new().name("bench-server-accept".into()).spawn(move || {
-            for stream in listener.incoming() {
-                if accept_stats.stopping.load(Ordering::Acquire) {
-                    break;
+        thread::Builder::new()
+            .name("bench-server-accept".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if accept_stats.stopping.load(Ordering::Acquire) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    accept_stats.connections.fetch_add(1, Ordering::Relaxed);
+                    let stats = Arc::clone(&accept_stats);
+                    let response = Arc::clone(&response);
+                    let spawned = thread::Builder::new()
+                        .name("bench-server-conn".into())
+                        .spawn(move || {
+                            // A client closing or resetting its socket ends the thread.
+                            let _ = serve(stream, &response, &stats);
+                        });
+                    drop(spawned);
                 }
-                let Ok(stream) = stream else { continue };
-                accept_stats.connections.fetch_add(1, Ordering::Relaxed);
-                let stats = Arc::clone(&accept_stats);
-                let response = Arc::clone(&response);
-                let spawned = thread::Builder::new()
-                    .name("bench-server-conn".into())
-                    .spawn(move || {
-                        // A client closing or resetting its socket ends the thread.
-                        let _ = serve(stream, &response, &stats);
-                    });
-                drop(spawned);
-            }
-        })?;
+            })?;
         Ok(Self { addr, stats })
     }
 

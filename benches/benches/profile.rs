@@ -1,0 +1,71 @@
+//! Loops one workload many times, for `valgrind --tool=callgrind` (whose
+//! instruction counts stay stable on a busy machine, unlike wall time).
+//!
+//! ```text
+//! cargo bench -p authsignal-benches --bench profile --no-run   # prints the binary's path
+//! valgrind --tool=callgrind --callgrind-out-file=cg.sdk target/release/deps/profile-<hash> sdk-track 100000
+//! callgrind_annotate cg.sdk | head -40
+//! ```
+//!
+//! Workloads: `sdk-track`, `baseline-track` (build + parse), `sdk-build`,
+//! `sdk-parse`, `baseline-build`, `baseline-parse`, `response` (only making
+//! the response both parse rows start from). Without a workload (as under
+//! `cargo bench` or `cargo test --benches`) each runs a few times as a smoke
+//! test.
+
+use std::hint::black_box;
+
+use authsignal_benches::{baseline::BaselineTrack, fixtures};
+use authsignal_core::Endpoint;
+
+const WORKLOADS: [&str; 7] = [
+    "sdk-track",
+    "baseline-track",
+    "sdk-build",
+    "sdk-parse",
+    "baseline-build",
+    "baseline-parse",
+    "response",
+];
+
+fn run(workload: &str, iterations: u64) -> Result<(), String> {
+    let config = fixtures::config();
+    let request = fixtures::track_request();
+    let plain = BaselineTrack::new(&config);
+    let answer = fixtures::TRACK_RESPONSE.as_bytes();
+    let response = || fixtures::ok_response(black_box(answer));
+    for _ in 0..iterations {
+        match workload {
+            "sdk-track" => {
+                black_box(request.build_request(black_box(&config)).unwrap());
+                black_box(request.parse_response(response()).unwrap());
+            }
+            "baseline-track" => {
+                black_box(black_box(&plain).build());
+                black_box(plain.parse(response()).unwrap());
+            }
+            "sdk-build" => drop(black_box(
+                request.build_request(black_box(&config)).unwrap(),
+            )),
+            "sdk-parse" => drop(black_box(request.parse_response(response()).unwrap())),
+            "baseline-build" => drop(black_box(black_box(&plain).build())),
+            "baseline-parse" => drop(black_box(plain.parse(response()).unwrap())),
+            "response" => drop(black_box(response())),
+            other => return Err(format!("unknown workload {other:?}; one of {WORKLOADS:?}")),
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    match args.as_slice() {
+        [] => WORKLOADS.iter().try_for_each(|w| run(w, 100)),
+        [workload] => run(workload, 100_000),
+        [workload, n] => run(workload, n.parse().map_err(|e| format!("iterations: {e}"))?),
+        _ => Err("usage: profile [WORKLOAD [ITERATIONS]]".into()),
+    }
+}

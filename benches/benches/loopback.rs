@@ -4,8 +4,7 @@
 //!
 //! - sequential, one caller: `authsignal_ureq::Client::track` vs a raw
 //!   `ureq::Agent` sending the same request (baseline build) and parsing into
-//!   a plain struct; plus, as a diagnostic, the same SDK client on an agent
-//!   with per-phase timeouts instead of `timeout_global`;
+//!   a plain struct;
 //! - 32 in flight on a tokio multi-thread runtime:
 //!   `authsignal_hyper::Client::track` vs a raw `hyper_util` legacy client
 //!   doing the same.
@@ -28,7 +27,6 @@ use authsignal_benches::{
     server::Server,
 };
 use authsignal_core::Config;
-use authsignal_ureq::UreqTransport;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::{
@@ -152,25 +150,6 @@ fn sequential(
     mode: Mode,
 ) -> Result<Vec<(&'static str, Tally)>, BoxError> {
     let client = authsignal_ureq::Client::new(config.clone())?;
-    // Diagnostic: the same SDK client on an agent with the same settings
-    // except `timeout_global`, replaced by per-phase timeouts. With a global
-    // timeout, ureq 3 resolves the host on a new thread for every request.
-    let timeout = Some(config.timeout());
-    let phased_agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_connect(Some(config.connect_timeout()))
-        .timeout_send_request(timeout)
-        .timeout_send_body(timeout)
-        .timeout_recv_response(timeout)
-        .timeout_recv_body(timeout)
-        .user_agent(authsignal_core::USER_AGENT)
-        .build()
-        .new_agent();
-    let phased = authsignal_core::Client::with_transport(
-        config.clone(),
-        UreqTransport::with_agent(phased_agent, config.max_response_bytes()),
-    );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -179,10 +158,6 @@ fn sequential(
 
     let mut sdk_call = || -> Result<(), BoxError> {
         std::hint::black_box(client.track(fixtures::track_request())?);
-        Ok(())
-    };
-    let mut phased_call = || -> Result<(), BoxError> {
-        std::hint::black_box(phased.track(fixtures::track_request())?);
         Ok(())
     };
     let mut raw_call = || -> Result<(), BoxError> {
@@ -198,7 +173,6 @@ fn sequential(
         mode,
         &mut [
             ("authsignal_ureq::Client", &mut sdk_call),
-            ("  same, per-phase timeouts (diagnostic)", &mut phased_call),
             ("raw ureq::Agent", &mut raw_call),
         ],
     )

@@ -45,7 +45,7 @@ pub enum Service {
 /// ```
 pub trait Endpoint {
     /// The typed result of a successful call.
-    type Output;
+    type Output: serde::de::DeserializeOwned;
     /// The operation's name, e.g. `"track"` (used in logs and traces).
     const NAME: &'static str;
     /// The HTTP method.
@@ -73,8 +73,10 @@ pub trait Endpoint {
         Ok(None)
     }
 
-    /// Decodes a 2xx response body.
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error>;
+    /// Decodes a 2xx response body; by default as JSON into `Output`.
+    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
 
     /// Builds the HTTP request for this operation. Nothing is sent.
     fn build_request(&self, config: &Config) -> Result<Request<Vec<u8>>, Error> {

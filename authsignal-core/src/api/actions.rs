@@ -195,10 +195,6 @@ impl Endpoint for TrackRequest {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `GET /users/{userId}/actions/{action}/{idempotencyKey}`: one tracked action.
@@ -283,10 +279,6 @@ impl Endpoint for GetActionRequest {
             .param("idempotencyKey", &self.idempotency_key)?;
         Ok(())
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `PATCH /users/{userId}/actions/{action}/{idempotencyKey}`: sets an
@@ -355,10 +347,6 @@ impl Endpoint for UpdateActionRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }
 
@@ -464,9 +452,5 @@ impl Endpoint for QueryUserActionsRequest {
             .optional("fromDate", self.from_date.as_deref())
             .optional("codes", codes.as_deref())
             .optional("state", self.state.as_ref().map(UserActionState::as_str));
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }

@@ -179,10 +179,6 @@ impl Endpoint for GetAuthenticatorsRequest {
             .literal("authenticators");
         Ok(())
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `POST /users/{userId}/authenticators`: enrolls an authenticator whose
@@ -258,10 +254,6 @@ impl Endpoint for EnrollVerifiedAuthenticatorRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }
 
@@ -473,9 +465,5 @@ impl Endpoint for BatchEnrollVerifiedAuthenticatorsRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }

@@ -113,10 +113,6 @@ impl Endpoint for StartCallRequest {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `POST /call/finish` (Call Connect): records the outcome of a call.
@@ -177,9 +173,5 @@ impl Endpoint for FinishCallRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }

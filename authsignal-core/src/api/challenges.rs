@@ -116,10 +116,6 @@ impl Endpoint for ValidateChallengeRequest {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `POST /challenge`: starts an OTP challenge (sends an SMS, WhatsApp or
@@ -260,10 +256,6 @@ impl Endpoint for ChallengeRequest {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `POST /verify`: checks the code the user entered for a challenge.
@@ -322,10 +314,6 @@ impl Endpoint for VerifyRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }
 
@@ -403,10 +391,6 @@ impl Endpoint for ClaimChallengeRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }
 
@@ -502,9 +486,5 @@ impl Endpoint for GetChallengeRequest {
                     .as_ref()
                     .map(VerificationMethod::as_str),
             );
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }

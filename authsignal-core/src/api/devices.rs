@@ -59,10 +59,6 @@ impl Endpoint for GetDevicesRequest {
             .literal("devices");
         Ok(())
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `PATCH /users/{userId}/devices/{deviceId}`: sets until when a device is
@@ -136,10 +132,6 @@ impl Endpoint for UpdateDeviceRequest {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `POST /users/{userId}/devices/{deviceId}/invalidate`: stops trusting a
@@ -177,9 +169,5 @@ impl Endpoint for InvalidateDeviceRequest {
             .param("deviceId", &self.device_id)?
             .literal("invalidate");
         Ok(())
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }

@@ -68,10 +68,6 @@ impl Endpoint for CreateSessionRequest {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `POST /sessions/validate`: checks an access token and returns its user.
@@ -146,10 +142,6 @@ impl Endpoint for ValidateSessionRequest {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// `POST /sessions/refresh`: exchanges a refresh token for new tokens.
@@ -195,10 +187,6 @@ impl Endpoint for RefreshSessionRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(self)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }
 

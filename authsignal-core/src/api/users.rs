@@ -73,10 +73,6 @@ impl Endpoint for GetUserRequest {
         path.literal("users").param("userId", &self.user_id)?;
         Ok(())
     }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
-    }
 }
 
 /// A user's attributes: the body of [`UpdateUserRequest`] and its response.
@@ -177,10 +173,6 @@ impl Endpoint for UpdateUserRequest {
 
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         json_body(&self.attributes)
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }
 
@@ -331,9 +323,5 @@ impl Endpoint for QueryUsersRequest {
                 "lastEvaluatedUserId",
                 self.last_evaluated_user_id.as_deref(),
             );
-    }
-
-    fn parse_body(&self, body: &[u8]) -> Result<Self::Output, serde_json::Error> {
-        serde_json::from_slice(body)
     }
 }

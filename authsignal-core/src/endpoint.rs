@@ -269,19 +269,32 @@ pub fn api_error(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> 
             retry_after,
         );
     };
-    let text = |key: &str| match fields.get(key) {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+    // Capped, so that a huge error body cannot flood logs through `Display`.
+    let text = |key: &str, max_bytes: usize| match fields.get(key) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(truncated(s, max_bytes)),
         _ => None,
     };
     Error::Api(Box::new(ApiError {
         status,
-        code: text("errorCode")
-            .or_else(|| text("error"))
+        code: text("errorCode", 64)
+            .or_else(|| text("error", 64))
             .map(ErrorCode::from),
-        description: text("errorDescription"),
+        description: text("errorDescription", 400),
         retry_after,
         attempts: 1,
     }))
+}
+
+/// `text` cut to at most `max_bytes` (on a character boundary), marked with `…` when cut.
+fn truncated(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_owned();
+    }
+    let mut end = max_bytes.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", text.get(..end).unwrap_or_default())
 }
 
 fn unexpected(

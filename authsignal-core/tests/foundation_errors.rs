@@ -723,3 +723,24 @@ fn core_dependency_tree_has_no_io_crates() {
         );
     }
 }
+
+#[test]
+fn huge_error_fields_are_capped_on_a_character_boundary() {
+    let description = "é".repeat(512 * 1024); // 1 MiB of two-byte characters
+    let body =
+        serde_json::json!({"errorCode": "x".repeat(10_000), "errorDescription": description});
+    let error = authsignal_core::endpoint::api_error(
+        http::StatusCode::BAD_REQUEST,
+        &http::HeaderMap::new(),
+        body.to_string().as_bytes(),
+    );
+    let api = error.api_error().expect("an API error");
+    let kept = api.description.as_deref().unwrap();
+    assert!(kept.len() <= 400 && kept.ends_with('…') && kept.starts_with("éé"));
+    assert!(api.code.as_ref().unwrap().as_str().len() <= 64);
+    assert!(
+        error.to_string().len() <= 600,
+        "{}",
+        error.to_string().len()
+    );
+}

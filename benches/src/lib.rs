@@ -9,6 +9,8 @@
 //!
 //! See `BENCHMARKS.md` at the repository root for how to run them and the
 //! latest figures.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod baseline;
 pub mod fixtures;

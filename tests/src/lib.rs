@@ -1,6 +1,7 @@
 //! Shared helpers for the workspace integration tests: a client face over
 //! both transports, and a scripted fault server.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod both;
 pub mod fault_server;

@@ -242,7 +242,13 @@ fn validate_base_url(raw: &str) -> Result<String, crate::Error> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("a query or fragment is not allowed"));
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    let normalized = url.as_str().trim_end_matches('/').to_owned();
+    // `url` accepts some hosts (`a{b}c`) that `http::Uri`, and so every
+    // request, would refuse: reject them here, not on the first call.
+    if http::Uri::try_from(format!("{normalized}/users")).is_err() {
+        return Err(invalid("not usable as an HTTP request URI"));
+    }
+    Ok(normalized)
 }
 
 fn is_loopback(url: &url::Url) -> bool {

@@ -198,7 +198,7 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 
 /// The delay a response asks for with `Retry-After`: either delay-seconds, or
 /// an HTTP date measured against the response's own `Date` header (so no
-/// clock is read). Invalid or negative values give `None`.
+/// clock is read). A date in the past gives zero; invalid values give `None`.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {

@@ -823,9 +823,10 @@ fn c18_sequential_calls_reuse_one_connection_ureq() {
 }
 
 #[test]
-#[ignore = "finding: hyper-util returns a connection to its pool from a spawned task, so a call \
-            made right after the previous one finds no idle connection and races a new connect: \
-            2 connections for 20 sequential calls, 2-4 for 100"]
+#[ignore = "upstream: hyper-util returns an HTTP/1 connection to its pool from a spawned \
+            `on_idle` task once it is ready for the next request, just after the body's end reaches \
+            the caller; the next call's checkout misses it and starts a connect that is pooled as \
+            a second connection (2 for 20 sequential calls, 2-4 for 100; hyperium/hyper#4134)"]
 fn c18_sequential_calls_reuse_one_connection_hyper() {
     watchdog("Hyper".into(), WATCHDOG, || {
         check_sequential_reuse(Flavor::Hyper)

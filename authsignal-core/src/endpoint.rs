@@ -313,8 +313,8 @@ fn unexpected(
 }
 
 /// Describes a JSON error by category and position only: serde's own message
-/// may quote response data, which can hold tokens.
-fn describe_json_error(error: &serde_json::Error) -> String {
+/// may quote response data, which can hold tokens (or a webhook's OTP code).
+pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let what = match error.classify() {
         Category::Io => "I/O error",

@@ -110,6 +110,7 @@ macro_rules! open_enum {
         }
     };
 }
+#[cfg(feature = "webhook")] // the webhook event type is the only user outside this module
 pub(crate) use open_enum;
 
 /// Deserializes a string, borrowing where the format allows it.

@@ -822,20 +822,8 @@ impl<'p> VerifiedPayload<'p> {
 }
 
 fn json_error(error: &serde_json::Error) -> WebhookError {
-    // serde_json's messages can quote payload values (OTP codes, …); keep
-    // only the category and position.
-    let what = match error.classify() {
-        serde_json::error::Category::Io => "I/O error",
-        serde_json::error::Category::Syntax => "not valid JSON",
-        serde_json::error::Category::Data => "JSON does not match the expected type",
-        serde_json::error::Category::Eof => "JSON ends early",
-    };
     WebhookError::InvalidPayload {
-        reason: Cow::Owned(format!(
-            "{what} at line {} column {}",
-            error.line(),
-            error.column()
-        )),
+        reason: Cow::Owned(crate::endpoint::describe_json_error(error)),
     }
 }
 

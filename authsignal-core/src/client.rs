@@ -90,7 +90,7 @@ impl<T: BlockingTransport> Client<T> {
             attempts.record(&outcome, sent_at, now);
             match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, now) {
                 Some(delay) => self.transport.sleep(delay),
-                None => return attempts.finish(endpoint, outcome),
+                None => return attempts.finish(endpoint, &self.config, outcome),
             }
         }
     }
@@ -121,7 +121,7 @@ impl<T: AsyncTransport + Sync> AsyncClient<T> {
                 attempts.record(&outcome, sent_at, now);
                 match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, now) {
                     Some(delay) => self.transport.sleep(delay).await,
-                    None => return attempts.finish(endpoint, outcome),
+                    None => return attempts.finish(endpoint, &self.config, outcome),
                 }
             }
         };
@@ -135,6 +135,8 @@ struct Attempts<'a> {
     budget: Option<&'a RetryBudget>,
     started: Option<Instant>,
     made: u32,
+    /// Tokens this call took from the budget, returned if it succeeds.
+    withdrawn: u32,
 }
 
 impl<'a> Attempts<'a> {
@@ -144,6 +146,7 @@ impl<'a> Attempts<'a> {
             budget,
             started: now,
             made: 1,
+            withdrawn: 0,
         }
     }
 
@@ -196,6 +199,7 @@ impl<'a> Attempts<'a> {
             if !budget.try_withdraw(cost) {
                 return None;
             }
+            self.withdrawn += cost;
         }
         trace::retry(self.made, delay);
         self.made += 1;
@@ -206,19 +210,20 @@ impl<'a> Attempts<'a> {
     fn finish<E: Endpoint>(
         self,
         endpoint: &E,
+        config: &Config,
         outcome: Result<Response<Vec<u8>>, TransportError>,
     ) -> Result<E::Output, Error> {
         let result = match outcome {
             Ok(response) => endpoint.parse_response(response),
             Err(source) => Err(Error::Transport {
-                source,
+                source: source.with_host(config.host(E::SERVICE)),
                 attempts: 1,
             }),
         };
         match result {
             Ok(output) => {
                 if let Some(budget) = self.budget {
-                    budget.refund();
+                    budget.refund(self.withdrawn);
                 }
                 Ok(output)
             }

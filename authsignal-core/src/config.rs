@@ -93,7 +93,7 @@ impl Config {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
             retry_policy: RetryPolicy::default(),
-            retry_budget: None,
+            retry_budget: Some(Arc::new(RetryBudget::default())),
         })
     }
 
@@ -145,10 +145,22 @@ impl Config {
         self
     }
 
-    /// Shares a retry budget between every client built from this
-    /// configuration, so a failing Authsignal does not get a retry storm.
+    /// Replaces the retry budget: a token bucket shared by every client built
+    /// from this configuration (and its clones), which retries drain and
+    /// successes refill, so an outage does not multiply the traffic.
+    ///
+    /// A budget is on by default ([`RetryBudget::default`]: 500 tokens, 35
+    /// retries after errors or 100 after throttling before retries stop until
+    /// calls succeed again).
     pub fn with_retry_budget(mut self, budget: RetryBudget) -> Self {
         self.retry_budget = Some(Arc::new(budget));
+        self
+    }
+
+    /// Turns the retry budget off: every call may retry as its
+    /// [`RetryPolicy`] says, however many other calls are failing.
+    pub fn without_retry_budget(mut self) -> Self {
+        self.retry_budget = None;
         self
     }
 
@@ -187,12 +199,29 @@ impl Config {
         &self.retry_policy
     }
 
-    /// The shared retry budget, if one was set.
+    /// The shared retry budget; `None` after [`Config::without_retry_budget`].
     pub fn retry_budget(&self) -> Option<&RetryBudget> {
         self.retry_budget.as_deref()
     }
 
     /// The `Authorization` header value, marked sensitive.
+    /// The host (with its port, when one is given) that `service` is reached
+    /// at, for error messages.
+    pub(crate) fn host(&self, service: crate::Service) -> String {
+        let url = match service {
+            crate::Service::Api => &self.base_url,
+            crate::Service::CallConnect => &self.call_connect_url,
+        };
+        match url::Url::parse(url) {
+            Ok(url) => match (url.host_str(), url.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_owned(),
+                (None, _) => "the server".to_owned(),
+            },
+            Err(_) => "the server".to_owned(),
+        }
+    }
+
     pub(crate) fn authorization(&self) -> &HeaderValue {
         &self.authorization
     }

@@ -22,8 +22,9 @@ pub enum Error {
     /// The input was rejected before anything was built or sent.
     #[error("invalid input (nothing was sent): {0}")]
     InvalidInput(#[from] InvalidInput),
-    /// The HTTP exchange failed.
-    #[error("{source} (after {attempts} attempt(s))")]
+    /// The HTTP exchange failed. `Display` says what happened, to which host,
+    /// whether the request was sent, and after how many attempts.
+    #[error("{source}; {}", attempts_phrase(*attempts))]
     Transport {
         /// What went wrong.
         #[source]
@@ -37,6 +38,14 @@ pub enum Error {
     /// The response could not be decoded.
     #[error(transparent)]
     UnexpectedResponse(Box<UnexpectedResponse>),
+}
+
+/// "1 attempt", "3 attempts".
+fn attempts_phrase(attempts: u32) -> String {
+    match attempts {
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
+    }
 }
 
 impl Error {
@@ -105,9 +114,7 @@ impl Error {
         match self {
             Error::InvalidInput(_) => false,
             Error::UnexpectedResponse(e) => crate::retry::is_retryable_status(e.status),
-            Error::Transport { source, .. } => {
-                source.kind() != TransportErrorKind::ResponseTooLarge
-            }
+            Error::Transport { source, .. } => source.kind().is_transient(),
             Error::Api(e) => crate::retry::is_retryable_status(e.status),
         }
     }
@@ -222,21 +229,28 @@ pub struct UnexpectedResponse {
 }
 
 /// A failure of the HTTP exchange itself, reported by a transport.
-#[derive(Debug, thiserror::Error)]
-#[error("{kind}: {message}")]
+///
+/// `Display` reads as one sentence: what happened, to which host (never the
+/// path, query or any header), the cause, and whether the request may have
+/// been processed, e.g. `could not connect to api.authsignal.com: connection
+/// refused (the request was not sent)`. The client fills in the host.
+#[derive(Debug)]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: Cow<'static, str>,
-    #[source]
+    host: Option<Box<str>>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl TransportError {
-    /// A transport error of `kind` with a short message (which must hold no secret).
-    pub fn new(kind: TransportErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+    /// A transport error of `kind`. `cause` says what happened in a few words
+    /// (`connection refused`, `invalid peer certificate: UnknownIssuer`) and
+    /// must hold no URL, header or secret.
+    pub fn new(kind: TransportErrorKind, cause: impl Into<Cow<'static, str>>) -> Self {
         Self {
             kind,
-            message: message.into(),
+            message: cause.into(),
+            host: None,
             source: None,
         }
     }
@@ -247,27 +261,88 @@ impl TransportError {
         self
     }
 
+    /// Names the host (and port, when not the default) the request was for.
+    pub fn with_host(mut self, host: impl Into<Box<str>>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
     }
+
+    /// The cause as the transport described it.
+    pub fn cause(&self) -> &str {
+        &self.message
+    }
+
+    /// The host the request was for, once the client has filled it in.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = self.host.as_deref().unwrap_or("the server");
+        match self.kind {
+            TransportErrorKind::Connect => write!(f, "could not connect to {host}"),
+            TransportErrorKind::InvalidCertificate => {
+                write!(f, "the TLS certificate of {host} was rejected")
+            }
+            TransportErrorKind::Timeout => write!(f, "timed out waiting for {host}"),
+            TransportErrorKind::Io => write!(f, "the connection to {host} failed"),
+            TransportErrorKind::ResponseTooLarge => {
+                write!(f, "the response from {host} is too large")
+            }
+            TransportErrorKind::Other => write!(f, "the exchange with {host} failed"),
+        }?;
+        let sent = if self.kind.request_may_have_been_sent() {
+            "the request may have been processed"
+        } else {
+            "the request was not sent"
+        };
+        write!(f, ": {} ({sent})", self.message)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// What kind of transport failure happened, and so whether the request may
-/// have reached the server.
+/// have reached the server and whether trying again can help.
+///
+/// | kind | sent? | retried |
+/// |---|---|---|
+/// | `Connect` | no | always |
+/// | `InvalidCertificate` | no | never (it would fail the same way) |
+/// | `Timeout`, `Io`, `Other` | maybe | only idempotent requests |
+/// | `ResponseTooLarge` | yes | never |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
-    /// No connection was made (DNS failure, connection refused, TLS handshake
-    /// failure, connect timeout): the request was **not** sent.
+    /// No connection was made (DNS failure, connection refused, a TLS
+    /// handshake that failed or stalled, connect timeout): the request was
+    /// **not** sent.
     Connect,
+    /// The server's TLS certificate failed verification (unknown issuer,
+    /// expired, wrong host name): the request was **not** sent, and trying
+    /// again would fail the same way.
+    InvalidCertificate,
     /// The call took longer than its timeout after the connection was made:
     /// the request may have been processed.
     Timeout,
     /// The connection failed while sending or receiving (reset, early close,
     /// truncated body): the request may have been processed.
     Io,
-    /// The response body exceeded the configured limit.
+    /// The response body exceeded the configured limit (checked against
+    /// `Content-Length` before the body is read, and while reading it).
     ResponseTooLarge,
     /// Anything else after the request was handed to the transport.
     Other,
@@ -276,7 +351,18 @@ pub enum TransportErrorKind {
 impl TransportErrorKind {
     /// Whether the request may have reached the server.
     pub fn request_may_have_been_sent(self) -> bool {
-        self != TransportErrorKind::Connect
+        !matches!(
+            self,
+            TransportErrorKind::Connect | TransportErrorKind::InvalidCertificate
+        )
+    }
+
+    /// Whether the same request could succeed later (a retry can help).
+    pub fn is_transient(self) -> bool {
+        !matches!(
+            self,
+            TransportErrorKind::InvalidCertificate | TransportErrorKind::ResponseTooLarge
+        )
     }
 }
 
@@ -284,6 +370,9 @@ impl fmt::Display for TransportErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TransportErrorKind::Connect => "connection failed (the request was not sent)",
+            TransportErrorKind::InvalidCertificate => {
+                "TLS certificate rejected (the request was not sent)"
+            }
             TransportErrorKind::Timeout => "timed out (the request may have been processed)",
             TransportErrorKind::Io => "connection error (the request may have been processed)",
             TransportErrorKind::ResponseTooLarge => "response body too large",

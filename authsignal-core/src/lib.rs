@@ -139,6 +139,8 @@ pub use retry::{
     AttemptOutcome, Idempotency, RetryBudget, RetryDecision, RetryPolicy, retry_after,
 };
 pub use secret::{ApiSecretKey, SecretString};
-pub use transport::{AsyncTransport, BlockingTransport, TransportFromConfig};
+pub use transport::{
+    AsyncTransport, BlockingTransport, TransportFromConfig, check_declared_length,
+};
 
 pub use http;

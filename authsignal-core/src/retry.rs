@@ -261,11 +261,16 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// A token bucket shared by a client's calls: each retry spends tokens, each
-/// success refunds one. When it runs dry, failures are returned at once
-/// instead of retried, so an outage does not turn into a retry storm.
+/// A token bucket shared by a client's calls (the AWS SDKs' "standard"
+/// retry mode): each retry takes tokens, each success gives back what its
+/// call took, or one token if it needed no retry. When the bucket runs dry,
+/// failures are returned at once instead of retried, so an outage does not
+/// turn into a retry storm; first attempts never need tokens.
 ///
-/// First attempts never need tokens.
+/// Every [`Config`](crate::Config) starts with a default budget, shared by
+/// the clients built from it and its clones;
+/// [`Config::without_retry_budget`](crate::Config::without_retry_budget)
+/// turns it off.
 #[derive(Debug)]
 pub struct RetryBudget {
     capacity: u32,
@@ -273,17 +278,17 @@ pub struct RetryBudget {
 }
 
 impl Default for RetryBudget {
-    /// 500 tokens (AWS "standard" mode): 35 retries after server errors or
-    /// timeouts, 100 after throttling.
+    /// 500 tokens: 35 retries after server errors or timeouts, or 100 after
+    /// throttling, with no success in between.
     fn default() -> Self {
         Self::new(500)
     }
 }
 
 impl RetryBudget {
-    /// Tokens spent by a retry after a 429.
+    /// Tokens taken by a retry after a 429.
     pub const THROTTLE_COST: u32 = 5;
-    /// Tokens spent by any other retry.
+    /// Tokens taken by any other retry.
     pub const RETRY_COST: u32 = 14;
 
     /// A full bucket of `capacity` tokens.
@@ -306,13 +311,15 @@ impl RetryBudget {
             .is_ok()
     }
 
-    /// Returns one token after a success, up to the capacity.
-    pub fn refund(&self) {
+    /// Gives tokens back after a successful call: the `withdrawn` tokens its
+    /// retries took, or one when it took none; never above the capacity.
+    pub fn refund(&self, withdrawn: u32) {
+        let amount = withdrawn.max(1);
         let capacity = self.capacity;
         let _ = self
             .tokens
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-                (t < capacity).then(|| t + 1)
+                (t < capacity).then(|| t.saturating_add(amount).min(capacity))
             });
     }
 }

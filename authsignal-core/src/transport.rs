@@ -112,3 +112,27 @@ pub trait TransportFromConfig: Sized {
     /// Builds the transport with the configuration's timeouts and limits.
     fn from_config(config: &crate::Config) -> Result<Self, crate::Error>;
 }
+
+/// Rejects a response whose `Content-Length` declares more than `limit`
+/// bytes, so a transport can fail at the headers instead of reading (or
+/// waiting for) a body it would refuse anyway. Call it before reading the
+/// body; every transport of this SDK does.
+pub fn check_declared_length(
+    headers: &http::HeaderMap,
+    limit: usize,
+) -> Result<(), TransportError> {
+    let Some(declared) = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+    else {
+        return Ok(());
+    };
+    if declared > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(TransportError::new(
+            crate::TransportErrorKind::ResponseTooLarge,
+            format!("Content-Length {declared} exceeds the limit of {limit} bytes"),
+        ));
+    }
+    Ok(())
+}

@@ -447,7 +447,7 @@ fn connect_error_from_a_closure_transport() {
     let transport =
         |_request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
             Err(
-                TransportError::new(TransportErrorKind::Connect, "connect refused").with_source(
+                TransportError::new(TransportErrorKind::Connect, "connection refused").with_source(
                     std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "os error 111"),
                 ),
             )
@@ -473,7 +473,7 @@ fn connect_error_from_a_closure_transport() {
     assert_eq!(error.attempts(), 1);
     assert_eq!(
         error.to_string(),
-        "connection failed (the request was not sent): connect refused (after 1 attempt(s))"
+        "could not connect to api.authsignal.com: connection refused (the request was not sent); 1 attempt"
     );
 
     // The source chain: Error -> TransportError -> io::Error.

@@ -529,14 +529,19 @@ fn retry_budget_withdraw_refund_and_capacity() {
         budget.available(),
         20 - RetryBudget::RETRY_COST - RetryBudget::THROTTLE_COST
     );
-    budget.refund();
+    budget.refund(0);
     assert_eq!(
         budget.available(),
-        20 - RetryBudget::RETRY_COST - RetryBudget::THROTTLE_COST + 1
+        20 - RetryBudget::RETRY_COST - RetryBudget::THROTTLE_COST + 1,
+        "a success without retries gives back one token"
     );
-    for _ in 0..100 {
-        budget.refund();
-    }
+    budget.refund(RetryBudget::THROTTLE_COST);
+    assert_eq!(
+        budget.available(),
+        20 - RetryBudget::RETRY_COST + 1,
+        "a success after retries gives back what they took"
+    );
+    budget.refund(100);
     assert_eq!(budget.available(), 20, "refunds stop at the capacity");
     assert!(budget.try_withdraw(20));
     assert_eq!(budget.available(), 0);
@@ -544,13 +549,13 @@ fn retry_budget_withdraw_refund_and_capacity() {
     assert!(budget.try_withdraw(0));
 
     let empty = RetryBudget::new(0);
-    empty.refund();
+    empty.refund(5);
     assert_eq!(empty.available(), 0);
     assert!(!empty.try_withdraw(1));
 
     assert_eq!(RetryBudget::default().available(), 500);
     let big = RetryBudget::new(u32::MAX);
-    big.refund();
+    big.refund(1);
     assert_eq!(big.available(), u32::MAX);
     assert!(!big.try_withdraw(u32::MAX) || big.available() == 0);
 }
@@ -706,7 +711,7 @@ fn track_connect_error_is_retried() {
     assert_eq!(error.attempts(), 3);
     assert_eq!(error.transport_kind(), Some(TransportErrorKind::Connect));
     assert!(!error.request_may_have_been_processed());
-    assert!(error.to_string().contains("after 3 attempt(s)"), "{error}");
+    assert!(error.to_string().ends_with("; 3 attempts"), "{error}");
 
     // Connect, then success.
     let transport = Scripted::new(vec![transport_error(TransportErrorKind::Connect)], || {
@@ -850,6 +855,53 @@ fn retry_budget_cuts_a_503_storm_short() {
         ok_client.config().retry_budget().unwrap().available(),
         before + 1,
         "the budget is shared by clones"
+    );
+}
+
+#[test]
+fn a_retry_budget_is_on_by_default_and_can_be_turned_off() {
+    let config = Config::new("sk").unwrap();
+    assert_eq!(config.retry_budget().map(RetryBudget::available), Some(500));
+    let transport = Scripted::new(vec![], || status(503));
+    let client = Client::with_transport(config, &transport);
+    for _ in 0..20 {
+        let _ = client.get_user(GetUserRequest::new("u"));
+    }
+    // 35 retries of 14 tokens each, then first attempts only.
+    assert_eq!(transport.calls.get(), 20 + 35);
+    assert_eq!(
+        client.config().retry_budget().unwrap().available(),
+        500 - 35 * 14
+    );
+
+    let config = Config::new("sk").unwrap().without_retry_budget();
+    assert!(config.retry_budget().is_none());
+    let transport = Scripted::new(vec![], || status(503));
+    let client = Client::with_transport(config, &transport);
+    for _ in 0..20 {
+        let _ = client.get_user(GetUserRequest::new("u"));
+    }
+    assert_eq!(transport.calls.get(), 60);
+}
+
+#[test]
+fn a_success_after_retries_gives_back_what_its_retries_took() {
+    let config = Config::new("sk")
+        .unwrap()
+        .with_retry_budget(RetryBudget::new(100));
+    let transport = Scripted::new(vec![status(503), status(429)], || status(200));
+    let client = Client::with_transport(config, &transport);
+    client.get_user(GetUserRequest::new("u")).unwrap();
+    assert_eq!(transport.calls.get(), 3);
+    assert_eq!(client.config().retry_budget().unwrap().available(), 100);
+
+    // A failed call keeps what it took.
+    let transport = Scripted::new(vec![status(503)], || status(404));
+    let client = Client::with_transport(client.config().clone(), &transport);
+    client.get_user(GetUserRequest::new("u")).unwrap_err();
+    assert_eq!(
+        client.config().retry_budget().unwrap().available(),
+        100 - RetryBudget::RETRY_COST
     );
 }
 

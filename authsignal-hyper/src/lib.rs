@@ -131,15 +131,21 @@
 use std::{
     error::Error as StdError,
     fmt,
+    pin::Pin,
     sync::Arc,
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
 pub use authsignal_core::*;
 use bytes::Bytes;
+use http::Uri;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_util::{
-    client::legacy::{self, ResponseFuture, connect::Connect, connect::HttpConnector},
+    client::legacy::{
+        self, ResponseFuture,
+        connect::{Connect, Connection, HttpConnector},
+    },
     rt::{TokioExecutor, TokioTimer},
 };
 
@@ -200,7 +206,6 @@ impl HyperTransport {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        http.set_connect_timeout(Some(config.connect_timeout()));
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -210,13 +215,24 @@ impl HyperTransport {
         Self::with_connector(builder.wrap_connector(http), config)
     }
 
-    /// A transport on a new pooled client around your connector.
+    /// A transport on a new pooled client around your connector (any
+    /// hyper-util connector: a proxy tunnel, a custom resolver, another TLS
+    /// stack).
     ///
-    /// The connector is responsible for TLS and for its own connect timeout.
+    /// [`Config::connect_timeout`] bounds each new connection as a whole,
+    /// TCP connect and TLS handshake together; a connection that is not
+    /// ready in time fails as [`TransportErrorKind::Connect`] (not sent).
     pub fn with_connector<C>(connector: C, config: &Config) -> Self
     where
-        C: Connect + Clone + Send + Sync + 'static,
+        C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
+        C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Unpin + Send + 'static,
+        C::Error: Into<Box<dyn StdError + Send + Sync>>,
+        C::Future: Send + 'static,
     {
+        let connector = ConnectTimeout {
+            inner: connector,
+            timeout: config.connect_timeout(),
+        };
         let client = legacy::Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
@@ -258,6 +274,7 @@ impl HyperTransport {
             .send_request(request.map(|body| Full::new(Bytes::from(body))))
             .await
             .map_err(classify_send_error)?;
+        check_declared_length(response.headers(), self.max_response_bytes)?;
         let (parts, body) = response.into_parts();
         let body = Limited::new(body, self.max_response_bytes)
             .collect()
@@ -296,7 +313,7 @@ impl AsyncTransport for HyperTransport {
                 Ok(result) => result,
                 Err(elapsed) => Err(TransportError::new(
                     TransportErrorKind::Timeout,
-                    "the attempt did not finish within the timeout",
+                    format!("no complete response within {timeout:?}"),
                 )
                 .with_source(elapsed)),
             }
@@ -331,53 +348,158 @@ where
     }
 }
 
-/// Maps a hyper-util error: connection failures (DNS, refused, TLS
-/// handshake, connect timeout) mean the request was not sent.
-fn classify_send_error(error: legacy::Error) -> TransportError {
-    if error.is_connect() {
-        TransportError::new(TransportErrorKind::Connect, "could not connect").with_source(error)
-    } else if is_io_failure(&error) {
-        TransportError::new(TransportErrorKind::Io, "the connection failed").with_source(error)
-    } else {
-        TransportError::new(
-            TransportErrorKind::Other,
-            "hyper could not send the request",
+/// Bounds a connector's whole connect (TCP, TLS handshake, proxy tunnel)
+/// by one timeout, so a server that accepts TCP and never answers the
+/// ClientHello fails as a connect error instead of using up the attempt.
+#[derive(Debug, Clone)]
+struct ConnectTimeout<C> {
+    inner: C,
+    timeout: Duration,
+}
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+impl<C> tower_service::Service<Uri> for ConnectTimeout<C>
+where
+    C: tower_service::Service<Uri>,
+    C::Error: Into<BoxError>,
+    C::Future: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, connecting).await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => Err(Box::new(ConnectTimedOut(timeout)) as BoxError),
+            }
+        })
+    }
+}
+
+/// The connect timeout elapsed before the connection (TLS included) was ready.
+#[derive(Debug)]
+struct ConnectTimedOut(Duration);
+
+impl fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no connection within {:?} (TCP and TLS handshake)",
+            self.0
         )
-        .with_source(error)
+    }
+}
+
+impl StdError for ConnectTimedOut {}
+
+/// Maps a hyper-util error. Connection failures (DNS, refused, TLS
+/// handshake, connect timeout) mean the request was not sent; a certificate
+/// that failed verification is not worth retrying.
+fn classify_send_error(error: legacy::Error) -> TransportError {
+    let (kind, cause) = if error.is_connect() {
+        describe_connect_error(&error)
+    } else if is_io_failure(&error) {
+        (TransportErrorKind::Io, describe(&error))
+    } else {
+        (TransportErrorKind::Other, describe(&error))
+    };
+    TransportError::new(kind, cause).with_source(error)
+}
+
+/// The kind and cause of a failed connect.
+fn describe_connect_error(error: &(dyn StdError + 'static)) -> (TransportErrorKind, String) {
+    for cause in chain(error) {
+        if let Some(timed_out) = cause.downcast_ref::<ConnectTimedOut>() {
+            return (TransportErrorKind::Connect, timed_out.to_string());
+        }
+        if let Some(tls) = tls_error(cause) {
+            return match tls {
+                rustls::Error::InvalidCertificate(_) => {
+                    (TransportErrorKind::InvalidCertificate, tls.to_string())
+                }
+                other => (
+                    TransportErrorKind::Connect,
+                    format!("TLS handshake failed: {other}"),
+                ),
+            };
+        }
+    }
+    (TransportErrorKind::Connect, describe(error))
+}
+
+/// The rustls error a cause is or carries: rustls and hyper-rustls report
+/// TLS failures as I/O errors, possibly nested, whose `source()` skips the
+/// error inside.
+fn tls_error<'e>(cause: &'e (dyn StdError + 'static)) -> Option<&'e rustls::Error> {
+    let mut current = cause;
+    loop {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
+/// The error and its sources, outermost first.
+fn chain<'e>(
+    error: &'e (dyn StdError + 'static),
+) -> impl Iterator<Item = &'e (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&e| e.source())
+}
+
+/// What happened, from the most specific errors of the chain: hyper's
+/// description of the failure and the I/O error under it (neither holds a
+/// URL or a header).
+fn describe(error: &(dyn StdError + 'static)) -> String {
+    let hyper = chain(error).find_map(|e| e.downcast_ref::<hyper::Error>());
+    let io = chain(error)
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .last();
+    let connect = chain(error).find_map(|e| e.downcast_ref::<ConnectTimedOut>());
+    match (hyper, io, connect) {
+        (_, _, Some(timed_out)) => timed_out.to_string(),
+        (Some(hyper), Some(io), _) => format!("{hyper}: {io}"),
+        (Some(hyper), None, _) => hyper.to_string(),
+        (None, Some(io), _) => io.to_string(),
+        (None, None, _) => "hyper could not send the request".to_owned(),
     }
 }
 
 /// Whether an error's source chain holds a hyper or I/O error, i.e. the
 /// failure happened on the connection.
 fn is_io_failure(error: &(dyn StdError + 'static)) -> bool {
-    let mut current = error.source();
-    while let Some(cause) = current {
-        if cause.is::<hyper::Error>() || cause.is::<std::io::Error>() {
-            return true;
-        }
-        current = cause.source();
-    }
-    false
+    chain(error)
+        .skip(1)
+        .any(|cause| cause.is::<hyper::Error>() || cause.is::<std::io::Error>())
 }
 
 /// Maps an error from reading the (limited) response body.
-fn classify_body_error(error: Box<dyn StdError + Send + Sync>) -> TransportError {
+fn classify_body_error(error: BoxError) -> TransportError {
     let error = match error.downcast::<LengthLimitError>() {
         Ok(limit) => {
             return TransportError::new(
                 TransportErrorKind::ResponseTooLarge,
-                "the response body exceeds the configured limit",
+                "the body exceeds the configured limit",
             )
             .with_source(*limit);
         }
         Err(other) => other,
     };
-    let message = "the connection failed while reading the response body";
+    let cause = format!("while reading the body: {}", describe(&*error));
     match error.downcast::<hyper::Error>() {
         Ok(hyper_error) => {
-            TransportError::new(TransportErrorKind::Io, message).with_source(*hyper_error)
+            TransportError::new(TransportErrorKind::Io, cause).with_source(*hyper_error)
         }
-        Err(other) => TransportError::new(TransportErrorKind::Io, message)
+        Err(other) => TransportError::new(TransportErrorKind::Io, cause)
             .with_source(std::io::Error::other(other)),
     }
 }

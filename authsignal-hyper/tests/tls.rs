@@ -103,7 +103,7 @@ async fn custom_root_is_trusted() {
 }
 
 #[tokio::test]
-async fn untrusted_certificate_fails_to_connect() {
+async fn untrusted_certificate_is_rejected_and_not_retried() {
     let (port, _cert) = start_tls_server().await;
     let client = Client::new(config(port)).unwrap();
 
@@ -114,10 +114,11 @@ async fn untrusted_certificate_fails_to_connect() {
 
     assert_eq!(
         error.transport_kind(),
-        Some(TransportErrorKind::Connect),
+        Some(TransportErrorKind::InvalidCertificate),
         "{error:?}"
     );
     assert!(!error.request_may_have_been_processed());
+    assert_eq!(error.attempts(), 1);
     let mut chain = Vec::new();
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&error);
     while let Some(e) = current {

@@ -48,14 +48,18 @@ compile_error!(
 );
 
 use std::{
-    io,
+    borrow::Cow,
+    fmt, io,
     time::{Duration, Instant},
 };
 
 mod resolver;
 
 pub use authsignal_core::*;
-use ureq::Agent;
+use ureq::{
+    Agent,
+    unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport},
+};
 
 /// The blocking client on ureq.
 pub type Client = authsignal_core::Client<UreqTransport>;
@@ -65,7 +69,7 @@ pub type Client = authsignal_core::Client<UreqTransport>;
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: Agent,
-    max_response_bytes: u64,
+    max_response_bytes: usize,
 }
 
 impl UreqTransport {
@@ -85,7 +89,7 @@ impl UreqTransport {
             .build();
         let agent = Agent::with_parts(
             agent_config,
-            ureq::unversioned::transport::DefaultConnector::default(),
+            MarkConnectErrors(DefaultConnector::default()),
             resolver::CachingResolver::default(),
         );
         Self::with_agent(agent, config.max_response_bytes())
@@ -96,7 +100,7 @@ impl UreqTransport {
     pub fn with_agent(agent: Agent, max_response_bytes: usize) -> Self {
         Self {
             agent,
-            max_response_bytes: u64::try_from(max_response_bytes).unwrap_or(u64::MAX),
+            max_response_bytes,
         }
     }
 
@@ -118,10 +122,11 @@ impl BlockingTransport for UreqTransport {
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         let response = self.agent.run(request).map_err(classify)?;
+        check_declared_length(response.headers(), self.max_response_bytes)?;
         let (parts, body) = response.into_parts();
         let body = body
             .into_with_config()
-            .limit(self.max_response_bytes)
+            .limit(u64::try_from(self.max_response_bytes).unwrap_or(u64::MAX))
             .read_to_vec()
             .map_err(classify)?;
         Ok(http::Response::from_parts(parts, body))
@@ -155,35 +160,152 @@ fn tls_config() -> ureq::tls::TlsConfig {
     config.build()
 }
 
-/// Maps a ureq error to a transport error whose kind says whether the
-/// request may have been sent.
-fn classify(error: ureq::Error) -> TransportError {
-    use ureq::{Error as E, Timeout};
-    let kind = match &error {
-        E::HostNotFound | E::ConnectionFailed | E::Tls(_) | E::Pem(_) => {
-            TransportErrorKind::Connect
-        }
-        #[cfg(feature = "rustls")]
-        E::Rustls(_) => TransportErrorKind::Connect,
-        #[cfg(feature = "native-tls")]
-        E::NativeTls(_) | E::Der(_) => TransportErrorKind::Connect,
-        E::Timeout(Timeout::Resolve | Timeout::Connect) => TransportErrorKind::Connect,
-        E::Timeout(_) => TransportErrorKind::Timeout,
-        E::Io(e) if is_connect_error(e) => TransportErrorKind::Connect,
-        E::Io(e) if e.kind() == io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
-        E::Io(_) | E::Protocol(_) => TransportErrorKind::Io,
-        E::BodyExceedsLimit(_) => TransportErrorKind::ResponseTooLarge,
-        _ => TransportErrorKind::Other,
-    };
-    TransportError::new(kind, "ureq request failed").with_source(error)
+/// The connector chain of ureq with every error of the connect phase (DNS,
+/// TCP, TLS handshake) wrapped in [`ConnectFailed`]: ureq reports a failed
+/// or stalled handshake as a plain I/O error, which would otherwise read as
+/// "the request may have been processed".
+#[derive(Debug)]
+struct MarkConnectErrors(DefaultConnector);
+
+impl Connector<()> for MarkConnectErrors {
+    type Out = Box<dyn Transport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        self.0
+            .connect(details, chained)
+            .map_err(|error| ureq::Error::Other(Box::new(ConnectFailed(error))))
+    }
 }
 
-fn is_connect_error(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::NetworkUnreachable
-            | io::ErrorKind::HostUnreachable
-    )
+/// An error raised before the request was written: nothing was sent.
+#[derive(Debug)]
+struct ConnectFailed(ureq::Error);
+
+impl fmt::Display for ConnectFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connect failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Maps a ureq error to a transport error whose kind says whether the
+/// request may have been sent, and whose cause says what happened (never
+/// the URL: some ureq errors quote it).
+fn classify(error: ureq::Error) -> TransportError {
+    use ureq::{Error as E, Timeout};
+    let connect_phase = match &error {
+        E::Other(inner) => inner.downcast_ref::<ConnectFailed>().map(|c| &c.0),
+        _ => None,
+    };
+    let (kind, cause): (TransportErrorKind, Cow<'static, str>) = match connect_phase {
+        Some(cause) => describe_connect_error(cause),
+        None => match &error {
+            E::HostNotFound => (TransportErrorKind::Connect, "host not found".into()),
+            E::Timeout(Timeout::Resolve) => (
+                TransportErrorKind::Connect,
+                "the DNS lookup timed out".into(),
+            ),
+            E::Timeout(Timeout::Connect) => (
+                TransportErrorKind::Connect,
+                "no connection within the connect timeout".into(),
+            ),
+            E::Timeout(phase) => (
+                TransportErrorKind::Timeout,
+                format!("the {phase} timeout elapsed").into(),
+            ),
+            E::Io(e) if e.kind() == io::ErrorKind::TimedOut => {
+                (TransportErrorKind::Timeout, e.to_string().into())
+            }
+            E::Io(e) => match tls_error(e) {
+                Some(tls) => (TransportErrorKind::Io, format!("TLS error: {tls}").into()),
+                None => (TransportErrorKind::Io, e.to_string().into()),
+            },
+            E::Protocol(_) => (
+                TransportErrorKind::Io,
+                "the response is not valid HTTP/1.1".into(),
+            ),
+            E::LargeResponseHeader(..) => (
+                TransportErrorKind::Io,
+                "the response headers are too large".into(),
+            ),
+            E::BodyExceedsLimit(limit) => (
+                TransportErrorKind::ResponseTooLarge,
+                format!("the body exceeds the limit of {limit} bytes").into(),
+            ),
+            _ => (
+                TransportErrorKind::Other,
+                "ureq could not complete the request".into(),
+            ),
+        },
+    };
+    TransportError::new(kind, cause).with_source(error)
+}
+
+/// The kind and cause of an error raised while connecting: always "not
+/// sent"; a certificate that failed verification is not worth retrying.
+fn describe_connect_error(error: &ureq::Error) -> (TransportErrorKind, Cow<'static, str>) {
+    use ureq::Error as E;
+    let connect = TransportErrorKind::Connect;
+    match error {
+        E::HostNotFound => (connect, "host not found".into()),
+        E::Timeout(_) => (
+            connect,
+            "no connection within the connect timeout (TCP and TLS handshake)".into(),
+        ),
+        E::Io(e) => match tls_error(e) {
+            Some(tls) => describe_tls_error(tls),
+            None => (connect, e.to_string().into()),
+        },
+        #[cfg(feature = "rustls")]
+        E::Rustls(tls) => describe_tls_error(tls),
+        E::Tls(message) => (connect, format!("TLS set-up failed: {message}").into()),
+        #[cfg(feature = "native-tls")]
+        E::NativeTls(tls) => (connect, format!("TLS handshake failed: {tls}").into()),
+        _ => (connect, "connection failed".into()),
+    }
+}
+
+#[cfg(feature = "rustls")]
+type TlsError = rustls::Error;
+#[cfg(not(feature = "rustls"))]
+type TlsError = std::convert::Infallible;
+
+/// The rustls error inside an I/O error (possibly nested), if that is what
+/// it holds.
+fn tls_error(error: &io::Error) -> Option<&TlsError> {
+    let mut inner = error.get_ref()?;
+    loop {
+        if let Some(tls) = inner.downcast_ref::<TlsError>() {
+            return Some(tls);
+        }
+        inner = inner.downcast_ref::<io::Error>()?.get_ref()?;
+    }
+}
+
+#[cfg(feature = "rustls")]
+fn describe_tls_error(error: &rustls::Error) -> (TransportErrorKind, Cow<'static, str>) {
+    match error {
+        rustls::Error::InvalidCertificate(_) => (
+            TransportErrorKind::InvalidCertificate,
+            error.to_string().into(),
+        ),
+        other => (
+            TransportErrorKind::Connect,
+            format!("TLS handshake failed: {other}").into(),
+        ),
+    }
+}
+
+#[cfg(not(feature = "rustls"))]
+fn describe_tls_error(error: &TlsError) -> (TransportErrorKind, Cow<'static, str>) {
+    match *error {}
 }

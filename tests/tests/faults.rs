@@ -20,10 +20,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use authsignal_core::{
-    ChallengeRequest, Config, Endpoint, Error, GetUserRequest, RetryBudget, RetryPolicy,
-    TrackRequest, TransportErrorKind, VerificationMethod,
+    ChallengeRequest, Config, Endpoint, Error, GetUserRequest, QueryUsersRequest, RetryBudget,
+    RetryPolicy, TrackRequest, TransportErrorKind, VerificationMethod,
 };
 use authsignal_tests::fault_server::{FaultServer, Step, json_string};
+use authsignal_tests::listeners::{Behaviour, Listener};
 use authsignal_tests::{AnyClient, Flavor};
 
 const MS: Duration = Duration::from_millis(1);
@@ -1070,4 +1071,226 @@ fn b4_deadline_cuts_retries() {
         assert!(gap >= 100 * MS, "{ctx}: retried after {gap:?}");
         assert!(elapsed < Duration::from_secs(1), "{ctx}: took {elapsed:?}");
     });
+}
+
+// ----- E: the connect phase, TLS, declared lengths, the default budget, messages ---------------
+
+/// The connect timeout of the edge scenarios; the attempt timeout is ten times longer, so
+/// a test that finishes in a few connect timeouts shows which one bounded it.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A configuration for `url` with a short connect timeout and a long attempt timeout.
+fn edge_config(url: &str) -> Config {
+    config(url)
+        .with_connect_timeout(CONNECT_TIMEOUT)
+        .with_timeout(ATTEMPT_TIMEOUT)
+}
+
+/// Asserts a connect-phase error: nothing sent, `attempts` attempts, `Display` naming the host.
+fn assert_not_sent(error: &Error, kind: TransportErrorKind, attempts: u32, host: &str, ctx: &str) {
+    assert_eq!(error.transport_kind(), Some(kind), "{ctx}: {error:?}");
+    assert!(!error.request_may_have_been_processed(), "{ctx}");
+    assert_eq!(error.attempts(), attempts, "{ctx}");
+    let text = error.to_string();
+    assert!(text.contains(host), "{ctx}: {text}");
+    assert!(text.contains("(the request was not sent)"), "{ctx}: {text}");
+}
+
+#[test]
+fn e1_https_to_a_plain_http_server_is_not_sent_and_is_retried() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} challenge over https to a plain-HTTP server");
+        let listener = Listener::start(Behaviour::PlainHttp);
+        let client = AnyClient::new(flavor, edge_config(&listener.https_url()));
+        let (error, elapsed) = send_err(&client, &challenge(), &ctx);
+        let host = listener.https_url()[8..].trim_end_matches("/v1").to_owned();
+        // No HTTP byte was sent, so even a POST that sends an OTP is retried.
+        assert_not_sent(&error, TransportErrorKind::Connect, 3, &host, &ctx);
+        assert_eq!(listener.accepted(), 3, "{ctx}: connections");
+        let text = error.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "could not connect to {host}: TLS handshake failed: "
+            )),
+            "{ctx}: {text}"
+        );
+        assert!(elapsed < CONNECT_TIMEOUT * 3, "{ctx}: took {elapsed:?}");
+    });
+}
+
+#[test]
+fn e2_an_untrusted_certificate_is_rejected_at_once() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} get_user to a self-signed TLS server");
+        let listener = Listener::start(Behaviour::SelfSignedTls);
+        let client = AnyClient::new(flavor, edge_config(&listener.https_url()));
+        let (error, elapsed) = send_err(&client, &get_user(), &ctx);
+        let host = listener.https_url()[8..].trim_end_matches("/v1").to_owned();
+        // Deterministic: not retried, not even for an idempotent GET.
+        assert_not_sent(
+            &error,
+            TransportErrorKind::InvalidCertificate,
+            1,
+            &host,
+            &ctx,
+        );
+        assert!(!error.is_retryable(), "{ctx}");
+        assert_eq!(listener.accepted(), 1, "{ctx}: connections");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the TLS certificate of {host} was rejected: invalid peer certificate: \
+                 UnknownIssuer (the request was not sent); 1 attempt"
+            ),
+            "{ctx}"
+        );
+        assert!(elapsed < CONNECT_TIMEOUT, "{ctx}: took {elapsed:?}");
+    });
+}
+
+#[test]
+fn e3_a_stalled_tls_handshake_is_bounded_by_the_connect_timeout() {
+    fn check<E>(flavor: Flavor, endpoint: &E, name: &str)
+    where
+        E: Endpoint + Sync,
+        E::Output: Send + Debug,
+    {
+        let ctx = format!("{flavor:?} {name} to a server that never answers the ClientHello");
+        let listener = Listener::start(Behaviour::Silent);
+        let client = AnyClient::new(flavor, edge_config(&listener.https_url()));
+        let (error, elapsed) = send_err(&client, endpoint, &ctx);
+        let host = listener.https_url()[8..].trim_end_matches("/v1").to_owned();
+        assert_not_sent(&error, TransportErrorKind::Connect, 3, &host, &ctx);
+        assert!(
+            !error.is_timeout(),
+            "{ctx}: a connect failure, not a timeout"
+        );
+        assert_eq!(listener.accepted(), 3, "{ctx}: connections");
+        // Three connect timeouts and two short backoffs, far below one attempt timeout.
+        assert!(elapsed >= CONNECT_TIMEOUT * 3, "{ctx}: took {elapsed:?}");
+        assert!(
+            elapsed < CONNECT_TIMEOUT * 3 + Duration::from_secs(1),
+            "{ctx}: took {elapsed:?}"
+        );
+    }
+    for_each_flavor(|flavor| {
+        check(flavor, &challenge(), "challenge");
+        check(flavor, &get_user(), "get_user");
+    });
+}
+
+#[test]
+fn e4_a_declared_length_above_the_limit_is_rejected_at_the_headers() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} get_user, Content-Length 10000000000 and a stalled body");
+        let server = FaultServer::start([Step::raw(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{",
+            false,
+        )]);
+        let client = AnyClient::new(flavor, edge_config(&server.url()));
+        let (error, elapsed) = send_err(&client, &get_user(), &ctx);
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::ResponseTooLarge),
+            "{ctx}: {error:?}"
+        );
+        assert_eq!(error.attempts(), 1, "{ctx}");
+        assert!(!error.is_retryable(), "{ctx}");
+        assert!(error.request_may_have_been_processed(), "{ctx}");
+        assert_eq!(server.request_count(), 1, "{ctx}: requests seen");
+        let host = server.url()[7..].to_owned();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the response from {host} is too large: Content-Length 10000000000 exceeds \
+                 the limit of 1048576 bytes (the request may have been processed); 1 attempt"
+            ),
+            "{ctx}"
+        );
+        assert!(elapsed < Duration::from_secs(1), "{ctx}: took {elapsed:?}");
+    });
+}
+
+#[test]
+fn e5_the_default_retry_budget_caps_the_traffic_of_an_outage() {
+    for_each_flavor(|flavor| {
+        let ctx = format!("{flavor:?} 200 concurrent get_user against an always-503 server");
+        let server = FaultServer::start([Step::json(503, ERROR_JSON)]);
+        let client = Arc::new(AnyClient::new(flavor, config(&server.url())));
+        let threads: Vec<_> = (0..20)
+            .map(|_| {
+                let client = Arc::clone(&client);
+                thread::spawn(move || {
+                    for _ in 0..10 {
+                        assert!(client.send(&get_user()).is_err());
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("caller thread");
+        }
+        // 500 tokens at 14 per retry pay for 35 retries, whoever makes them.
+        assert_eq!(server.request_count(), 200 + 35, "{ctx}: requests seen");
+
+        let ctx = format!("{flavor:?} 20 get_user, budget turned off");
+        let server = FaultServer::start([Step::json(503, ERROR_JSON)]);
+        let client = AnyClient::new(flavor, config(&server.url()).without_retry_budget());
+        for _ in 0..20 {
+            assert_eq!(
+                send_err(&client, &get_user(), &ctx).0.attempts(),
+                3,
+                "{ctx}"
+            );
+        }
+        assert_eq!(server.request_count(), 60, "{ctx}: requests seen");
+    });
+}
+
+#[test]
+fn e6_transport_errors_say_what_happened_and_to_which_host() {
+    let query = QueryUsersRequest::new().with_token("tok_secret_123");
+    let mut refused = Vec::new();
+    let mut timed_out = Vec::new();
+    for flavor in Flavor::ALL {
+        let url = refused_url();
+        let host = url[7..].to_owned();
+        let client = AnyClient::new(flavor, config(&url));
+        let text = client.send(&query).unwrap_err().to_string();
+        let ctx = format!("{flavor:?} query_users to a closed port");
+        assert!(
+            text.starts_with(&format!("could not connect to {host}: ")),
+            "{ctx}: {text}"
+        );
+        assert!(text.to_lowercase().contains("refused"), "{ctx}: {text}");
+        assert!(
+            text.ends_with(" (the request was not sent); 3 attempts"),
+            "{ctx}: {text}"
+        );
+        refused.push(text.replace(&host, "HOST"));
+
+        let server = FaultServer::start([Step::stall(Duration::from_secs(5))]);
+        let host = server.url()[7..].to_owned();
+        let client = AnyClient::new(
+            flavor,
+            config(&server.url()).with_retry_policy(RetryPolicy::no_retries()),
+        );
+        let text = client.send(&query).unwrap_err().to_string();
+        let ctx = format!("{flavor:?} query_users to a server that never answers");
+        assert!(
+            text.starts_with(&format!("timed out waiting for {host}: ")),
+            "{ctx}: {text}"
+        );
+        assert!(
+            text.ends_with(" (the request may have been processed); 1 attempt"),
+            "{ctx}: {text}"
+        );
+        timed_out.push(text);
+    }
+    for text in refused.iter().chain(&timed_out) {
+        for leak in ["/users", "token", "tok_secret_123", "sk_test"] {
+            assert!(!text.contains(leak), "`{leak}` in {text}");
+        }
+    }
 }

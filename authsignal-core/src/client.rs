@@ -7,36 +7,70 @@ use std::time::{Duration, Instant};
 use http::{Response, StatusCode};
 
 use crate::{
-    AsyncTransport, AttemptOutcome, BlockingTransport, Config, Endpoint, Error, Idempotency,
-    RetryBudget, RetryDecision, RetryPolicy, TransportError, TransportFromConfig, api::*, trace,
+    AsyncTimer, AsyncTransport, AttemptOutcome, BlockingTimer, BlockingTransport, Config, Endpoint,
+    Error, Idempotency, RetryBudget, RetryDecision, RetryPolicy, StdTimer, TransportError,
+    TransportFromConfig, api::*, trace,
 };
 
 /// A blocking Authsignal client over any [`BlockingTransport`].
 ///
-/// With the ureq transport this is `authsignal_ureq::Client`. Cloning is cheap
-/// when the transport's is (it shares the connection pool).
+/// With the ureq transport this is `authsignal_ureq::Client`. It waits
+/// between retries with its [`BlockingTimer`], [`StdTimer`] unless
+/// [`Client::with_timer`] sets another. Cloning is cheap when the
+/// transport's is (it shares the connection pool).
 #[derive(Debug, Clone)]
-pub struct Client<T> {
+pub struct Client<T, Tm = StdTimer> {
     config: Config,
     transport: T,
+    timer: Tm,
 }
 
-/// An async Authsignal client over any [`AsyncTransport`].
+/// An async Authsignal client over any [`AsyncTransport`], waiting between
+/// retries with an [`AsyncTimer`] of the caller's runtime.
 ///
 /// With the hyper transport this is `authsignal_hyper::Client`. Its futures
-/// are `Send` when the transport's are.
+/// are `Send` when the transport's and the timer's are.
 #[derive(Debug, Clone)]
-pub struct AsyncClient<T> {
+pub struct AsyncClient<T, Tm> {
     config: Config,
     transport: T,
+    timer: Tm,
 }
 
-macro_rules! constructors {
+impl<T> Client<T> {
+    /// A client that sends through `transport` and waits with [`StdTimer`].
+    pub fn with_transport(config: Config, transport: T) -> Self {
+        Self {
+            config,
+            transport,
+            timer: StdTimer,
+        }
+    }
+}
+
+impl<T, Tm> AsyncClient<T, Tm> {
+    /// A client that sends through `transport` and waits with `timer` (an
+    /// async client has no default: the timer belongs to the runtime).
+    pub fn with_transport(config: Config, transport: T, timer: Tm) -> Self {
+        Self {
+            config,
+            transport,
+            timer,
+        }
+    }
+}
+
+macro_rules! accessors {
     ($client:ident) => {
-        impl<T> $client<T> {
-            /// A client that sends through `transport`.
-            pub fn with_transport(config: Config, transport: T) -> Self {
-                Self { config, transport }
+        impl<T, Tm> $client<T, Tm> {
+            /// The same client waiting with `timer` instead (for example
+            /// [`NoWaitTimer`](crate::NoWaitTimer) in tests).
+            pub fn with_timer<U>(self, timer: U) -> $client<T, U> {
+                $client {
+                    config: self.config,
+                    transport: self.transport,
+                    timer,
+                }
             }
 
             /// The configuration.
@@ -48,26 +82,45 @@ macro_rules! constructors {
             pub fn transport(&self) -> &T {
                 &self.transport
             }
-        }
 
-        impl<T: TransportFromConfig> $client<T> {
-            /// A client with the transport's default set-up for `config`.
-            pub fn new(config: Config) -> Result<Self, Error> {
-                let transport = T::from_config(&config)?;
-                Ok(Self { config, transport })
-            }
-
-            /// A client for the US region with default settings.
-            pub fn from_secret(secret: impl Into<String>) -> Result<Self, Error> {
-                Self::new(Config::new(secret)?)
+            /// The timer.
+            pub fn timer(&self) -> &Tm {
+                &self.timer
             }
         }
     };
 }
-constructors!(Client);
-constructors!(AsyncClient);
+accessors!(Client);
+accessors!(AsyncClient);
 
-impl<T: BlockingTransport> Client<T> {
+impl<T: TransportFromConfig> Client<T> {
+    /// A client with the transport's default set-up for `config`.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let transport = T::from_config(&config)?;
+        Ok(Self::with_transport(config, transport))
+    }
+
+    /// A client for the US region with default settings.
+    pub fn from_secret(secret: impl Into<String>) -> Result<Self, Error> {
+        Self::new(Config::new(secret)?)
+    }
+}
+
+impl<T: TransportFromConfig, Tm: Default> AsyncClient<T, Tm> {
+    /// A client with the transport's default set-up for `config` and the
+    /// default timer.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let transport = T::from_config(&config)?;
+        Ok(Self::with_transport(config, transport, Tm::default()))
+    }
+
+    /// A client for the US region with default settings.
+    pub fn from_secret(secret: impl Into<String>) -> Result<Self, Error> {
+        Self::new(Config::new(secret)?)
+    }
+}
+
+impl<T: BlockingTransport, Tm: BlockingTimer> Client<T, Tm> {
     /// Runs any endpoint with the client's retry policy.
     pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Error> {
         self.send_with_policy(endpoint, self.config.retry_policy())
@@ -80,23 +133,22 @@ impl<T: BlockingTransport> Client<T> {
         policy: &RetryPolicy,
     ) -> Result<E::Output, Error> {
         let _span = trace::call_span(E::NAME, &E::METHOD).entered();
-        let mut attempts = Attempts::new(policy, self.config.retry_budget(), self.transport.now());
+        let mut attempts = Attempts::new(policy, self.config.retry_budget(), self.timer.now());
         loop {
             let request = endpoint.build_request(&self.config)?;
-            let sent_at = self.transport.now();
+            let sent_at = self.timer.now();
             let outcome = self.transport.send(request);
-            let jitter = self.transport.jitter();
-            let now = self.transport.now();
+            let now = self.timer.now();
             attempts.record(&outcome, sent_at, now);
-            match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, now) {
-                Some(delay) => self.transport.sleep(delay),
+            match attempts.retry_delay(E::IDEMPOTENCY, &outcome, self.timer.jitter(), now) {
+                Some(delay) => self.timer.sleep(delay),
                 None => return attempts.finish(endpoint, &self.config, outcome),
             }
         }
     }
 }
 
-impl<T: AsyncTransport + Sync> AsyncClient<T> {
+impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncClient<T, Tm> {
     /// Runs any endpoint with the client's retry policy.
     pub async fn send<E: Endpoint + Sync>(&self, endpoint: &E) -> Result<E::Output, Error> {
         self.send_with_policy(endpoint, self.config.retry_policy())
@@ -110,17 +162,15 @@ impl<T: AsyncTransport + Sync> AsyncClient<T> {
         policy: &RetryPolicy,
     ) -> Result<E::Output, Error> {
         let calls = async {
-            let mut attempts =
-                Attempts::new(policy, self.config.retry_budget(), self.transport.now());
+            let mut attempts = Attempts::new(policy, self.config.retry_budget(), self.timer.now());
             loop {
                 let request = endpoint.build_request(&self.config)?;
-                let sent_at = self.transport.now();
+                let sent_at = self.timer.now();
                 let outcome = self.transport.send(request).await;
-                let jitter = self.transport.jitter();
-                let now = self.transport.now();
+                let now = self.timer.now();
                 attempts.record(&outcome, sent_at, now);
-                match attempts.retry_delay(E::IDEMPOTENCY, &outcome, jitter, now) {
-                    Some(delay) => self.transport.sleep(delay).await,
+                match attempts.retry_delay(E::IDEMPOTENCY, &outcome, self.timer.jitter(), now) {
+                    Some(delay) => self.timer.sleep(delay).await,
                     None => return attempts.finish(endpoint, &self.config, outcome),
                 }
             }
@@ -133,14 +183,14 @@ impl<T: AsyncTransport + Sync> AsyncClient<T> {
 struct Attempts<'a> {
     policy: &'a RetryPolicy,
     budget: Option<&'a RetryBudget>,
-    started: Option<Instant>,
+    started: Instant,
     made: u32,
     /// Tokens this call took from the budget, returned if it succeeds.
     withdrawn: u32,
 }
 
 impl<'a> Attempts<'a> {
-    fn new(policy: &'a RetryPolicy, budget: Option<&'a RetryBudget>, now: Option<Instant>) -> Self {
+    fn new(policy: &'a RetryPolicy, budget: Option<&'a RetryBudget>, now: Instant) -> Self {
         Self {
             policy,
             budget,
@@ -154,13 +204,10 @@ impl<'a> Attempts<'a> {
     fn record(
         &self,
         outcome: &Result<Response<Vec<u8>>, TransportError>,
-        sent_at: Option<Instant>,
-        now: Option<Instant>,
+        sent_at: Instant,
+        now: Instant,
     ) {
-        let duration = sent_at
-            .zip(now)
-            .map(|(start, end)| end.saturating_duration_since(start));
-        trace::attempt(self.made, outcome, duration);
+        trace::attempt(self.made, outcome, now.saturating_duration_since(sent_at));
     }
 
     /// How long to wait before the next attempt, or `None` to stop.
@@ -169,7 +216,7 @@ impl<'a> Attempts<'a> {
         idempotency: Idempotency,
         outcome: &Result<Response<Vec<u8>>, TransportError>,
         jitter: f64,
-        now: Option<Instant>,
+        now: Instant,
     ) -> Option<Duration> {
         let view = match outcome {
             Ok(response) => AttemptOutcome::Response {
@@ -183,11 +230,11 @@ impl<'a> Attempts<'a> {
         else {
             return None;
         };
-        if let (Some(started), Some(now)) = (self.started, now) {
-            let retry_starts = now.saturating_duration_since(started).saturating_add(delay);
-            if retry_starts > self.policy.deadline {
-                return None;
-            }
+        let retry_starts = now
+            .saturating_duration_since(self.started)
+            .saturating_add(delay);
+        if retry_starts > self.policy.deadline {
+            return None;
         }
         if let Some(budget) = self.budget {
             let throttled = matches!(outcome, Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS);
@@ -235,7 +282,7 @@ impl<'a> Attempts<'a> {
 /// Generates one method per endpoint on both clients, from one list.
 macro_rules! endpoint_methods {
     ($( $(#[$doc:meta])* $method:ident($request:ty) -> $output:ty; )+) => {
-        impl<T: BlockingTransport> Client<T> {
+        impl<T: BlockingTransport, Tm: BlockingTimer> Client<T, Tm> {
             $(
                 $(#[$doc])*
                 pub fn $method(&self, request: $request) -> Result<$output, Error> {
@@ -244,7 +291,7 @@ macro_rules! endpoint_methods {
             )+
         }
 
-        impl<T: AsyncTransport + Sync> AsyncClient<T> {
+        impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncClient<T, Tm> {
             $(
                 $(#[$doc])*
                 pub async fn $method(&self, request: $request) -> Result<$output, Error> {

@@ -118,6 +118,7 @@ mod error;
 mod pagination;
 mod retry;
 mod secret;
+mod timer;
 mod trace;
 mod transport;
 #[cfg(feature = "webhook")]
@@ -139,6 +140,7 @@ pub use retry::{
     AttemptOutcome, Idempotency, RetryBudget, RetryDecision, RetryPolicy, retry_after,
 };
 pub use secret::{ApiSecretKey, SecretString};
+pub use timer::{AsyncTimer, BlockingTimer, NoWaitTimer, StdTimer};
 pub use transport::{
     AsyncTransport, BlockingTransport, TransportFromConfig, check_declared_length,
 };

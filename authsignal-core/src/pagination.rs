@@ -29,8 +29,8 @@
 use std::{fmt, iter::FusedIterator};
 
 use crate::{
-    AsyncClient, AsyncTransport, BlockingTransport, Client, Error, QueryUsersRequest,
-    QueryUsersResponse, QueryUsersUser,
+    AsyncClient, AsyncTimer, AsyncTransport, BlockingTimer, BlockingTransport, Client, Error,
+    QueryUsersRequest, QueryUsersResponse, QueryUsersUser, StdTimer,
 };
 
 /// The request for the next page, or `None` once the walk is over.
@@ -73,12 +73,12 @@ impl Cursor {
 /// Each item is one page or the error that ended the walk: after an error
 /// the iterator yields nothing more. It stops after the page that has no
 /// `lastEvaluatedUserId`.
-pub struct QueryUsersPages<'a, T> {
-    client: &'a Client<T>,
+pub struct QueryUsersPages<'a, T, Tm = StdTimer> {
+    client: &'a Client<T, Tm>,
     cursor: Cursor,
 }
 
-impl<T> fmt::Debug for QueryUsersPages<'_, T> {
+impl<T, Tm> fmt::Debug for QueryUsersPages<'_, T, Tm> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueryUsersPages")
             .field("next", &self.cursor.next)
@@ -86,9 +86,9 @@ impl<T> fmt::Debug for QueryUsersPages<'_, T> {
     }
 }
 
-impl<'a, T: BlockingTransport> QueryUsersPages<'a, T> {
+impl<'a, T: BlockingTransport, Tm: BlockingTimer> QueryUsersPages<'a, T, Tm> {
     /// Flattens the pages into the users they hold, in order.
-    pub fn users(self) -> QueryUsersIter<'a, T> {
+    pub fn users(self) -> QueryUsersIter<'a, T, Tm> {
         QueryUsersIter {
             pages: self,
             current: Vec::new().into_iter(),
@@ -96,7 +96,7 @@ impl<'a, T: BlockingTransport> QueryUsersPages<'a, T> {
     }
 }
 
-impl<T: BlockingTransport> Iterator for QueryUsersPages<'_, T> {
+impl<T: BlockingTransport, Tm: BlockingTimer> Iterator for QueryUsersPages<'_, T, Tm> {
     type Item = Result<QueryUsersResponse, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -107,18 +107,18 @@ impl<T: BlockingTransport> Iterator for QueryUsersPages<'_, T> {
     }
 }
 
-impl<T: BlockingTransport> FusedIterator for QueryUsersPages<'_, T> {}
+impl<T: BlockingTransport, Tm: BlockingTimer> FusedIterator for QueryUsersPages<'_, T, Tm> {}
 
 /// The users of a `GET /users` query across all pages, fetched page by page
 /// as the iterator advances. Built by [`QueryUsersPages::users`].
 ///
 /// After an error it yields nothing more.
-pub struct QueryUsersIter<'a, T> {
-    pages: QueryUsersPages<'a, T>,
+pub struct QueryUsersIter<'a, T, Tm = StdTimer> {
+    pages: QueryUsersPages<'a, T, Tm>,
     current: std::vec::IntoIter<QueryUsersUser>,
 }
 
-impl<T> fmt::Debug for QueryUsersIter<'_, T> {
+impl<T, Tm> fmt::Debug for QueryUsersIter<'_, T, Tm> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueryUsersIter")
             .field("pages", &self.pages)
@@ -127,7 +127,7 @@ impl<T> fmt::Debug for QueryUsersIter<'_, T> {
     }
 }
 
-impl<T: BlockingTransport> Iterator for QueryUsersIter<'_, T> {
+impl<T: BlockingTransport, Tm: BlockingTimer> Iterator for QueryUsersIter<'_, T, Tm> {
     type Item = Result<QueryUsersUser, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -143,13 +143,13 @@ impl<T: BlockingTransport> Iterator for QueryUsersIter<'_, T> {
     }
 }
 
-impl<T: BlockingTransport> FusedIterator for QueryUsersIter<'_, T> {}
+impl<T: BlockingTransport, Tm: BlockingTimer> FusedIterator for QueryUsersIter<'_, T, Tm> {}
 
-impl<T: BlockingTransport> Client<T> {
+impl<T: BlockingTransport, Tm: BlockingTimer> Client<T, Tm> {
     /// Walks every page of `GET /users`, starting from `request` (its
     /// `lastEvaluatedUserId`, if set, is the starting cursor). Each page is
     /// fetched, with the client's retry policy, when the iterator reaches it.
-    pub fn query_users_pages(&self, request: QueryUsersRequest) -> QueryUsersPages<'_, T> {
+    pub fn query_users_pages(&self, request: QueryUsersRequest) -> QueryUsersPages<'_, T, Tm> {
         QueryUsersPages {
             client: self,
             cursor: Cursor::new(request),
@@ -160,12 +160,12 @@ impl<T: BlockingTransport> Client<T> {
 /// The pages of a `GET /users` query on the async client, read one by one
 /// with [`next_page`](Self::next_page). Built by
 /// [`AsyncClient::query_users_pages`].
-pub struct AsyncQueryUsersPages<'a, T> {
-    client: &'a AsyncClient<T>,
+pub struct AsyncQueryUsersPages<'a, T, Tm> {
+    client: &'a AsyncClient<T, Tm>,
     cursor: Cursor,
 }
 
-impl<T> fmt::Debug for AsyncQueryUsersPages<'_, T> {
+impl<T, Tm> fmt::Debug for AsyncQueryUsersPages<'_, T, Tm> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncQueryUsersPages")
             .field("next", &self.cursor.next)
@@ -173,7 +173,7 @@ impl<T> fmt::Debug for AsyncQueryUsersPages<'_, T> {
     }
 }
 
-impl<T: AsyncTransport + Sync> AsyncQueryUsersPages<'_, T> {
+impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncQueryUsersPages<'_, T, Tm> {
     /// Fetches the next page: `None` once the page without a
     /// `lastEvaluatedUserId` has been returned, and after an error.
     pub async fn next_page(&mut self) -> Option<Result<QueryUsersResponse, Error>> {
@@ -184,10 +184,10 @@ impl<T: AsyncTransport + Sync> AsyncQueryUsersPages<'_, T> {
     }
 }
 
-impl<T: AsyncTransport + Sync> AsyncClient<T> {
+impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncClient<T, Tm> {
     /// Walks every page of `GET /users`, starting from `request`; read the
     /// pages with [`AsyncQueryUsersPages::next_page`].
-    pub fn query_users_pages(&self, request: QueryUsersRequest) -> AsyncQueryUsersPages<'_, T> {
+    pub fn query_users_pages(&self, request: QueryUsersRequest) -> AsyncQueryUsersPages<'_, T, Tm> {
         AsyncQueryUsersPages {
             client: self,
             cursor: Cursor::new(request),

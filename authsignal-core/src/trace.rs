@@ -32,9 +32,9 @@ mod imp {
     pub(crate) fn attempt(
         attempt: u32,
         outcome: &Result<Response<Vec<u8>>, TransportError>,
-        duration: Option<Duration>,
+        duration: Duration,
     ) {
-        let duration_ms = duration.map(|d| d.as_secs_f64() * 1000.0);
+        let duration_ms = duration.as_secs_f64() * 1000.0;
         match outcome {
             Ok(response) => tracing::debug!(
                 attempt,
@@ -81,7 +81,7 @@ mod imp {
     pub(crate) fn attempt(
         _attempt: u32,
         _outcome: &Result<Response<Vec<u8>>, TransportError>,
-        _duration: Option<Duration>,
+        _duration: Duration,
     ) {
     }
 

@@ -1,22 +1,20 @@
 //! The two transport traits: how a client hands a built request to an HTTP
 //! stack. Implement one of them to plug in any stack; a closure is enough.
 
-use std::{
-    future::Future,
-    time::{Duration, Instant},
-};
+use std::future::Future;
 
 use crate::TransportError;
 
 /// A blocking HTTP transport.
 ///
 /// It sends the request as given (no redirects followed, 4xx/5xx returned as
-/// responses) and reads the whole body, up to the configured limit. It also
-/// owns time for the client's retry loop: waiting, the clock and jitter.
+/// responses) and reads the whole body, up to the configured limit. It only
+/// sends: waiting between retries is the client's
+/// [`BlockingTimer`](crate::BlockingTimer), so a custom transport never
+/// retries without waiting.
 ///
 /// Any `Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>`
-/// is a transport; it keeps the default `sleep`, which does not wait, so
-/// retries in tests run instantly.
+/// is a transport.
 ///
 /// ```
 /// use authsignal_core::{Client, Config, GetUserRequest, TransportError};
@@ -35,22 +33,6 @@ pub trait BlockingTransport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError>;
-
-    /// Waits before a retry. The default returns at once; real transports sleep.
-    fn sleep(&self, delay: Duration) {
-        let _ = delay;
-    }
-
-    /// The current time, for the retry deadline. The default (`None`)
-    /// disables the deadline.
-    fn now(&self) -> Option<Instant> {
-        None
-    }
-
-    /// A random number in `[0, 1]` that spreads retry delays. The default is `0.5`.
-    fn jitter(&self) -> f64 {
-        0.5
-    }
 }
 
 impl<F> BlockingTransport for F
@@ -65,32 +47,18 @@ where
     }
 }
 
-/// An async HTTP transport: the async twin of [`BlockingTransport`].
+/// An async HTTP transport: the async twin of [`BlockingTransport`]. The
+/// [`AsyncClient`](crate::AsyncClient) waits between retries with its
+/// [`AsyncTimer`](crate::AsyncTimer), not with the transport.
 ///
 /// Any `Fn(http::Request<Vec<u8>>) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send`
-/// is a transport (with the non-waiting default `sleep`).
+/// is a transport.
 pub trait AsyncTransport {
     /// Sends one request and reads the whole response.
     fn send(
         &self,
         request: http::Request<Vec<u8>>,
     ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send;
-
-    /// Waits before a retry. The default returns at once; real transports sleep.
-    fn sleep(&self, delay: Duration) -> impl Future<Output = ()> + Send {
-        let _ = delay;
-        std::future::ready(())
-    }
-
-    /// The current time, for the retry deadline; `None` disables it.
-    fn now(&self) -> Option<Instant> {
-        None
-    }
-
-    /// A random number in `[0, 1]` that spreads retry delays. The default is `0.5`.
-    fn jitter(&self) -> f64 {
-        0.5
-    }
 }
 
 impl<F, Fut> AsyncTransport for F

@@ -19,7 +19,7 @@ use authsignal_core::{
     CallConnectMessageChannel, CallState, ChallengeRequest, ClaimChallengeRequest, Client, Config,
     CreateSessionRequest, Endpoint, Error, FinishCallRequest, GetChallengeRequest,
     GetDevicesRequest, Idempotency, InvalidInput, InvalidateDeviceRequest,
-    MAX_BATCH_ENROLL_AUTHENTICATORS, QueryUserActionsRequest, QueryUsersRequest,
+    MAX_BATCH_ENROLL_AUTHENTICATORS, NoWaitTimer, QueryUserActionsRequest, QueryUsersRequest,
     RefreshSessionRequest, RevokeSessionRequest, RevokeUserSessionsRequest, Service, SmsChannel,
     StartCallRequest, TransportError, UpdateDeviceRequest, UserActionState, ValidateSessionRequest,
     VerificationFailureReason, VerificationMethod, VerifyRequest,
@@ -361,7 +361,7 @@ fn async_pages_walk_the_cursor_too() {
         };
         std::future::ready(Ok::<_, TransportError>(response(200, body)))
     };
-    let client = AsyncClient::with_transport(config(), transport);
+    let client = AsyncClient::with_transport(config(), transport, NoWaitTimer);
     let mut pages = client.query_users_pages(QueryUsersRequest::new().with_email("a@example.com"));
     let mut ids = Vec::new();
     while let Some(page) = block_on(pages.next_page()) {

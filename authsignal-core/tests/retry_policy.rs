@@ -9,8 +9,9 @@ use std::{
 };
 
 use authsignal_core::{
-    AttemptOutcome, BlockingTransport, Client, Config, Error, GetUserRequest, Idempotency,
-    RetryBudget, RetryDecision, RetryPolicy, TrackRequest, TransportError, TransportErrorKind,
+    AttemptOutcome, BlockingTimer, BlockingTransport, Client, Config, Error, GetUserRequest,
+    Idempotency, NoWaitTimer, RetryBudget, RetryDecision, RetryPolicy, TrackRequest,
+    TransportError, TransportErrorKind,
     http::{self, HeaderMap, HeaderValue, StatusCode, header},
     retry_after,
 };
@@ -605,7 +606,8 @@ fn transport_error(kind: TransportErrorKind) -> Reply {
 }
 
 /// A transport that plays a script of replies (repeating the last one), and
-/// records every request and every sleep.
+/// records every request; as the client's timer, it records every sleep
+/// instead of sleeping, and keeps a fake clock.
 struct Scripted {
     replies: RefCell<VecDeque<Reply>>,
     last: Box<dyn Fn() -> Reply>,
@@ -613,6 +615,7 @@ struct Scripted {
     requests: RefCell<Vec<http::Request<Vec<u8>>>>,
     sleeps: RefCell<Vec<Duration>>,
     clock: Option<(Instant, Duration)>,
+    started: Instant,
 }
 
 impl Scripted {
@@ -624,6 +627,7 @@ impl Scripted {
             requests: RefCell::new(Vec::new()),
             sleeps: RefCell::new(Vec::new()),
             clock: None,
+            started: Instant::now(),
         }
     }
 }
@@ -637,21 +641,34 @@ impl BlockingTransport for &Scripted {
             .pop_front()
             .unwrap_or_else(|| (self.last)())
     }
+}
 
+impl BlockingTimer for Scripted {
     fn sleep(&self, delay: Duration) {
         self.sleeps.borrow_mut().push(delay);
     }
 
-    fn now(&self) -> Option<Instant> {
-        // Each call to now() advances the fake clock by `step`.
-        let (start, step) = self.clock?;
+    fn now(&self) -> Instant {
+        // Time passes only by sleeping, and with a `clock`, by `step` per call.
         let sleeps: Duration = self.sleeps.borrow().iter().sum();
-        Some(start + sleeps + step * self.calls.get())
+        match self.clock {
+            Some((start, step)) => start + sleeps + step * self.calls.get(),
+            None => self.started + sleeps,
+        }
+    }
+
+    fn jitter(&self) -> f64 {
+        0.5
     }
 }
 
-fn client(transport: &Scripted) -> Client<&Scripted> {
-    Client::with_transport(Config::new("sk_test").unwrap(), transport)
+/// A client of `config` sending through `transport` and timed by it.
+fn scripted_client(config: Config, transport: &Scripted) -> Client<&Scripted, &Scripted> {
+    Client::with_transport(config, transport).with_timer(transport)
+}
+
+fn client(transport: &Scripted) -> Client<&Scripted, &Scripted> {
+    scripted_client(Config::new("sk_test").unwrap(), transport)
 }
 
 #[test]
@@ -808,7 +825,7 @@ fn per_call_policy_overrides_the_config() {
     let config = Config::new("sk")
         .unwrap()
         .with_retry_policy(RetryPolicy::default().with_max_retries(4));
-    let error = Client::with_transport(config, &transport)
+    let error = scripted_client(config, &transport)
         .get_user(GetUserRequest::new("u"))
         .unwrap_err();
     assert_eq!((transport.calls.get(), error.attempts()), (5, 5));
@@ -817,7 +834,7 @@ fn per_call_policy_overrides_the_config() {
     let config = Config::new("sk")
         .unwrap()
         .with_retry_policy(RetryPolicy::no_retries());
-    let error = Client::with_transport(config, &transport)
+    let error = scripted_client(config, &transport)
         .get_user(GetUserRequest::new("u"))
         .unwrap_err();
     assert_eq!((transport.calls.get(), error.attempts()), (1, 1));
@@ -829,7 +846,7 @@ fn retry_budget_cuts_a_503_storm_short() {
         .unwrap()
         .with_retry_budget(RetryBudget::new(20));
     let transport = Scripted::new(vec![], || status(503));
-    let client = Client::with_transport(config, &transport);
+    let client = scripted_client(config, &transport);
 
     // 20 tokens pay for one retry (14), not two.
     let error = client.get_user(GetUserRequest::new("u")).unwrap_err();
@@ -849,7 +866,7 @@ fn retry_budget_cuts_a_503_storm_short() {
     let ok = Scripted::new(vec![], || status(200));
     let config = client.config().clone();
     let before = config.retry_budget().unwrap().available();
-    let ok_client = Client::with_transport(config, &ok);
+    let ok_client = scripted_client(config, &ok);
     ok_client.get_user(GetUserRequest::new("u")).unwrap();
     assert_eq!(
         ok_client.config().retry_budget().unwrap().available(),
@@ -863,7 +880,7 @@ fn a_retry_budget_is_on_by_default_and_can_be_turned_off() {
     let config = Config::new("sk").unwrap();
     assert_eq!(config.retry_budget().map(RetryBudget::available), Some(500));
     let transport = Scripted::new(vec![], || status(503));
-    let client = Client::with_transport(config, &transport);
+    let client = scripted_client(config, &transport);
     for _ in 0..20 {
         let _ = client.get_user(GetUserRequest::new("u"));
     }
@@ -877,7 +894,7 @@ fn a_retry_budget_is_on_by_default_and_can_be_turned_off() {
     let config = Config::new("sk").unwrap().without_retry_budget();
     assert!(config.retry_budget().is_none());
     let transport = Scripted::new(vec![], || status(503));
-    let client = Client::with_transport(config, &transport);
+    let client = scripted_client(config, &transport);
     for _ in 0..20 {
         let _ = client.get_user(GetUserRequest::new("u"));
     }
@@ -890,14 +907,14 @@ fn a_success_after_retries_gives_back_what_its_retries_took() {
         .unwrap()
         .with_retry_budget(RetryBudget::new(100));
     let transport = Scripted::new(vec![status(503), status(429)], || status(200));
-    let client = Client::with_transport(config, &transport);
+    let client = scripted_client(config, &transport);
     client.get_user(GetUserRequest::new("u")).unwrap();
     assert_eq!(transport.calls.get(), 3);
     assert_eq!(client.config().retry_budget().unwrap().available(), 100);
 
     // A failed call keeps what it took.
     let transport = Scripted::new(vec![status(503)], || status(404));
-    let client = Client::with_transport(client.config().clone(), &transport);
+    let client = scripted_client(client.config().clone(), &transport);
     client.get_user(GetUserRequest::new("u")).unwrap_err();
     assert_eq!(
         client.config().retry_budget().unwrap().available(),
@@ -955,17 +972,35 @@ fn deadline_allows_retries_within_it() {
 }
 
 #[test]
-fn closure_transport_counts_calls() {
-    let calls = Cell::new(0u32);
+fn a_closure_transport_waits_the_backoff_between_attempts() {
+    // The default timer is real: 503, 503, 200 waits between attempts.
+    let sent_at = RefCell::new(Vec::new());
     let transport = |_request: http::Request<Vec<u8>>| -> Reply {
-        calls.set(calls.get() + 1);
-        status(if calls.get() < 3 { 503 } else { 200 })
+        sent_at.borrow_mut().push(Instant::now());
+        status(if sent_at.borrow().len() < 3 { 503 } else { 200 })
     };
-    let client = Client::with_transport(Config::new("sk").unwrap(), transport);
+    let policy = RetryPolicy::default().with_backoff(MS(60), SECS(5));
+    let config = Config::new("sk").unwrap().with_retry_policy(policy.clone());
+    let client = Client::with_transport(config, transport);
     let user = client.get_user(GetUserRequest::new("u")).unwrap();
     assert!(user.is_enrolled);
-    assert_eq!(calls.get(), 3);
+    let sent_at = sent_at.borrow();
+    assert_eq!(sent_at.len(), 3);
+    for (retry, pair) in sent_at.windows(2).enumerate() {
+        let attempt = u32::try_from(retry).unwrap() + 1;
+        let gap = pair[1] - pair[0];
+        // Equal jitter: between half and all of the backoff.
+        assert!(
+            gap >= policy.backoff(attempt, 0.0),
+            "retry {attempt} after {gap:?}"
+        );
+        assert!(
+            gap < policy.backoff(attempt, 1.0) + MS(200),
+            "retry {attempt} after {gap:?}"
+        );
+    }
 
+    // A non-idempotent POST is not retried after a 503.
     let calls = Cell::new(0u32);
     let transport = |_request: http::Request<Vec<u8>>| -> Reply {
         calls.set(calls.get() + 1);
@@ -974,4 +1009,21 @@ fn closure_transport_counts_calls() {
     let client = Client::with_transport(Config::new("sk").unwrap(), transport);
     let error = client.track(TrackRequest::new("u", "signIn")).unwrap_err();
     assert_eq!((calls.get(), error.attempts()), (1, 1));
+}
+
+#[test]
+fn no_wait_timer_retries_at_once_by_name() {
+    let sent_at = RefCell::new(Vec::new());
+    let transport = |_request: http::Request<Vec<u8>>| -> Reply {
+        sent_at.borrow_mut().push(Instant::now());
+        status(503)
+    };
+    let policy = RetryPolicy::default().with_backoff(SECS(2), SECS(5));
+    let config = Config::new("sk").unwrap().with_retry_policy(policy);
+    let client = Client::with_transport(config, transport).with_timer(NoWaitTimer);
+    let started = Instant::now();
+    client.get_user(GetUserRequest::new("u")).unwrap_err();
+    assert_eq!(sent_at.borrow().len(), 3);
+    // Two backoffs of 1-5 s were asked for and none was slept.
+    assert!(started.elapsed() < SECS(1), "took {:?}", started.elapsed());
 }

@@ -73,7 +73,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use authsignal_hyper::{Client, Config, HyperTransport, hyper_rustls, rustls};
+//! use authsignal_hyper::{Client, Config, HyperTransport, TokioTimer, hyper_rustls, rustls};
 //! use authsignal_hyper::{bytes::Bytes, http_body_util::Full};
 //! use authsignal_hyper::hyper_util::{client::legacy, rt::TokioExecutor};
 //! # fn my_roots() -> rustls::RootCertStore { rustls::RootCertStore::empty() }
@@ -95,7 +95,7 @@
 //!
 //! let config = Config::new("sk_live_…")?;
 //! let transport = HyperTransport::with_client(hyper_client, &config);
-//! let client = Client::with_transport(config, transport);
+//! let client = Client::with_transport(config, transport, TokioTimer);
 //! # Ok(()) }
 //! ```
 //!
@@ -146,7 +146,7 @@ use hyper_util::{
         self, ResponseFuture,
         connect::{Connect, Connection, HttpConnector},
     },
-    rt::{TokioExecutor, TokioTimer},
+    rt::{TokioExecutor, TokioTimer as PoolTimer},
 };
 
 pub use bytes;
@@ -155,8 +155,8 @@ pub use hyper_rustls;
 pub use hyper_util;
 pub use rustls;
 
-/// The async client on hyper.
-pub type Client = AsyncClient<HyperTransport>;
+/// The async client on hyper, waiting between retries with tokio's timers.
+pub type Client = AsyncClient<HyperTransport, TokioTimer>;
 
 /// How long an idle pooled connection is kept open.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -234,7 +234,7 @@ impl HyperTransport {
             timeout: config.connect_timeout(),
         };
         let client = legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
+            .pool_timer(PoolTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build(connector);
         Self::with_client(client, config)
@@ -319,13 +319,21 @@ impl AsyncTransport for HyperTransport {
             }
         }
     }
+}
 
+/// Tokio's timers for the async client's retry loop: `tokio::time::sleep`,
+/// `Instant::now` and random jitter. Calls need a runtime with timers
+/// enabled.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioTimer;
+
+impl AsyncTimer for TokioTimer {
     fn sleep(&self, delay: Duration) -> impl Future<Output = ()> + Send {
         tokio::time::sleep(delay)
     }
 
-    fn now(&self) -> Option<Instant> {
-        Some(Instant::now())
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 
     fn jitter(&self) -> f64 {

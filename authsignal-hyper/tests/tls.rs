@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use authsignal_hyper::{
-    Client, Config, GetUserRequest, HyperTransport, RetryPolicy, TransportErrorKind,
+    Client, Config, GetUserRequest, HyperTransport, RetryPolicy, TokioTimer, TransportErrorKind,
     rustls::{
         self, RootCertStore,
         pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
@@ -94,6 +94,7 @@ async fn custom_root_is_trusted() {
     let client = Client::with_transport(
         config.clone(),
         HyperTransport::with_tls_config(&config, tls),
+        TokioTimer,
     );
 
     let user = client.get_user(GetUserRequest::new("alice")).await.unwrap();

@@ -10,8 +10,8 @@ use std::{
 };
 
 use authsignal_hyper::{
-    Client, Config, Error, ErrorCode, GetUserRequest, HyperTransport, RetryPolicy, TrackRequest,
-    TransportErrorKind, UserActionState, VerificationMethod,
+    Client, Config, Error, ErrorCode, GetUserRequest, HyperTransport, RetryPolicy, TokioTimer,
+    TrackRequest, TransportErrorKind, UserActionState, VerificationMethod,
 };
 use mockito::Matcher;
 use serde_json::json;
@@ -427,6 +427,7 @@ async fn custom_hyper_client_is_used() {
     let client = Client::with_transport(
         config.clone(),
         HyperTransport::with_client(hyper_client, &config),
+        TokioTimer,
     );
 
     let user = client.get_user(GetUserRequest::new("alice")).await.unwrap();

@@ -47,11 +47,7 @@ compile_error!(
     "authsignal-ureq needs a TLS backend: enable the `rustls` (default) or `native-tls` feature"
 );
 
-use std::{
-    borrow::Cow,
-    fmt, io,
-    time::{Duration, Instant},
-};
+use std::{borrow::Cow, fmt, io};
 
 mod resolver;
 
@@ -130,18 +126,6 @@ impl BlockingTransport for UreqTransport {
             .read_to_vec()
             .map_err(classify)?;
         Ok(http::Response::from_parts(parts, body))
-    }
-
-    fn sleep(&self, delay: Duration) {
-        std::thread::sleep(delay);
-    }
-
-    fn now(&self) -> Option<Instant> {
-        Some(Instant::now())
-    }
-
-    fn jitter(&self) -> f64 {
-        fastrand::f64()
     }
 }
 

@@ -140,8 +140,10 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Why a webhook request was rejected.
 ///
-/// `Display` never contains the secret key, the expected signature or the
-/// signatures from the header.
+/// Neither `Display` nor `Debug` contains the secret key, the expected
+/// signature, the signatures from the header or any byte of the payload:
+/// reasons are fixed texts, durations, or (for [`WebhookError::InvalidPayload`]
+/// from a JSON error) the error's category and position only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebhookError {
@@ -897,7 +899,28 @@ fn take_string(
 ///
 /// Unknown JSON fields are ignored. When produced by [`Webhook`], every field
 /// has been checked to be present and non-empty, and `data` is a JSON object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// # Redacted `Debug`
+///
+/// `data` can hold an OTP code, a magic link, an email address or a phone
+/// number, so `Debug` prints the envelope fields (`version`, `event_type`,
+/// `id`, `source`, `time`, `tenant_id`) and only the **keys** of `data`, each
+/// with the value `<redacted>`. Read values from `data` explicitly.
+///
+/// ```
+/// use authsignal_core::webhook::WebhookEvent;
+///
+/// let event: WebhookEvent = serde_json::from_str(
+///     r#"{"version":1,"type":"email.created","id":"e1","source":"https://authsignal.com",
+///         "time":"2025-02-20T01:51:56.070Z","tenantId":"t1",
+///         "data":{"to":"user@example.com","code":"157743"}}"#,
+/// )?;
+/// let printed = format!("{event:?}");
+/// assert!(printed.contains(r#""code": <redacted>"#) && printed.contains(r#""to": <redacted>"#));
+/// assert!(!printed.contains("157743") && !printed.contains("user@example.com"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct WebhookEvent {
@@ -921,7 +944,10 @@ pub struct WebhookEvent {
 
 /// A batch of log events (`{"records": [...]}`), as delivered for
 /// `action.log_created` and `challenge.log_created`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Its `Debug` lists the records with [`LogEvent`]'s redacted `Debug`: no
+/// value from any `record` is printed.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LogEventBatch {
@@ -930,7 +956,13 @@ pub struct LogEventBatch {
 }
 
 /// One log event of a [`LogEventBatch`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// # Redacted `Debug`
+///
+/// `record` can hold tokens, codes and user details, so `Debug` prints the
+/// envelope fields and only the **keys** of `record`, each with the value
+/// `<redacted>`, as [`WebhookEvent`] does for `data`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LogEvent {
@@ -949,6 +981,68 @@ pub struct LogEvent {
     pub tenant_id: String,
     /// The logged record (a JSON object).
     pub record: Value,
+}
+
+impl fmt::Debug for WebhookEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookEvent")
+            .field("version", &self.version)
+            .field("event_type", &self.event_type)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("time", &self.time)
+            .field("tenant_id", &self.tenant_id)
+            .field("data", &RedactedJson(&self.data))
+            .finish()
+    }
+}
+
+impl fmt::Debug for LogEventBatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogEventBatch")
+            .field("records", &self.records)
+            .finish()
+    }
+}
+
+impl fmt::Debug for LogEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogEvent")
+            .field("version", &self.version)
+            .field("event_type", &self.event_type)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("time", &self.time)
+            .field("tenant_id", &self.tenant_id)
+            .field("record", &RedactedJson(&self.record))
+            .finish()
+    }
+}
+
+/// `Debug` for a payload value that shows its top-level keys, never a value:
+/// an object prints as `{"key": <redacted>, …}`, anything else as
+/// `<redacted>`.
+struct RedactedJson<'a>(&'a Value);
+
+impl fmt::Debug for RedactedJson<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Object(object) => f
+                .debug_map()
+                .entries(object.keys().map(|key| (key, Redacted)))
+                .finish(),
+            _ => Redacted.fmt(f),
+        }
+    }
+}
+
+/// Prints `<redacted>` in place of a value.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 crate::enums::open_enum! {

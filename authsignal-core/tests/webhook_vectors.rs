@@ -20,10 +20,9 @@ use http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/webhook.json"
-);
+/// The shared webhook test vectors, copied into the repository so the tests
+/// need nothing outside it.
+const VECTORS: &str = include_str!("data/webhook.json");
 
 const GO_PHP_SECRET: &str = "test-secret-key-123";
 const PY_SECRET: &str = "YOUR_AUTHSIGNAL_SECRET_KEY";
@@ -55,7 +54,7 @@ fn is_too_large(r: &Result<impl std::fmt::Debug, WebhookError>) -> bool {
 }
 
 // ---------------------------------------------------------------------------
-// shared/vectors/webhook.json
+// tests/data/webhook.json (the shared webhook test vectors)
 // ---------------------------------------------------------------------------
 
 #[derive(Deserialize)]
@@ -76,9 +75,7 @@ struct VectorCase {
 
 #[test]
 fn shared_vector_file_all_cases() {
-    let text = std::fs::read_to_string(VECTORS)
-        .unwrap_or_else(|e| panic!("webhook vectors must exist at {VECTORS}: {e}"));
-    let file: VectorFile = serde_json::from_str(&text).unwrap();
+    let file: VectorFile = serde_json::from_str(VECTORS).unwrap();
     assert!(
         file.cases.len() >= 9,
         "expected at least 9 cases, got {}",

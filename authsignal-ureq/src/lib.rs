@@ -39,6 +39,30 @@
 //! To tune the agent (proxy, TLS, pool), build it yourself and pass it to
 //! [`UreqTransport::with_agent`]; keep `http_status_as_error(false)` and
 //! `max_redirects(0)` so error bodies are read and redirects are not followed.
+//!
+//! # Logging
+//!
+//! ureq logs through the `log` crate. At DEBUG it shows the method, host,
+//! status and non-sensitive headers, with paths and queries masked; **at
+//! TRACE it shows full paths and queries (user ids, the `token` of
+//! `query_users`) and `ureq_proto` hex-dumps the wire, `Authorization` header
+//! (your secret key) and bodies (OTP codes, tokens) included.** Keep it at
+//! INFO wherever logs are kept:
+//!
+//! ```text
+//! RUST_LOG=debug,ureq=info,ureq_proto=info           # env_logger
+//! EnvFilter::new("debug,ureq=info,ureq_proto=info")   # tracing-subscriber
+//! ```
+//!
+//! (`tracing_subscriber::fmt().init()` forwards `log` records through its
+//! default `tracing-log` feature.) rustls, with the `rustls` feature, logs
+//! handshake details (server name, cipher suite, certificates) at DEBUG and
+//! TRACE, but no HTTP data.
+//!
+//! The SDK's own output, with the `tracing` feature, is safe at every level:
+//! a DEBUG span per call with the endpoint name and method, and a DEBUG event
+//! per attempt (number, status or error kind, duration) and per retry; never
+//! a URL, header, body, secret, token or code.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -1,0 +1,617 @@
+//! Redaction: every webhook envelope, every webhook error, the core `Error`
+//! variants, `Config` and requests or responses holding credentials are
+//! formatted with `{:?}`, `{:#?}` and (where implemented) `{}`, and none of
+//! the output may contain a payload value, token, OTP code, signature or
+//! secret key, while the identifying fields (event type, id, key names) stay
+//! visible.
+
+use std::fmt::{Debug, Display};
+
+use authsignal_core::{
+    Client, Config, Endpoint, Error, GetUserRequest, RetryPolicy, TrackRequest, TransportError,
+    TransportErrorKind, ValidateChallengeRequest, VerifyRequest, http,
+};
+
+/// The API secret key of every test here.
+const SECRET: &str = "sk_test_Redaction_9f4c2e7d1b";
+/// An OTP code, as sent in `email.created` / `sms.created` events.
+const CODE: &str = "918273";
+/// An email address (personal data in `data`).
+const EMAIL: &str = "alice.private@example.org";
+/// A phone number.
+const PHONE: &str = "+64270001234";
+/// A token, as found in log records and API responses.
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.tok_Redaction_payload.c2lnbmF0dXJl";
+/// A refresh token.
+const REFRESH: &str = "rt_Redaction_7a6b5c4d3e";
+/// A magic-link URL carrying a token.
+const LINK: &str = "https://app.example.org/magic?token=ml_Redaction_31415";
+
+/// Every value that must never be printed.
+const NEVER: [&str; 7] = [SECRET, CODE, EMAIL, PHONE, TOKEN, REFRESH, LINK];
+
+fn debug_forms(value: &impl Debug) -> Vec<String> {
+    vec![format!("{value:?}"), format!("{value:#?}")]
+}
+
+fn all_forms(value: &(impl Debug + Display)) -> Vec<String> {
+    let mut forms = debug_forms(value);
+    forms.push(format!("{value}"));
+    forms
+}
+
+/// `forms` plus the `Display` and `Debug` of every error in `error`'s source chain.
+fn with_sources(mut forms: Vec<String>, error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut source = error.source();
+    while let Some(inner) = source {
+        forms.push(format!("{inner}"));
+        forms.push(format!("{inner:?}"));
+        source = inner.source();
+    }
+    forms
+}
+
+#[track_caller]
+fn assert_hides(what: &str, forms: &[String], secrets: &[&str]) {
+    for form in forms {
+        for secret in secrets {
+            assert!(
+                !form.contains(secret),
+                "{what}: output contains {secret:?}:\n{form}"
+            );
+        }
+    }
+}
+
+#[track_caller]
+fn assert_shows(what: &str, forms: &[String], needles: &[&str]) {
+    for form in forms {
+        for needle in needles {
+            assert!(
+                form.contains(needle),
+                "{what}: output lacks {needle:?}:\n{form}"
+            );
+        }
+    }
+}
+
+fn response(status: u16, body: &str) -> http::Response<Vec<u8>> {
+    http::Response::builder()
+        .status(status)
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Webhook envelopes and errors
+// ---------------------------------------------------------------------------
+
+#[cfg(feature = "webhook")]
+mod webhooks {
+    use super::*;
+
+    use authsignal_core::ApiSecretKey;
+    use authsignal_core::webhook::{
+        self, LogEventBatch, MAX_HEADER_LEN, MAX_SIGNATURES, Webhook, WebhookError,
+        WebhookEventType,
+    };
+
+    const NOW: i64 = 1_740_016_316;
+    const EVENT_ID: &str = "bc1598bc-e5d6-4c69-9afb-1a6fe3469d6e";
+    const TENANT: &str = "7752d28e-e627-4b1b-bb81-b45d68d617bc";
+
+    fn secret() -> ApiSecretKey {
+        ApiSecretKey::new(SECRET)
+    }
+
+    fn hook() -> Webhook {
+        Webhook::new(secret())
+    }
+
+    fn event_body() -> String {
+        format!(
+            r#"{{"version":1,"id":"{EVENT_ID}","source":"https://authsignal.com","time":"2025-02-20T01:51:56.070Z","tenantId":"{TENANT}","type":"email.created","data":{{"to":"{EMAIL}","code":"{CODE}","url":"{LINK}","userId":"user-42","actionCode":"signIn","customVariables":{{"phone":"{PHONE}"}}}}}}"#
+        )
+    }
+
+    fn batch_body() -> String {
+        format!(
+            r#"{{"records":[{{"version":1,"id":"log-1","source":"https://authsignal.com","time":"2025-02-20T01:51:57.000Z","tenantId":"{TENANT}","type":"action.log_created","record":{{"token":"{TOKEN}","refreshToken":"{REFRESH}","userId":"user-42"}}}},{{"version":1,"id":"log-2","source":"https://authsignal.com","time":"2025-02-20T01:51:58.000Z","tenantId":"{TENANT}","type":"challenge.log_created","record":{{"verificationCode":"{CODE}","email":"{EMAIL}"}}}}]}}"#
+        )
+    }
+
+    /// The `v2` value of a header made by [`webhook::sign`].
+    fn signature_of(header: &str) -> String {
+        header.split_once(",v2=").unwrap().1.to_owned()
+    }
+
+    /// Everything that must stay hidden for a payload signed with `header`.
+    fn never_with(header: &str) -> Vec<String> {
+        let mut all: Vec<String> = NEVER.iter().map(|s| (*s).to_owned()).collect();
+        all.push(signature_of(header));
+        all
+    }
+
+    fn as_strs(values: &[String]) -> Vec<&str> {
+        values.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn webhook_event_debug_shows_envelope_and_keys_not_values() {
+        let body = event_body();
+        let header = webhook::sign(&secret(), body.as_bytes(), NOW);
+        let event = hook()
+            .construct_event(body.as_bytes(), &header, NOW)
+            .unwrap();
+        // The values are really there, for code that reads them.
+        assert_eq!(event.data["code"], CODE);
+        assert_eq!(event.data["to"], EMAIL);
+
+        let forms = debug_forms(&event);
+        assert_hides("WebhookEvent", &forms, &as_strs(&never_with(&header)));
+        assert_hides("WebhookEvent", &forms, &["user-42", "signIn"]);
+        assert_shows(
+            "WebhookEvent",
+            &forms,
+            &[
+                "WebhookEvent",
+                "EmailCreated",
+                EVENT_ID,
+                TENANT,
+                "2025-02-20T01:51:56.070Z",
+                "https://authsignal.com",
+                "version: 1",
+                "\"to\"",
+                "\"code\"",
+                "\"url\"",
+                "\"userId\"",
+                "\"actionCode\"",
+                "\"customVariables\"",
+                "<redacted>",
+            ],
+        );
+        // Nested objects are not opened: their keys are data too.
+        assert_hides("WebhookEvent", &forms, &["\"phone\""]);
+    }
+
+    #[test]
+    fn webhook_event_with_unknown_type_and_non_object_data() {
+        // A hand-built event (the fields are public) whose `data` is not an object.
+        let mut event = hook()
+            .construct_event(
+                event_body().as_bytes(),
+                &webhook::sign(&secret(), event_body().as_bytes(), NOW),
+                NOW,
+            )
+            .unwrap();
+        event.event_type = WebhookEventType::from("user.deleted");
+        event.data = serde_json::Value::String(CODE.to_owned());
+        let forms = debug_forms(&event);
+        assert_hides("WebhookEvent", &forms, &NEVER);
+        assert_shows(
+            "WebhookEvent",
+            &forms,
+            &["user.deleted", EVENT_ID, "data: <redacted>"],
+        );
+
+        event.data = serde_json::json!([CODE, EMAIL, {"token": TOKEN}]);
+        assert_hides("WebhookEvent", &debug_forms(&event), &NEVER);
+    }
+
+    #[test]
+    fn log_event_batch_debug_shows_envelopes_and_keys_not_values() {
+        let body = batch_body();
+        let header = webhook::sign(&secret(), body.as_bytes(), NOW);
+        let batch: LogEventBatch = hook()
+            .construct_log_event_batch(body.as_bytes(), &header, NOW)
+            .unwrap();
+        assert_eq!(batch.records.len(), 2);
+        assert_eq!(batch.records[0].record["token"], TOKEN);
+        assert_eq!(batch.records[1].record["verificationCode"], CODE);
+
+        let never = never_with(&header);
+        let forms = debug_forms(&batch);
+        assert_hides("LogEventBatch", &forms, &as_strs(&never));
+        assert_hides("LogEventBatch", &forms, &["user-42"]);
+        assert_shows(
+            "LogEventBatch",
+            &forms,
+            &[
+                "LogEventBatch",
+                "LogEvent",
+                "ActionLogCreated",
+                "ChallengeLogCreated",
+                "log-1",
+                "log-2",
+                TENANT,
+                "\"token\"",
+                "\"refreshToken\"",
+                "\"userId\"",
+                "\"verificationCode\"",
+                "\"email\"",
+                "<redacted>",
+            ],
+        );
+
+        for record in &batch.records {
+            let forms = debug_forms(record);
+            assert_hides("LogEvent", &forms, &as_strs(&never));
+            assert_shows("LogEvent", &forms, &["LogEvent", &record.id, "record: {"]);
+        }
+    }
+
+    #[test]
+    fn verified_payload_and_webhook_debug_hide_body_key_and_signature() {
+        let body = event_body();
+        let header = webhook::sign(&secret(), body.as_bytes(), NOW);
+        let verifier = hook().with_additional_key(ApiSecretKey::new("sk_test_Old_Redaction_key"));
+        let verified = verifier.verify(body.as_bytes(), &header, NOW).unwrap();
+        assert_eq!(verified.as_bytes(), body.as_bytes());
+
+        let never = never_with(&header);
+        let forms = debug_forms(&verified);
+        assert_hides("VerifiedPayload", &forms, &as_strs(&never));
+        assert_hides(
+            "VerifiedPayload",
+            &forms,
+            &[EVENT_ID, "email.created", "{\""],
+        );
+        assert_shows(
+            "VerifiedPayload",
+            &forms,
+            &["VerifiedPayload", &body.len().to_string(), &NOW.to_string()],
+        );
+
+        let forms = debug_forms(&verifier);
+        assert_hides(
+            "Webhook",
+            &forms,
+            &[SECRET, "sk_test_Old_Redaction_key", "sk_"],
+        );
+        assert_shows("Webhook", &forms, &["Webhook", "2 redacted"]);
+        assert_hides("ApiSecretKey", &debug_forms(&secret()), &[SECRET]);
+    }
+
+    /// Produces every `WebhookError` variant from payloads and headers full of
+    /// secrets.
+    fn every_webhook_error() -> Vec<(&'static str, WebhookError, Vec<String>)> {
+        let event = event_body();
+        let batch = batch_body();
+        let good = webhook::sign(&secret(), event.as_bytes(), NOW);
+        let wrong_key = webhook::sign(
+            &ApiSecretKey::new("sk_test_Someone_else"),
+            event.as_bytes(),
+            NOW,
+        );
+        let sign = |body: &str| webhook::sign(&secret(), body.as_bytes(), NOW);
+        let mut out = Vec::new();
+        let mut push = |name, result: Result<(), WebhookError>, header: &str| {
+            let error = result.expect_err(name);
+            out.push((name, error, never_with(header)));
+        };
+
+        push(
+            "MissingHeader",
+            webhook::signature_header(&http::HeaderMap::new()).map(drop),
+            &good,
+        );
+        // A header whose timestamp is bad but whose signature is real.
+        let signature = signature_of(&good);
+        let malformed = format!("t=17400x,v2={signature}");
+        push(
+            "MalformedHeader",
+            hook().verify(event.as_bytes(), &malformed, NOW).map(drop),
+            &good,
+        );
+        let too_long = format!("t={NOW}{}", format!(",v2={signature}").repeat(200));
+        assert!(too_long.len() > MAX_HEADER_LEN);
+        push(
+            "HeaderTooLarge (length)",
+            hook().verify(event.as_bytes(), &too_long, NOW).map(drop),
+            &good,
+        );
+        let too_many = format!(
+            "t={NOW}{}",
+            format!(",v2={signature}").repeat(MAX_SIGNATURES + 1)
+        );
+        push(
+            "HeaderTooLarge (count)",
+            hook().verify(event.as_bytes(), &too_many, NOW).map(drop),
+            &good,
+        );
+        push(
+            "TimestampTooOld",
+            hook()
+                .construct_event(event.as_bytes(), &good, NOW + 600)
+                .map(drop),
+            &good,
+        );
+        push(
+            "TimestampInFuture",
+            hook()
+                .construct_event(event.as_bytes(), &good, NOW - 600)
+                .map(drop),
+            &good,
+        );
+        push(
+            "NoMatchingSignature (wrong key)",
+            hook()
+                .construct_event(event.as_bytes(), &wrong_key, NOW)
+                .map(drop),
+            &wrong_key,
+        );
+        let tampered = event.replace(CODE, "000000");
+        push(
+            "NoMatchingSignature (tampered)",
+            hook()
+                .construct_event(tampered.as_bytes(), &good, NOW)
+                .map(drop),
+            &good,
+        );
+        // Signed, but not a valid envelope: a missing field, truncated JSON,
+        // not an object, and values of the wrong type for `json::<T>()`.
+        let no_id = event.replace(&format!(r#""id":"{EVENT_ID}","#), "");
+        push(
+            "InvalidPayload (missing id)",
+            hook()
+                .construct_event(no_id.as_bytes(), &sign(&no_id), NOW)
+                .map(drop),
+            &sign(&no_id),
+        );
+        let truncated = &event[..event.len() - 40];
+        push(
+            "InvalidPayload (truncated)",
+            hook()
+                .construct_event(truncated.as_bytes(), &sign(truncated), NOW)
+                .map(drop),
+            &sign(truncated),
+        );
+        let array = format!(r#"["{CODE}","{TOKEN}"]"#);
+        push(
+            "InvalidPayload (not an object)",
+            hook()
+                .construct_event(array.as_bytes(), &sign(&array), NOW)
+                .map(drop),
+            &sign(&array),
+        );
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Mine {
+            data: MineData,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct MineData {
+            code: u32,
+            to: u32,
+        }
+        push(
+            "InvalidPayload (json::<T> type mismatch)",
+            hook()
+                .verify(event.as_bytes(), &good, NOW)
+                .and_then(|v| v.json::<Mine>())
+                .map(drop),
+            &good,
+        );
+        push(
+            "BatchPassedToEventApi",
+            hook()
+                .construct_event(batch.as_bytes(), &sign(&batch), NOW)
+                .map(drop),
+            &sign(&batch),
+        );
+        push(
+            "MissingRecords",
+            hook()
+                .construct_log_event_batch(event.as_bytes(), &good, NOW)
+                .map(drop),
+            &good,
+        );
+        out
+    }
+
+    #[test]
+    fn webhook_errors_hide_payload_signatures_and_key() {
+        let errors = every_webhook_error();
+        let variants: Vec<String> = errors
+            .iter()
+            .map(|(_, e, _)| {
+                format!("{e:?}")
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        for expected in [
+            "MissingHeader",
+            "MalformedHeader",
+            "HeaderTooLarge",
+            "TimestampTooOld",
+            "TimestampInFuture",
+            "NoMatchingSignature",
+            "InvalidPayload",
+            "BatchPassedToEventApi",
+            "MissingRecords",
+        ] {
+            assert!(
+                variants.iter().any(|v| v == expected),
+                "no {expected} among {variants:?}"
+            );
+        }
+        for (name, error, never) in &errors {
+            let forms = with_sources(all_forms(error), error);
+            assert_hides(name, &forms, &as_strs(never));
+            // No payload fragment either: no event id, user id or JSON text.
+            assert_hides(name, &forms, &[EVENT_ID, "user-42", "{\"", "\":\""]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Core errors, Config, requests and responses
+// ---------------------------------------------------------------------------
+
+fn config() -> Config {
+    Config::new(SECRET)
+        .unwrap()
+        .with_retry_policy(RetryPolicy::no_retries())
+}
+
+/// The secret key as it travels in the `Authorization` header.
+fn basic_credentials() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"))
+}
+
+#[track_caller]
+fn assert_error_hides(what: &str, error: &Error) {
+    let forms = with_sources(all_forms(error), error);
+    assert_hides(what, &forms, &NEVER);
+    assert_hides(what, &forms, &[&basic_credentials()]);
+}
+
+#[test]
+fn api_error_hides_body_values_other_than_code_and_description() {
+    let body = format!(
+        r#"{{"error":"invalid_request","errorCode":"invalid_request","errorDescription":"The request is invalid.","token":"{TOKEN}","verificationCode":"{CODE}","email":"{EMAIL}"}}"#
+    );
+    let error = GetUserRequest::new("u")
+        .parse_response(response(400, &body))
+        .unwrap_err();
+    assert!(matches!(error, Error::Api(_)), "{error:?}");
+    assert_error_hides("Error::Api", &error);
+    assert_shows(
+        "Error::Api",
+        &all_forms(&error),
+        &["400", "The request is invalid."],
+    );
+    assert!(error.to_string().contains("invalid_request"), "{error}");
+}
+
+#[test]
+fn unexpected_response_from_truncated_2xx_body_hides_the_body() {
+    let body = format!(
+        r#"{{"state":"CHALLENGE_REQUIRED","idempotencyKey":"k1","token":"{TOKEN}","url":"{LINK}","isEnrolled":tr"#
+    );
+    let error = TrackRequest::new("u", "signIn")
+        .parse_response(response(200, &body))
+        .unwrap_err();
+    let Error::UnexpectedResponse(inner) = &error else {
+        panic!("expected Error::UnexpectedResponse, got {error:?}");
+    };
+    assert!(inner.excerpt.is_empty(), "{inner:?}");
+    assert_error_hides("Error::UnexpectedResponse", &error);
+    assert_hides(
+        "Error::UnexpectedResponse",
+        &all_forms(&error),
+        &["CHALLENGE_REQUIRED", "idempotencyKey"],
+    );
+    assert_shows(
+        "Error::UnexpectedResponse",
+        &all_forms(&error),
+        &["200", "truncated"],
+    );
+
+    // A body of the wrong shape: serde's own message would quote the value.
+    let body =
+        format!(r#"{{"state":"ALLOW","idempotencyKey":"k1","token":{{"value":"{TOKEN}"}}}}"#);
+    let error = TrackRequest::new("u", "signIn")
+        .parse_response(response(200, &body))
+        .unwrap_err();
+    assert!(matches!(error, Error::UnexpectedResponse(_)), "{error:?}");
+    assert_error_hides("Error::UnexpectedResponse (shape)", &error);
+}
+
+#[test]
+fn invalid_input_hides_the_rejected_value() {
+    let client = Client::with_transport(config(), |_r: http::Request<Vec<u8>>| {
+        Err::<http::Response<Vec<u8>>, _>(TransportError::new(TransportErrorKind::Other, "unused"))
+    });
+    let errors = [
+        client.send(&GetUserRequest::new("")).unwrap_err(),
+        client
+            .send(&TrackRequest::new(format!("u/{CODE}"), ""))
+            .unwrap_err(),
+        Config::new(format!("{SECRET}\n")).unwrap_err(),
+    ];
+    for error in &errors {
+        assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+        assert_error_hides("Error::InvalidInput", error);
+        assert_shows(
+            "Error::InvalidInput",
+            &debug_forms(error),
+            &["InvalidInput"],
+        );
+        assert!(error.to_string().starts_with("invalid input"), "{error}");
+    }
+}
+
+#[test]
+fn transport_error_hides_request_and_secret() {
+    let transport = |request: http::Request<Vec<u8>>| {
+        // The request really carries the secret and the code.
+        assert!(
+            request.headers()[http::header::AUTHORIZATION]
+                .to_str()
+                .unwrap()
+                .ends_with(&basic_credentials())
+        );
+        assert!(String::from_utf8_lossy(request.body()).contains(CODE));
+        Err::<http::Response<Vec<u8>>, _>(
+            TransportError::new(TransportErrorKind::Io, "connection reset").with_source(
+                std::io::Error::new(std::io::ErrorKind::ConnectionReset, "os error 104"),
+            ),
+        )
+    };
+    let client = Client::with_transport(config(), transport);
+    let error = client
+        .send(&VerifyRequest::new("challenge-1", CODE))
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert_error_hides("Error::Transport", &error);
+    assert_shows(
+        "Error::Transport",
+        &all_forms(&error),
+        &["connection reset", "attempt"],
+    );
+}
+
+#[test]
+fn config_requests_and_responses_hide_credentials() {
+    let config = config();
+    let forms = debug_forms(&config);
+    assert_hides("Config", &forms, &[SECRET, &basic_credentials()]);
+    assert_shows("Config", &forms, &["Config", "api.authsignal.com"]);
+
+    let verify = VerifyRequest::new("challenge-1", CODE);
+    let forms = debug_forms(&verify);
+    assert_hides("VerifyRequest", &forms, &[CODE]);
+    assert_shows("VerifyRequest", &forms, &["challenge-1", "<redacted>"]);
+
+    let validate = ValidateChallengeRequest::new(TOKEN);
+    assert_hides(
+        "ValidateChallengeRequest",
+        &debug_forms(&validate),
+        &[TOKEN],
+    );
+
+    // The built request keeps the secret in a sensitive header.
+    let request = verify.build_request(&config).unwrap();
+    assert_hides(
+        "http::Request",
+        &debug_forms(&request),
+        &[SECRET, &basic_credentials()],
+    );
+
+    let body = format!(
+        r#"{{"state":"CHALLENGE_REQUIRED","idempotencyKey":"k1","url":"{LINK}","token":"{TOKEN}","isEnrolled":true}}"#
+    );
+    let track = TrackRequest::new("u", "signIn")
+        .parse_response(response(200, &body))
+        .unwrap();
+    assert_eq!(track.token.expose_secret(), TOKEN);
+    let forms = debug_forms(&track);
+    assert_hides("TrackResponse", &forms, &[TOKEN, LINK]);
+    assert_shows("TrackResponse", &forms, &["k1", "<redacted>"]);
+}

@@ -9,7 +9,7 @@ use http::{Response, StatusCode};
 use crate::{
     AsyncTimer, AsyncTransport, AttemptOutcome, BlockingTimer, BlockingTransport, Config, Endpoint,
     Error, Idempotency, RetryBudget, RetryDecision, RetryPolicy, StdTimer, TransportError,
-    TransportFromConfig, api::*, trace,
+    TransportFromConfig, trace,
 };
 
 /// A blocking Authsignal client over any [`BlockingTransport`].
@@ -279,84 +279,60 @@ impl<'a> Attempts<'a> {
     }
 }
 
-/// Generates one method per endpoint on both clients, from one list.
-macro_rules! endpoint_methods {
-    ($( $(#[$doc:meta])* $method:ident($request:ty) -> $output:ty; )+) => {
-        impl<T: BlockingTransport, Tm: BlockingTimer> Client<T, Tm> {
-            $(
-                $(#[$doc])*
-                pub fn $method(&self, request: $request) -> Result<$output, Error> {
-                    self.send(&request)
-                }
-            )+
-        }
+/// Declares a group's endpoints once, beside their types: one method per
+/// endpoint on both clients, and the group's `visit` function that lets
+/// tests enumerate every endpoint (see [`crate::api::visit_endpoints`]).
+///
+/// Each entry: doc lines, `method(Request) -> Output` (an output is a type
+/// name, `Vec<Name>` or `()`), the route as the API reference writes it, and
+/// an example request.
+macro_rules! endpoints {
+    ($(
+        $(#[$doc:meta])*
+        $method:ident($request:ident) -> $output:tt $(<$item:ident>)?,
+        route = $route:literal,
+        example = $example:expr;
+    )+) => {
+        $(
+            $crate::client::endpoints!(@methods
+                [$(#[$doc])*] $method $request ($output $(<$item>)?) $route
+                [$crate::client::endpoints!(@returns $output $(<$item>)?)]
+            );
+        )+
 
-        impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncClient<T, Tm> {
+        /// Shows each endpoint of this group to `visitor`.
+        pub(crate) fn visit(visitor: &mut impl $crate::api::EndpointVisitor) {
             $(
-                $(#[$doc])*
-                pub async fn $method(&self, request: $request) -> Result<$output, Error> {
-                    self.send(&request).await
-                }
+                visitor.visit(
+                    $crate::api::EndpointInfo { method: stringify!($method), route: $route },
+                    $example,
+                );
             )+
         }
     };
-}
+    (@returns ()) => { "nothing: any 2xx answer is a success" };
+    (@returns $name:ident) => { concat!("a [`", stringify!($name), "`]") };
+    (@returns $outer:ident <$item:ident>) => {
+        concat!("a list of [`", stringify!($item), "`]")
+    };
+    (@methods [$($doc:tt)*] $method:ident $request:ident ($($output:tt)*) $route:literal [$returns:expr]) => {
+        impl<T: $crate::BlockingTransport, Tm: $crate::BlockingTimer> $crate::Client<T, Tm> {
+            #[doc = concat!("`", $route, "`: sends a [`", stringify!($request), "`] and returns ", $returns, ".")]
+            #[doc = ""]
+            $($doc)*
+            pub fn $method(&self, request: $request) -> Result<$($output)*, $crate::Error> {
+                self.send(&request)
+            }
+        }
 
-endpoint_methods! {
-    /// `POST /users/{userId}/actions/{action}`: records an action and returns
-    /// whether to allow, challenge or block it.
-    track(TrackRequest) -> TrackResponse;
-    /// `GET /users/{userId}/actions/{action}/{idempotencyKey}`: one tracked action.
-    get_action(GetActionRequest) -> GetActionResponse;
-    /// `PATCH /users/{userId}/actions/{action}/{idempotencyKey}`: sets an action's state.
-    update_action(UpdateActionRequest) -> UpdateActionResponse;
-    /// `POST /validate`: validates the token returned after a challenge.
-    validate_challenge(ValidateChallengeRequest) -> ValidateChallengeResponse;
-    /// `GET /users/{userId}`: a user's attributes and enrolment.
-    get_user(GetUserRequest) -> GetUserResponse;
-    /// `PATCH /users/{userId}`: updates a user's attributes (omitted fields stay unchanged).
-    update_user(UpdateUserRequest) -> UpdateUserResponse;
-    /// `DELETE /users/{userId}`: deletes a user.
-    delete_user(DeleteUserRequest) -> ();
-    /// `GET /users/{userId}/authenticators`: a user's authenticators.
-    get_authenticators(GetAuthenticatorsRequest) -> Vec<UserAuthenticator>;
-    /// `POST /users/{userId}/authenticators`: enrolls an authenticator verified elsewhere.
-    enroll_verified_authenticator(EnrollVerifiedAuthenticatorRequest) -> EnrollVerifiedAuthenticatorResponse;
-    /// `DELETE /users/{userId}/authenticators/{userAuthenticatorId}`: removes an authenticator.
-    delete_authenticator(DeleteAuthenticatorRequest) -> ();
-    /// `GET /users`: one page of users matching a username, email or phone
-    /// number (see `query_users_pages` on the blocking client to walk every page).
-    query_users(QueryUsersRequest) -> QueryUsersResponse;
-    /// `GET /users/{userId}/actions`: a user's recent actions.
-    query_user_actions(QueryUserActionsRequest) -> Vec<UserActionSummary>;
-    /// `POST /users/authenticators`: enrolls up to 1000 verified passkeys at once.
-    batch_enroll_verified_authenticators(BatchEnrollVerifiedAuthenticatorsRequest) -> BatchEnrollVerifiedAuthenticatorsResponse;
-    /// `POST /challenge`: sends an SMS, WhatsApp or email OTP.
-    challenge(ChallengeRequest) -> ChallengeResponse;
-    /// `POST /verify`: checks the code the user entered.
-    verify(VerifyRequest) -> VerifyResponse;
-    /// `POST /claim`: assigns a verified challenge to a user and returns a token.
-    claim_challenge(ClaimChallengeRequest) -> ClaimChallengeResponse;
-    /// `GET /challenges`: looks up a challenge.
-    get_challenge(GetChallengeRequest) -> GetChallengeResponse;
-    /// `POST /sessions`: exchanges a challenge token for access and refresh tokens.
-    create_session(CreateSessionRequest) -> CreateSessionResponse;
-    /// `POST /sessions/validate`: checks an access token and returns its user.
-    validate_session(ValidateSessionRequest) -> ValidateSessionResponse;
-    /// `POST /sessions/refresh`: exchanges a refresh token for new tokens.
-    refresh_session(RefreshSessionRequest) -> RefreshSessionResponse;
-    /// `POST /sessions/revoke`: revokes one access token.
-    revoke_session(RevokeSessionRequest) -> ();
-    /// `POST /sessions/user/revoke`: revokes every session of a user.
-    revoke_user_sessions(RevokeUserSessionsRequest) -> ();
-    /// `GET /users/{userId}/devices`: a user's devices.
-    get_devices(GetDevicesRequest) -> Vec<UserDevice>;
-    /// `PATCH /users/{userId}/devices/{deviceId}`: sets until when a device is remembered, or forgets it.
-    update_device(UpdateDeviceRequest) -> UserDevice;
-    /// `POST /users/{userId}/devices/{deviceId}/invalidate`: stops trusting a device.
-    invalidate_device(InvalidateDeviceRequest) -> UserDevice;
-    /// `POST /call/start` on the Call Connect host: sends the caller a verification message.
-    start_call(StartCallRequest) -> StartCallResponse;
-    /// `POST /call/finish` on the Call Connect host: records the outcome of a call.
-    finish_call(FinishCallRequest) -> FinishCallResponse;
+        impl<T: $crate::AsyncTransport + Sync, Tm: $crate::AsyncTimer + Sync> $crate::AsyncClient<T, Tm> {
+            #[doc = concat!("`", $route, "`: sends a [`", stringify!($request), "`] and returns ", $returns, ".")]
+            #[doc = ""]
+            $($doc)*
+            pub async fn $method(&self, request: $request) -> Result<$($output)*, $crate::Error> {
+                self.send(&request).await
+            }
+        }
+    };
 }
+pub(crate) use endpoints;

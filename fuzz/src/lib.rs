@@ -4,16 +4,9 @@
 //! write: a fixed prefix of control bytes, then the body.
 
 use authsignal_core::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
-use authsignal_core::{
-    BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest, CallState,
-    ChallengeRequest, ClaimChallengeRequest, CreateSessionRequest, DeleteAuthenticatorRequest,
-    DeleteUserRequest, Endpoint, EnrollVerifiedAuthenticatorRequest, Error, FinishCallRequest,
-    GetActionRequest, GetAuthenticatorsRequest, GetChallengeRequest, GetDevicesRequest,
-    GetUserRequest, InvalidateDeviceRequest, QueryUserActionsRequest, QueryUsersRequest,
-    RefreshSessionRequest, RevokeSessionRequest, RevokeUserSessionsRequest, StartCallRequest,
-    TrackRequest, UpdateActionRequest, UpdateDeviceRequest, UpdateUserRequest, UserActionState,
-    ValidateChallengeRequest, ValidateSessionRequest, VerificationMethod, VerifyRequest,
-};
+use std::{any::TypeId, sync::LazyLock};
+
+use authsignal_core::{Endpoint, EndpointInfo, EndpointVisitor, Error, visit_endpoints};
 
 /// Longest `Display` of an error built from a response, in bytes.
 pub const MAX_DISPLAY_BYTES: usize = 600;
@@ -99,75 +92,49 @@ pub fn response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Respons
     response
 }
 
+/// `parse_response` of one endpoint's example request, its output dropped.
+pub type Parse = Box<dyn Fn(Response<Vec<u8>>) -> Result<(), Error> + Send + Sync>;
+
 /// One endpoint's parser.
-#[derive(Debug)]
 pub struct Case {
-    /// The request type's name.
+    /// The endpoint's name.
     pub name: &'static str,
     /// Whether every 2xx body is accepted (deletes, revocations).
     pub ignores_body: bool,
-    /// `parse_response` of a fixed request value.
-    pub parse: fn(Response<Vec<u8>>) -> Result<(), Error>,
+    /// `parse_response` of the endpoint's example request.
+    pub parse: Parse,
 }
 
-fn parse_with<E: Endpoint>(endpoint: &E, response: Response<Vec<u8>>) -> Result<(), Error> {
-    endpoint.parse_response(response).map(drop)
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
-macro_rules! cases {
-    ($( $ty:ident = $request:expr, ignores_body = $ignores:expr; )*) => {
-        /// Every endpoint of the SDK.
-        pub fn endpoints() -> Vec<Case> {
-            vec![$(
-                Case {
-                    name: stringify!($ty),
-                    ignores_body: $ignores,
-                    parse: |response| {
-                        let request: $ty = $request;
-                        parse_with(&request, response)
-                    },
-                },
-            )*]
+/// Every endpoint of the SDK, as core lists them.
+pub fn endpoints() -> &'static [Case] {
+    struct Collect(Vec<Case>);
+    impl EndpointVisitor for Collect {
+        fn visit<E>(&mut self, _info: EndpointInfo, example: E)
+        where
+            E: Endpoint + Send + Sync + 'static,
+            E::Output: 'static,
+        {
+            self.0.push(Case {
+                name: E::NAME,
+                ignores_body: TypeId::of::<E::Output>() == TypeId::of::<()>(),
+                parse: Box::new(move |response| example.parse_response(response).map(drop)),
+            });
         }
-    };
-}
-
-cases! {
-    GetUserRequest = GetUserRequest::new("user-1"), ignores_body = false;
-    UpdateUserRequest = UpdateUserRequest::new("user-1"), ignores_body = false;
-    DeleteUserRequest = DeleteUserRequest::new("user-1"), ignores_body = true;
-    QueryUsersRequest = QueryUsersRequest::new(), ignores_body = false;
-    TrackRequest = TrackRequest::new("user-1", "signIn"), ignores_body = false;
-    GetActionRequest = GetActionRequest::new("user-1", "signIn", "k"), ignores_body = false;
-    UpdateActionRequest =
-        UpdateActionRequest::new("user-1", "signIn", "k", UserActionState::Allow),
-        ignores_body = false;
-    QueryUserActionsRequest = QueryUserActionsRequest::new("user-1"), ignores_body = false;
-    GetAuthenticatorsRequest = GetAuthenticatorsRequest::new("user-1"), ignores_body = false;
-    EnrollVerifiedAuthenticatorRequest =
-        EnrollVerifiedAuthenticatorRequest::new("user-1", VerificationMethod::Sms),
-        ignores_body = false;
-    DeleteAuthenticatorRequest = DeleteAuthenticatorRequest::new("user-1", "a"), ignores_body = true;
-    BatchEnrollVerifiedAuthenticatorsRequest = BatchEnrollVerifiedAuthenticatorsRequest::new([
-            BatchEnrollAuthenticator::passkey("user-1", "c", "pk"),
-        ]),
-        ignores_body = false;
-    ValidateChallengeRequest = ValidateChallengeRequest::new("t"), ignores_body = false;
-    ChallengeRequest = ChallengeRequest::new(VerificationMethod::Sms, "signIn"), ignores_body = false;
-    VerifyRequest = VerifyRequest::new("c", "123456"), ignores_body = false;
-    ClaimChallengeRequest = ClaimChallengeRequest::new("c", "user-1"), ignores_body = false;
-    GetChallengeRequest = GetChallengeRequest::new(), ignores_body = false;
-    GetDevicesRequest = GetDevicesRequest::new("user-1"), ignores_body = false;
-    UpdateDeviceRequest = UpdateDeviceRequest::forget("user-1", "d"), ignores_body = false;
-    InvalidateDeviceRequest = InvalidateDeviceRequest::new("user-1", "d"), ignores_body = false;
-    CreateSessionRequest = CreateSessionRequest::new("client", "t"), ignores_body = false;
-    ValidateSessionRequest = ValidateSessionRequest::new("t"), ignores_body = false;
-    RefreshSessionRequest = RefreshSessionRequest::new("t"), ignores_body = false;
-    RevokeSessionRequest = RevokeSessionRequest::new("t"), ignores_body = true;
-    RevokeUserSessionsRequest = RevokeUserSessionsRequest::new("user-1"), ignores_body = true;
-    StartCallRequest = StartCallRequest::new("ref"), ignores_body = false;
-    FinishCallRequest = FinishCallRequest::new("ref", CallState::ChallengeSucceeded),
-        ignores_body = false;
+    }
+    static CASES: LazyLock<Vec<Case>> = LazyLock::new(|| {
+        let mut collect = Collect(Vec::new());
+        visit_endpoints(&mut collect);
+        collect.0
+    });
+    &CASES
 }
 
 /// Whether `body` is a JSON object (as the error parser must see it).

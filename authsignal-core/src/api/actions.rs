@@ -454,3 +454,23 @@ impl Endpoint for QueryUserActionsRequest {
             .optional("state", self.state.as_ref().map(UserActionState::as_str));
     }
 }
+
+crate::client::endpoints! {
+    /// Records an action (sign-in, withdrawal…) and returns whether to
+    /// allow it, challenge the user or block it.
+    track(TrackRequest) -> TrackResponse,
+        route = "POST /users/{userId}/actions/{action}",
+        example = TrackRequest::new("user-1", "signIn");
+    /// One tracked action: its state, rules and verification method.
+    get_action(GetActionRequest) -> GetActionResponse,
+        route = "GET /users/{userId}/actions/{action}/{idempotencyKey}",
+        example = GetActionRequest::new("user-1", "signIn", "7f1c");
+    /// Sets an action's state, e.g. after a manual review.
+    update_action(UpdateActionRequest) -> UpdateActionResponse,
+        route = "PATCH /users/{userId}/actions/{action}/{idempotencyKey}",
+        example = UpdateActionRequest::new("user-1", "signIn", "7f1c", UserActionState::ReviewSucceeded);
+    /// A user's recent actions, newest first.
+    query_user_actions(QueryUserActionsRequest) -> Vec<UserActionSummary>,
+        route = "GET /users/{userId}/actions",
+        example = QueryUserActionsRequest::new("user-1");
+}

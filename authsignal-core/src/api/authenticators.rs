@@ -467,3 +467,24 @@ impl Endpoint for BatchEnrollVerifiedAuthenticatorsRequest {
         json_body(self)
     }
 }
+
+crate::client::endpoints! {
+    /// A user's authenticators (passkeys, authenticator apps, phone numbers…).
+    get_authenticators(GetAuthenticatorsRequest) -> Vec<UserAuthenticator>,
+        route = "GET /users/{userId}/authenticators",
+        example = GetAuthenticatorsRequest::new("user-1");
+    /// Enrolls an authenticator whose ownership you verified elsewhere.
+    enroll_verified_authenticator(EnrollVerifiedAuthenticatorRequest) -> EnrollVerifiedAuthenticatorResponse,
+        route = "POST /users/{userId}/authenticators",
+        example = EnrollVerifiedAuthenticatorRequest::new("user-1", VerificationMethod::Sms);
+    /// Removes one of a user's authenticators.
+    delete_authenticator(DeleteAuthenticatorRequest) -> (),
+        route = "DELETE /users/{userId}/authenticators/{userAuthenticatorId}",
+        example = DeleteAuthenticatorRequest::new("user-1", "auth-1");
+    /// Enrolls up to 1000 verified passkeys at once (for migrations).
+    batch_enroll_verified_authenticators(BatchEnrollVerifiedAuthenticatorsRequest) -> BatchEnrollVerifiedAuthenticatorsResponse,
+        route = "POST /users/authenticators",
+        example = BatchEnrollVerifiedAuthenticatorsRequest::new([
+            BatchEnrollAuthenticator::passkey("user-1", "cred-1", "pk-1"),
+        ]);
+}

@@ -175,3 +175,14 @@ impl Endpoint for FinishCallRequest {
         json_body(self)
     }
 }
+
+crate::client::endpoints! {
+    /// Sends the caller a verification message, on the Call Connect host.
+    start_call(StartCallRequest) -> StartCallResponse,
+        route = "POST /call/start",
+        example = StartCallRequest::new("ref-1");
+    /// Records the outcome of a call, on the Call Connect host.
+    finish_call(FinishCallRequest) -> FinishCallResponse,
+        route = "POST /call/finish",
+        example = FinishCallRequest::new("ref-1", CallState::ChallengeSucceeded);
+}

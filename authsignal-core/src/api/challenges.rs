@@ -488,3 +488,27 @@ impl Endpoint for GetChallengeRequest {
             );
     }
 }
+
+crate::client::endpoints! {
+    /// Validates the token returned after a challenge (pre-built UI,
+    /// client SDKs, `verify` or `claim_challenge`).
+    validate_challenge(ValidateChallengeRequest) -> ValidateChallengeResponse,
+        route = "POST /validate",
+        example = ValidateChallengeRequest::new("eyJ.x.y");
+    /// Sends an SMS, WhatsApp or email OTP.
+    challenge(ChallengeRequest) -> ChallengeResponse,
+        route = "POST /challenge",
+        example = ChallengeRequest::new(VerificationMethod::Sms, "signIn");
+    /// Checks the code the user entered.
+    verify(VerifyRequest) -> VerifyResponse,
+        route = "POST /verify",
+        example = VerifyRequest::new("ch-1", "123456");
+    /// Assigns a verified challenge to a user and returns a token.
+    claim_challenge(ClaimChallengeRequest) -> ClaimChallengeResponse,
+        route = "POST /claim",
+        example = ClaimChallengeRequest::new("ch-1", "user-1");
+    /// Looks up a challenge by id, or by user, action and verification method.
+    get_challenge(GetChallengeRequest) -> GetChallengeResponse,
+        route = "GET /challenges",
+        example = GetChallengeRequest::new().with_challenge_id("ch-1");
+}

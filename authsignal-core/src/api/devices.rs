@@ -171,3 +171,18 @@ impl Endpoint for InvalidateDeviceRequest {
         Ok(())
     }
 }
+
+crate::client::endpoints! {
+    /// A user's devices.
+    get_devices(GetDevicesRequest) -> Vec<UserDevice>,
+        route = "GET /users/{userId}/devices",
+        example = GetDevicesRequest::new("user-1");
+    /// Sets until when a device is remembered, or forgets it.
+    update_device(UpdateDeviceRequest) -> UserDevice,
+        route = "PATCH /users/{userId}/devices/{deviceId}",
+        example = UpdateDeviceRequest::forget("user-1", "dev-1");
+    /// Stops trusting a device.
+    invalidate_device(InvalidateDeviceRequest) -> UserDevice,
+        route = "POST /users/{userId}/devices/{deviceId}/invalidate",
+        example = InvalidateDeviceRequest::new("user-1", "dev-1");
+}

@@ -267,3 +267,26 @@ impl Endpoint for RevokeUserSessionsRequest {
         ignore_body(body)
     }
 }
+
+crate::client::endpoints! {
+    /// Exchanges a challenge token for access and refresh tokens.
+    create_session(CreateSessionRequest) -> CreateSessionResponse,
+        route = "POST /sessions",
+        example = CreateSessionRequest::new("client-1", "eyJ.x.y");
+    /// Checks an access token and returns its user.
+    validate_session(ValidateSessionRequest) -> ValidateSessionResponse,
+        route = "POST /sessions/validate",
+        example = ValidateSessionRequest::new("at");
+    /// Exchanges a refresh token for new tokens (the old ones stop working).
+    refresh_session(RefreshSessionRequest) -> RefreshSessionResponse,
+        route = "POST /sessions/refresh",
+        example = RefreshSessionRequest::new("rt");
+    /// Revokes one access token.
+    revoke_session(RevokeSessionRequest) -> (),
+        route = "POST /sessions/revoke",
+        example = RevokeSessionRequest::new("at");
+    /// Revokes every session of a user.
+    revoke_user_sessions(RevokeUserSessionsRequest) -> (),
+        route = "POST /sessions/user/revoke",
+        example = RevokeUserSessionsRequest::new("user-1");
+}

@@ -325,3 +325,23 @@ impl Endpoint for QueryUsersRequest {
             );
     }
 }
+
+crate::client::endpoints! {
+    /// A user's attributes and enrolment.
+    get_user(GetUserRequest) -> GetUserResponse,
+        route = "GET /users/{userId}",
+        example = GetUserRequest::new("user-1");
+    /// Updates a user's attributes; omitted fields stay unchanged.
+    update_user(UpdateUserRequest) -> UpdateUserResponse,
+        route = "PATCH /users/{userId}",
+        example = UpdateUserRequest::new("user-1").with_email("a@example.com");
+    /// Deletes a user.
+    delete_user(DeleteUserRequest) -> (),
+        route = "DELETE /users/{userId}",
+        example = DeleteUserRequest::new("user-1");
+    /// One page of users matching a username, email or phone number; see
+    /// `query_users_pages` on either client to walk every page.
+    query_users(QueryUsersRequest) -> QueryUsersResponse,
+        route = "GET /users",
+        example = QueryUsersRequest::new().with_email("a@example.com");
+}

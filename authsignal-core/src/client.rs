@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use http::{Response, StatusCode};
 
 use crate::{
-    AsyncTimer, AsyncTransport, AttemptOutcome, BlockingTimer, BlockingTransport, Config, Endpoint,
-    Error, Idempotency, RetryBudget, RetryDecision, RetryPolicy, StdTimer, TransportError,
-    TransportFromConfig, trace,
+    AsyncTimer, AsyncTransport, AttemptOutcome, BlockingTimer, BlockingTransport, Builder, Config,
+    Endpoint, Error, FromConfig, Idempotency, RetryBudget, RetryDecision, RetryPolicy, StdTimer,
+    TransportError, TransportFromConfig, trace,
 };
 
 /// A blocking Authsignal client over any [`BlockingTransport`].
@@ -94,29 +94,41 @@ accessors!(Client);
 accessors!(AsyncClient);
 
 impl<T: TransportFromConfig> Client<T> {
-    /// A client with the transport's default set-up for `config`.
-    pub fn new(config: Config) -> Result<Self, Error> {
-        let transport = T::from_config(&config)?;
-        Ok(Self::with_transport(config, transport))
-    }
-
-    /// A client for the US region with default settings.
-    pub fn from_secret(secret: impl Into<String>) -> Result<Self, Error> {
-        Self::new(Config::new(secret)?)
+    /// Starts a client with the transport's default set-up; configure it,
+    /// then [`build`](Builder::build) checks every setting once.
+    pub fn builder(secret: impl Into<String>) -> Builder<Self> {
+        Builder::new(secret)
     }
 }
 
-impl<T: TransportFromConfig, Tm: Default> AsyncClient<T, Tm> {
-    /// A client with the transport's default set-up for `config` and the
-    /// default timer.
-    pub fn new(config: Config) -> Result<Self, Error> {
-        let transport = T::from_config(&config)?;
-        Ok(Self::with_transport(config, transport, Tm::default()))
+impl<T: TransportFromConfig, Tm: AsyncTimer + Default> AsyncClient<T, Tm> {
+    /// Starts a client with the transport's default set-up and the default
+    /// timer; configure it, then [`build`](Builder::build) checks every
+    /// setting once.
+    pub fn builder(secret: impl Into<String>) -> Builder<Self> {
+        Builder::new(secret)
     }
+}
 
-    /// A client for the US region with default settings.
-    pub fn from_secret(secret: impl Into<String>) -> Result<Self, Error> {
-        Self::new(Config::new(secret)?)
+impl<T: TransportFromConfig, Tm: BlockingTimer + Default> FromConfig for Client<T, Tm> {
+    type Options = T::Options;
+
+    fn from_config(config: Config, options: T::Options) -> Result<Self, Error> {
+        let transport = T::from_config(&config, options)?;
+        Ok(Self {
+            config,
+            transport,
+            timer: Tm::default(),
+        })
+    }
+}
+
+impl<T: TransportFromConfig, Tm: AsyncTimer + Default> FromConfig for AsyncClient<T, Tm> {
+    type Options = T::Options;
+
+    fn from_config(config: Config, options: T::Options) -> Result<Self, Error> {
+        let transport = T::from_config(&config, options)?;
+        Ok(Self::with_transport(config, transport, Tm::default()))
     }
 }
 
@@ -281,7 +293,7 @@ impl<'a> Attempts<'a> {
 
 /// Declares a group's endpoints once, beside their types: one method per
 /// endpoint on both clients, and the group's `visit` function that lets
-/// tests enumerate every endpoint (see [`crate::api::visit_endpoints`]).
+/// tests enumerate every endpoint (see [`crate::endpoint::visit_endpoints`]).
 ///
 /// Each entry: doc lines, `method(Request) -> Output` (an output is a type
 /// name, `Vec<Name>` or `()`), the route as the API reference writes it, and
@@ -301,10 +313,10 @@ macro_rules! endpoints {
         )+
 
         /// Shows each endpoint of this group to `visitor`.
-        pub(crate) fn visit(visitor: &mut impl $crate::api::EndpointVisitor) {
+        pub(crate) fn visit(visitor: &mut impl $crate::endpoint::EndpointVisitor) {
             $(
                 visitor.visit(
-                    $crate::api::EndpointInfo { method: stringify!($method), route: $route },
+                    $crate::endpoint::EndpointInfo { method: stringify!($method), route: $route },
                     $example,
                 );
             )+

@@ -1,6 +1,6 @@
 //! Client configuration: secret key, base URL, limits, timeouts and retries.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{borrow::Cow, fmt, sync::Arc, time::Duration};
 
 use base64::Engine as _;
 use http::HeaderValue;
@@ -43,13 +43,15 @@ impl Region {
     }
 }
 
-/// Everything a request needs besides its own data. Cheap to clone.
+/// Everything a request needs besides its own data, validated once by a
+/// [`Builder`]. Cheap to clone; clones share the retry budget.
 ///
 /// ```
 /// use authsignal_core::{Config, Region};
-/// let config = Config::new("sk_test_123")?
+/// let config = Config::builder("sk_test_123")
 ///     .with_region(Region::Eu)
-///     .with_max_response_bytes(256 * 1024);
+///     .with_max_response_bytes(256 * 1024)
+///     .build()?;
 /// assert_eq!(config.base_url(), "https://eu.api.authsignal.com/v1");
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
@@ -67,39 +69,157 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration for the US region with the default limits
-    /// (1 MiB responses, 5 s connect timeout, 10 s per attempt, 2 retries).
-    ///
-    /// Fails when the key is empty or contains control characters.
-    pub fn new(secret: impl Into<String>) -> Result<Self, crate::Error> {
-        let secret = ApiSecretKey::new(secret);
-        if secret.expose_secret().is_empty() {
-            return Err(InvalidInput::EmptySecretKey.into());
+    /// Starts a configuration for the US region with the default limits
+    /// (1 MiB responses, 5 s connect timeout, 10 s per attempt, 2 retries,
+    /// a retry budget); [`Builder::build`] checks it.
+    pub fn builder(secret: impl Into<String>) -> Builder<Config> {
+        Builder::new(secret)
+    }
+
+    /// The API secret key.
+    pub fn secret_key(&self) -> &ApiSecretKey {
+        &self.secret
+    }
+
+    /// The API base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The Call Connect base URL, without a trailing slash.
+    pub fn call_connect_url(&self) -> &str {
+        &self.call_connect_url
+    }
+
+    /// The response body limit in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// The connect timeout (TCP connect and TLS handshake together).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The timeout of one attempt, from sending to the end of the body.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry_policy
+    }
+
+    /// The shared retry budget; `None` after [`Builder::without_retry_budget`].
+    pub fn retry_budget(&self) -> Option<&RetryBudget> {
+        self.retry_budget.as_deref()
+    }
+
+    /// The host (with its port, when one is given) that `service` is reached
+    /// at, for error messages.
+    pub(crate) fn host(&self, service: crate::Service) -> String {
+        let url = match service {
+            crate::Service::Api => &self.base_url,
+            crate::Service::CallConnect => &self.call_connect_url,
+        };
+        match url::Url::parse(url) {
+            Ok(url) => match (url.host_str(), url.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_owned(),
+                (None, _) => "the server".to_owned(),
+            },
+            Err(_) => "the server".to_owned(),
         }
-        if secret.expose_secret().chars().any(char::is_control) {
-            return Err(InvalidInput::SecretKeyNotHeaderSafe.into());
-        }
-        let encoded = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:", secret.expose_secret()));
-        let mut authorization = HeaderValue::try_from(format!("Basic {encoded}"))
-            .map_err(|_| InvalidInput::SecretKeyNotHeaderSafe)?;
-        authorization.set_sensitive(true);
-        Ok(Self {
-            secret,
-            authorization,
-            base_url: Region::Us.base_url().into(),
-            call_connect_url: DEFAULT_CALL_CONNECT_URL.into(),
+    }
+
+    /// The `Authorization` header value, marked sensitive.
+    pub(crate) fn authorization(&self) -> &HeaderValue {
+        &self.authorization
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("secret", &self.secret)
+            .field("base_url", &self.base_url)
+            .field("call_connect_url", &self.call_connect_url)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry_policy", &self.retry_policy)
+            .field("retry_budget", &self.retry_budget)
+            .finish()
+    }
+}
+
+/// What a [`Builder`] builds: a [`Config`], or a client made from one and
+/// its transport's options.
+pub trait FromConfig: Sized {
+    /// Settings of the transport beyond the [`Config`] (your own HTTP agent,
+    /// TLS configuration…); `()` when there are none.
+    type Options: Default;
+
+    /// Builds from a validated configuration.
+    fn from_config(config: Config, options: Self::Options) -> Result<Self, crate::Error>;
+}
+
+impl FromConfig for Config {
+    type Options = ();
+
+    fn from_config(config: Config, _options: ()) -> Result<Self, crate::Error> {
+        Ok(config)
+    }
+}
+
+/// Collects settings and checks them once, in [`build`](Self::build): the
+/// one way to make a [`Config`] (`Config::builder`) or a client
+/// (`Client::builder` of each transport crate).
+///
+/// ```
+/// use std::time::Duration;
+/// use authsignal_core::{Config, RetryPolicy};
+/// let config = Config::builder("sk_test_123")
+///     .with_base_url("http://127.0.0.1:8080/v1")
+///     .with_timeout(Duration::from_secs(3))
+///     .with_retry_policy(RetryPolicy::no_retries())
+///     .build()?;
+/// assert_eq!(config.timeout(), Duration::from_secs(3));
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Builder<T: FromConfig> {
+    secret: ApiSecretKey,
+    base_url: Cow<'static, str>,
+    call_connect_url: Cow<'static, str>,
+    max_response_bytes: usize,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry_policy: RetryPolicy,
+    retry_budget: Option<RetryBudget>,
+    options: T::Options,
+}
+
+impl<T: FromConfig> Builder<T> {
+    /// A builder with the defaults of [`Config::builder`].
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self {
+            secret: ApiSecretKey::new(secret),
+            base_url: Cow::Borrowed(Region::Us.base_url()),
+            call_connect_url: Cow::Borrowed(DEFAULT_CALL_CONNECT_URL),
             max_response_bytes: 1024 * 1024,
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
             retry_policy: RetryPolicy::default(),
-            retry_budget: Some(Arc::new(RetryBudget::default())),
-        })
+            retry_budget: Some(RetryBudget::default()),
+            options: T::Options::default(),
+        }
     }
 
     /// Uses a region's base URL.
     pub fn with_region(mut self, region: Region) -> Self {
-        self.base_url = region.base_url().into();
+        self.base_url = Cow::Borrowed(region.base_url());
         self
     }
 
@@ -107,26 +227,28 @@ impl Config {
     ///
     /// It must be `https`, or `http` to a loopback host (`localhost`,
     /// `127.0.0.0/8`, `::1`); it may not carry credentials, a query or a
-    /// fragment. A trailing slash is removed.
-    pub fn with_base_url(mut self, url: &str) -> Result<Self, crate::Error> {
-        self.base_url = validate_base_url(url)?.into();
-        Ok(self)
+    /// fragment. A trailing slash is removed. Checked by `build`.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Cow::Owned(url.into());
+        self
     }
 
-    /// Uses a custom Call Connect base URL (same rules as [`Config::with_base_url`]).
-    pub fn with_call_connect_url(mut self, url: &str) -> Result<Self, crate::Error> {
-        self.call_connect_url = validate_base_url(url)?.into();
-        Ok(self)
+    /// Uses a custom Call Connect base URL (same rules as
+    /// [`with_base_url`](Self::with_base_url)).
+    pub fn with_call_connect_url(mut self, url: impl Into<String>) -> Self {
+        self.call_connect_url = Cow::Owned(url.into());
+        self
     }
 
-    /// Caps response bodies at `bytes`; larger ones fail with
+    /// Caps response bodies at `bytes` (default 1 MiB); larger ones fail with
     /// [`TransportErrorKind::ResponseTooLarge`](crate::TransportErrorKind::ResponseTooLarge).
     pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
     }
 
-    /// Sets the connect timeout (default 5 s).
+    /// Sets the connect timeout, TCP connect and TLS handshake together
+    /// (default 5 s).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -153,7 +275,7 @@ impl Config {
     /// retries after errors or 100 after throttling before retries stop until
     /// calls succeed again).
     pub fn with_retry_budget(mut self, budget: RetryBudget) -> Self {
-        self.retry_budget = Some(Arc::new(budget));
+        self.retry_budget = Some(budget);
         self
     }
 
@@ -164,72 +286,46 @@ impl Config {
         self
     }
 
-    /// The API secret key.
-    pub fn secret_key(&self) -> &ApiSecretKey {
-        &self.secret
+    /// Sets the transport's own options (see the transport crate).
+    pub fn with_transport_options(mut self, options: T::Options) -> Self {
+        self.options = options;
+        self
     }
 
-    /// The API base URL, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The Call Connect base URL, without a trailing slash.
-    pub fn call_connect_url(&self) -> &str {
-        &self.call_connect_url
-    }
-
-    /// The response body limit in bytes.
-    pub fn max_response_bytes(&self) -> usize {
-        self.max_response_bytes
-    }
-
-    /// The connect timeout.
-    pub fn connect_timeout(&self) -> Duration {
-        self.connect_timeout
-    }
-
-    /// The timeout of one attempt.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The retry policy.
-    pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry_policy
-    }
-
-    /// The shared retry budget; `None` after [`Config::without_retry_budget`].
-    pub fn retry_budget(&self) -> Option<&RetryBudget> {
-        self.retry_budget.as_deref()
-    }
-
-    /// The `Authorization` header value, marked sensitive.
-    /// The host (with its port, when one is given) that `service` is reached
-    /// at, for error messages.
-    pub(crate) fn host(&self, service: crate::Service) -> String {
-        let url = match service {
-            crate::Service::Api => &self.base_url,
-            crate::Service::CallConnect => &self.call_connect_url,
-        };
-        match url::Url::parse(url) {
-            Ok(url) => match (url.host_str(), url.port()) {
-                (Some(host), Some(port)) => format!("{host}:{port}"),
-                (Some(host), None) => host.to_owned(),
-                (None, _) => "the server".to_owned(),
-            },
-            Err(_) => "the server".to_owned(),
+    /// Checks every setting and builds. Fails with
+    /// [`InvalidInput`] when the key is empty or holds control characters, or
+    /// a base URL is not allowed; nothing is sent.
+    pub fn build(self) -> Result<T, crate::Error> {
+        let secret = self.secret;
+        if secret.expose_secret().is_empty() {
+            return Err(InvalidInput::EmptySecretKey.into());
         }
-    }
-
-    pub(crate) fn authorization(&self) -> &HeaderValue {
-        &self.authorization
+        if secret.expose_secret().chars().any(char::is_control) {
+            return Err(InvalidInput::SecretKeyNotHeaderSafe.into());
+        }
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:", secret.expose_secret()));
+        let mut authorization = HeaderValue::try_from(format!("Basic {encoded}"))
+            .map_err(|_| InvalidInput::SecretKeyNotHeaderSafe)?;
+        authorization.set_sensitive(true);
+        let config = Config {
+            secret,
+            authorization,
+            base_url: validate_base_url(&self.base_url)?.into(),
+            call_connect_url: validate_base_url(&self.call_connect_url)?.into(),
+            max_response_bytes: self.max_response_bytes,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            retry_policy: self.retry_policy,
+            retry_budget: self.retry_budget.map(Arc::new),
+        };
+        T::from_config(config, self.options)
     }
 }
 
-impl fmt::Debug for Config {
+impl<T: FromConfig> fmt::Debug for Builder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
+        f.debug_struct("Builder")
             .field("secret", &self.secret)
             .field("base_url", &self.base_url)
             .field("call_connect_url", &self.call_connect_url)
@@ -238,7 +334,7 @@ impl fmt::Debug for Config {
             .field("timeout", &self.timeout)
             .field("retry_policy", &self.retry_policy)
             .field("retry_budget", &self.retry_budget)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

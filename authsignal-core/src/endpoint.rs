@@ -28,7 +28,7 @@ pub enum Service {
 ///
 /// ```
 /// use authsignal_core::{Config, Endpoint, TrackRequest};
-/// let config = Config::new("sk_test_123")?;
+/// let config = Config::builder("sk_test_123").build()?;
 /// let track = TrackRequest::new("user-1", "signIn").with_ip_address("203.0.113.7");
 /// let request = track.build_request(&config)?;
 /// assert_eq!(request.method(), "POST");
@@ -87,6 +87,48 @@ pub trait Endpoint {
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Self::Output, Error> {
         parse_response(self, response)
     }
+}
+
+/// Where an endpoint is declared: its client method and its route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EndpointInfo {
+    /// The client method, e.g. `track` (the same as [`Endpoint::NAME`]).
+    pub method: &'static str,
+    /// The route as the API reference writes it, e.g.
+    /// `POST /users/{userId}/actions/{action}`.
+    pub route: &'static str,
+}
+
+/// Something that wants to see every endpoint of the SDK: a test table, a
+/// property test or a fuzz target. [`visit_endpoints`] calls
+/// [`visit`](Self::visit) once per endpoint with an example request.
+pub trait EndpointVisitor {
+    /// Called for one endpoint, with an example request of its type.
+    fn visit<E>(&mut self, info: EndpointInfo, example: E)
+    where
+        E: Endpoint + Clone + std::fmt::Debug + Send + Sync + 'static,
+        E::Output: std::fmt::Debug + Send + 'static;
+}
+
+/// Shows every endpoint of the SDK to `visitor`, group by group. The one
+/// list of endpoints lives beside their types; tests enumerate it here
+/// instead of keeping lists of their own.
+///
+/// ```
+/// use authsignal_core::{Endpoint, EndpointInfo, EndpointVisitor, visit_endpoints};
+/// struct Names(Vec<&'static str>);
+/// impl EndpointVisitor for Names {
+///     fn visit<E: Endpoint>(&mut self, _info: EndpointInfo, _example: E) {
+///         self.0.push(E::NAME);
+///     }
+/// }
+/// let mut names = Names(Vec::new());
+/// visit_endpoints(&mut names);
+/// assert!(names.0.contains(&"track"));
+/// ```
+pub fn visit_endpoints(visitor: &mut impl EndpointVisitor) {
+    crate::api::visit_all(visitor);
 }
 
 /// Appends path segments to a URL, percent-encoding each parameter as exactly

@@ -24,7 +24,7 @@
 //! ```
 //! use authsignal_core::{Config, Endpoint, GetUserRequest};
 //!
-//! let config = Config::new("sk_test_123")?;
+//! let config = Config::builder("sk_test_123").build()?;
 //! let request = GetUserRequest::new("user/42").build_request(&config)?;
 //! assert_eq!(request.uri(), "https://api.authsignal.com/v1/users/user%2F42");
 //! // The secret never shows in Debug output:
@@ -48,7 +48,7 @@
 //!         br#"{"state":"ALLOW","idempotencyKey":"k1","url":"","token":"t","isEnrolled":false}"#.to_vec(),
 //!     ))
 //! };
-//! let client = Client::with_transport(Config::new("sk_test_123")?, transport);
+//! let client = Client::with_transport(Config::builder("sk_test_123").build()?, transport);
 //! let outcome = client.track(TrackRequest::new("user-1", "signIn"))?;
 //! assert_eq!(outcome.state, UserActionState::Allow);
 //! # Ok::<(), authsignal_core::Error>(())
@@ -109,7 +109,7 @@
     )
 )]
 
-mod api;
+pub mod api;
 mod client;
 mod config;
 pub mod endpoint;
@@ -126,12 +126,10 @@ pub mod webhook;
 
 pub use api::*;
 pub use client::{AsyncClient, Client};
-pub use config::{Config, DEFAULT_CALL_CONNECT_URL, Region, USER_AGENT, VERSION};
-pub use endpoint::{Endpoint, Service};
-pub use enums::{
-    AuthScope, CallConnectMessageChannel, CallState, ErrorCode, SmsChannel, UnknownValue,
-    UserActionState, VerificationFailureReason, VerificationMethod,
+pub use config::{
+    Builder, Config, DEFAULT_CALL_CONNECT_URL, FromConfig, Region, USER_AGENT, VERSION,
 };
+pub use endpoint::{Endpoint, EndpointInfo, EndpointVisitor, Service, visit_endpoints};
 pub use error::{
     ApiError, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedResponse,
 };

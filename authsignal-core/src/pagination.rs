@@ -15,7 +15,7 @@
 //!     };
 //!     Ok(http::Response::new(body.to_vec()))
 //! };
-//! let client = Client::with_transport(Config::new("sk_test")?, transport);
+//! let client = Client::with_transport(Config::builder("sk_test").build()?, transport);
 //! let request = QueryUsersRequest::new().with_email("a@example.com");
 //! let ids = client
 //!     .query_users_pages(request)

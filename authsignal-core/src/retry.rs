@@ -269,7 +269,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 ///
 /// Every [`Config`](crate::Config) starts with a default budget, shared by
 /// the clients built from it and its clones;
-/// [`Config::without_retry_budget`](crate::Config::without_retry_budget)
+/// [`Builder::without_retry_budget`](crate::Builder::without_retry_budget)
 /// turns it off.
 #[derive(Debug)]
 pub struct RetryBudget {

@@ -70,7 +70,7 @@ impl BlockingTimer for StdTimer {
 /// let transport = |_: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
 ///     Ok(http::Response::new(br#"{"isEnrolled":false}"#.to_vec()))
 /// };
-/// let client = Client::with_transport(Config::new("sk_test")?, transport).with_timer(NoWaitTimer);
+/// let client = Client::with_transport(Config::builder("sk_test").build()?, transport).with_timer(NoWaitTimer);
 /// assert!(!client.get_user(GetUserRequest::new("alice"))?.is_enrolled);
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```

@@ -22,7 +22,7 @@ use crate::TransportError;
 ///     assert_eq!(request.uri().path(), "/v1/users/alice");
 ///     Ok(http::Response::new(br#"{"isEnrolled":true}"#.to_vec()))
 /// };
-/// let client = Client::with_transport(Config::new("sk_test")?, transport);
+/// let client = Client::with_transport(Config::builder("sk_test").build()?, transport);
 /// let user = client.get_user(GetUserRequest::new("alice"))?;
 /// assert!(user.is_enrolled);
 /// # Ok::<(), authsignal_core::Error>(())
@@ -74,11 +74,15 @@ where
     }
 }
 
-/// A transport that can be built from a [`Config`](crate::Config) alone, so
-/// `Client::new(config)` works without naming it.
+/// A transport that can be built from a [`Config`](crate::Config) and its
+/// own options, so `Client::builder(secret)…build()` works without naming it.
 pub trait TransportFromConfig: Sized {
+    /// Settings beyond the configuration: your own HTTP agent or client,
+    /// TLS set-up… (`Default` is the transport's standard set-up).
+    type Options: Default;
+
     /// Builds the transport with the configuration's timeouts and limits.
-    fn from_config(config: &crate::Config) -> Result<Self, crate::Error>;
+    fn from_config(config: &crate::Config, options: Self::Options) -> Result<Self, crate::Error>;
 }
 
 /// Rejects a response whose `Content-Length` declares more than `limit`

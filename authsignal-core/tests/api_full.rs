@@ -33,7 +33,7 @@ const API: &str = "https://api.authsignal.com/v1";
 const CALL_CONNECT: &str = "https://us-connect.authsignal.com";
 
 fn config() -> Config {
-    Config::new(SECRET).unwrap()
+    Config::builder(SECRET).build().unwrap()
 }
 
 /// Checks every header of a built request.
@@ -1085,8 +1085,9 @@ fn start_call_goes_to_the_call_connect_host() {
         .with_email("test@example.com")
         .with_locale("en-NZ")
         .with_action_code("callCenter");
-    let custom = config()
+    let custom = Config::builder(SECRET)
         .with_call_connect_url("https://connect.example.com/")
+        .build()
         .unwrap();
     let body = build(
         &full,
@@ -1101,8 +1102,9 @@ fn start_call_goes_to_the_call_connect_host() {
                "email": "test@example.com", "locale": "en-NZ", "actionCode": "callCenter"})
     );
     // The Server API base URL does not affect Call Connect, nor the reverse.
-    let other_api = config()
+    let other_api = Config::builder(SECRET)
         .with_base_url("https://eu.api.authsignal.com/v1")
+        .build()
         .unwrap();
     build(
         &request,

@@ -415,7 +415,7 @@ fn status_helpers_table() {
 #[test]
 fn invalid_input_display() {
     let error = GetUserRequest::new("")
-        .build_request(&Config::new("sk").unwrap())
+        .build_request(&Config::builder("sk").build().unwrap())
         .unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -431,7 +431,7 @@ fn invalid_input_display() {
     assert_eq!(error.attempts(), 0);
     assert_eq!(error.status(), None);
     assert!(error.api_error().is_none());
-    let error = Config::new("").unwrap_err();
+    let error = Config::builder("").build().unwrap_err();
     assert_eq!(
         error.to_string(),
         "invalid input (nothing was sent): the API secret key is empty"
@@ -452,9 +452,10 @@ fn connect_error_from_a_closure_transport() {
                 ),
             )
         };
-    let config = Config::new("sk_test")
-        .unwrap()
-        .with_retry_policy(RetryPolicy::no_retries());
+    let config = Config::builder("sk_test")
+        .with_retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap();
     let client = Client::with_transport(config, transport);
     let error = client.track(TrackRequest::new("u", "signIn")).unwrap_err();
     match &error {
@@ -504,9 +505,10 @@ fn other_transport_kinds() {
             move |_r: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
                 Err(TransportError::new(kind, "boom"))
             };
-        let config = Config::new("sk")
-            .unwrap()
-            .with_retry_policy(RetryPolicy::no_retries());
+        let config = Config::builder("sk")
+            .with_retry_policy(RetryPolicy::no_retries())
+            .build()
+            .unwrap();
         let error = Client::with_transport(config, transport)
             .get_user(GetUserRequest::new("u"))
             .unwrap_err();
@@ -579,7 +581,7 @@ fn assert_no_secret(text: &str, secret: &str, what: &str) {
 fn the_secret_never_appears_in_debug_or_display() {
     let secret = random_secret();
     assert_eq!(secret.len(), 40);
-    let config = Config::new(secret.clone()).unwrap();
+    let config = Config::builder(secret.clone()).build().unwrap();
     assert_no_secret(&format!("{config:?}"), &secret, "Config Debug");
     assert_no_secret(&format!("{config:#?}"), &secret, "Config pretty Debug");
     assert_no_secret(
@@ -657,7 +659,7 @@ fn the_secret_never_appears_in_debug_or_display() {
     // but our own messages around it must not add the secret.
     let mut bad_key = secret.clone();
     bad_key.push('\n');
-    errors.push(Config::new(bad_key).unwrap_err());
+    errors.push(Config::builder(bad_key).build().unwrap_err());
     for error in &errors {
         assert_no_secret(&format!("{error:?}"), &secret, "Error Debug");
         assert_no_secret(&format!("{error}"), &secret, "Error Display");

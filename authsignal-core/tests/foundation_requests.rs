@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 const SECRET: &str = "sk_test_4uth51gn4l_foundation";
 
 fn config() -> Config {
-    Config::new(SECRET).unwrap()
+    Config::builder(SECRET).build().unwrap()
 }
 
 fn basic_auth(secret: &str) -> String {
@@ -768,7 +768,7 @@ fn region_presets() {
         (Region::Eu, "eu.api.authsignal.com"),
         (Region::Ca, "ca.api.authsignal.com"),
     ] {
-        let config = config().with_region(region);
+        let config = Config::builder(SECRET).with_region(region).build().unwrap();
         assert_eq!(config.base_url(), region.base_url());
         let request = GetUserRequest::new("a/b").build_request(&config).unwrap();
         assert_eq!(
@@ -805,8 +805,9 @@ fn custom_base_urls_are_validated() {
         ("http://[::1]:1", "http://[::1]:1"),
     ];
     for (input, stored) in accepted {
-        let config = config()
+        let config = Config::builder(SECRET)
             .with_base_url(input)
+            .build()
             .unwrap_or_else(|e| panic!("{input}: {e}"));
         assert_eq!(config.base_url(), stored, "{input}");
         let request = GetUserRequest::new("u").build_request(&config).unwrap();
@@ -835,7 +836,7 @@ fn custom_base_urls_are_validated() {
         "file:///etc/passwd",
     ];
     for input in rejected {
-        match config().with_base_url(input) {
+        match Config::builder(SECRET).with_base_url(input).build() {
             Err(Error::InvalidInput(InvalidInput::BaseUrl { reason })) => {
                 assert!(!reason.is_empty(), "{input}");
             }
@@ -846,8 +847,9 @@ fn custom_base_urls_are_validated() {
 
 #[test]
 fn base_url_errors_do_not_echo_credentials() {
-    let error = config()
+    let error = Config::builder(SECRET)
         .with_base_url("https://admin:hunter2pass@host/v1")
+        .build()
         .unwrap_err();
     assert!(!format!("{error}").contains("hunter2pass"), "{error}");
     assert!(!format!("{error:?}").contains("hunter2pass"), "{error:?}");
@@ -856,7 +858,10 @@ fn base_url_errors_do_not_echo_credentials() {
 #[test]
 fn trailing_slash_is_normalised() {
     for input in ["https://host/v1/", "https://host/v1"] {
-        let config = config().with_base_url(input).unwrap();
+        let config = Config::builder(SECRET)
+            .with_base_url(input)
+            .build()
+            .unwrap();
         assert_eq!(config.base_url(), "https://host/v1");
         let request = GetAuthenticatorsRequest::new("u")
             .build_request(&config)
@@ -871,7 +876,10 @@ fn trailing_slash_is_normalised() {
         assert_eq!(request.uri().to_string(), "https://host/v1/validate");
     }
     for input in ["https://host", "https://host/"] {
-        let config = config().with_base_url(input).unwrap();
+        let config = Config::builder(SECRET)
+            .with_base_url(input)
+            .build()
+            .unwrap();
         let request = GetUserRequest::new("u").build_request(&config).unwrap();
         assert_eq!(request.uri().to_string(), "https://host/users/u", "{input}");
     }
@@ -879,16 +887,16 @@ fn trailing_slash_is_normalised() {
 
 #[test]
 fn empty_or_unsafe_secret_is_rejected() {
-    match Config::new("") {
+    match Config::builder("").build() {
         Err(Error::InvalidInput(InvalidInput::EmptySecretKey)) => {}
         other => panic!("expected EmptySecretKey, got {other:?}"),
     }
-    match Config::new(String::new()) {
+    match Config::builder(String::new()).build() {
         Err(Error::InvalidInput(InvalidInput::EmptySecretKey)) => {}
         other => panic!("expected EmptySecretKey, got {other:?}"),
     }
     for bad in ["sk_test\n123", "sk\r\nX-Injected: 1", "sk\0"] {
-        match Config::new(bad) {
+        match Config::builder(bad).build() {
             Err(Error::InvalidInput(InvalidInput::SecretKeyNotHeaderSafe)) => {}
             other => panic!("{bad:?}: expected SecretKeyNotHeaderSafe, got {other:?}"),
         }
@@ -898,7 +906,7 @@ fn empty_or_unsafe_secret_is_rejected() {
 #[test]
 fn authorization_is_basic_secret_colon_for_any_secret() {
     for secret in ["sk_live_abc", "a", "with space", "ünïcödé-key"] {
-        let config = Config::new(secret).unwrap();
+        let config = Config::builder(secret).build().unwrap();
         assert_eq!(config.secret_key().expose_secret(), secret);
         let request = GetUserRequest::new("u").build_request(&config).unwrap();
         let value = &request.headers()[http::header::AUTHORIZATION];

@@ -631,7 +631,7 @@ fn unknown_enum_values_decode_and_round_trip() {
     // An unknown state read from the API can be written back unchanged.
     let update = UpdateActionRequest::new("u", "signIn", "k", output.state.clone());
     let request = update
-        .build_request(&authsignal_core::Config::new("sk").unwrap())
+        .build_request(&authsignal_core::Config::builder("sk").build().unwrap())
         .unwrap();
     let sent: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
     assert_eq!(sent, json!({"state": "SOMETHING_NEW"}));

@@ -30,7 +30,7 @@ const MAX_DISPLAY_BYTES: usize = 600;
 const ONE_MIB: usize = 1 << 20;
 
 fn config() -> Config {
-    Config::new("sk_test_props").unwrap()
+    Config::builder("sk_test_props").build().unwrap()
 }
 
 // ---------------------------------------------------------------------------
@@ -1136,7 +1136,7 @@ proptest! {
     /// back, and yields requests that build.
     #[test]
     fn base_url_validation(raw in prop_oneof![1 => any::<String>(), 4 => url_like()]) {
-        let Ok(config) = config().with_base_url(&raw) else {
+        let Ok(config) = Config::builder("sk_test_props").with_base_url(raw.as_str()).build() else {
             return Ok(());
         };
         let base = config.base_url();
@@ -1148,7 +1148,7 @@ proptest! {
             prop_assert!(base.starts_with("http://"), "{raw:?} -> {base:?}");
             prop_assert!(is_loopback_host(&parsed), "{raw:?} -> {base:?}");
         }
-        let again = self::config().with_base_url(base);
+        let again = Config::builder("sk_test_props").with_base_url(base).build();
         prop_assert!(again.is_ok(), "{base:?} not accepted again: {:?}", again.err());
         let again = again.unwrap();
         prop_assert_eq!(again.base_url(), base);
@@ -1234,7 +1234,7 @@ fn api_error_display_regression_huge_description() {
 #[test]
 fn base_url_regression_brace_in_host() {
     for raw in ["https://a{b}c", "https://a`b", "https://a\"b"] {
-        let Ok(config) = config().with_base_url(raw) else {
+        let Ok(config) = Config::builder("sk_test_props").with_base_url(raw).build() else {
             continue; // rejected up front: fine
         };
         let request = GetUserRequest::new("u").build_request(&config);

@@ -453,9 +453,10 @@ mod webhooks {
 // ---------------------------------------------------------------------------
 
 fn config() -> Config {
-    Config::new(SECRET)
-        .unwrap()
+    Config::builder(SECRET)
         .with_retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap()
 }
 
 /// The secret key as it travels in the `Authorization` header.
@@ -533,7 +534,7 @@ fn invalid_input_hides_the_rejected_value() {
         client
             .send(&TrackRequest::new(format!("u/{CODE}"), ""))
             .unwrap_err(),
-        Config::new(format!("{SECRET}\n")).unwrap_err(),
+        Config::builder(format!("{SECRET}\n")).build().unwrap_err(),
     ];
     for error in &errors {
         assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");

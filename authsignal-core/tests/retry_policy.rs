@@ -668,7 +668,7 @@ fn scripted_client(config: Config, transport: &Scripted) -> Client<&Scripted, &S
 }
 
 fn client(transport: &Scripted) -> Client<&Scripted, &Scripted> {
-    scripted_client(Config::new("sk_test").unwrap(), transport)
+    scripted_client(Config::builder("sk_test").build().unwrap(), transport)
 }
 
 #[test]
@@ -822,18 +822,20 @@ fn per_call_policy_overrides_the_config() {
     assert_eq!((transport.calls.get(), error.attempts()), (1, 1));
 
     let transport = Scripted::new(vec![], || status(503));
-    let config = Config::new("sk")
-        .unwrap()
-        .with_retry_policy(RetryPolicy::default().with_max_retries(4));
+    let config = Config::builder("sk")
+        .with_retry_policy(RetryPolicy::default().with_max_retries(4))
+        .build()
+        .unwrap();
     let error = scripted_client(config, &transport)
         .get_user(GetUserRequest::new("u"))
         .unwrap_err();
     assert_eq!((transport.calls.get(), error.attempts()), (5, 5));
 
     let transport = Scripted::new(vec![], || status(503));
-    let config = Config::new("sk")
-        .unwrap()
-        .with_retry_policy(RetryPolicy::no_retries());
+    let config = Config::builder("sk")
+        .with_retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap();
     let error = scripted_client(config, &transport)
         .get_user(GetUserRequest::new("u"))
         .unwrap_err();
@@ -842,9 +844,10 @@ fn per_call_policy_overrides_the_config() {
 
 #[test]
 fn retry_budget_cuts_a_503_storm_short() {
-    let config = Config::new("sk")
-        .unwrap()
-        .with_retry_budget(RetryBudget::new(20));
+    let config = Config::builder("sk")
+        .with_retry_budget(RetryBudget::new(20))
+        .build()
+        .unwrap();
     let transport = Scripted::new(vec![], || status(503));
     let client = scripted_client(config, &transport);
 
@@ -877,7 +880,7 @@ fn retry_budget_cuts_a_503_storm_short() {
 
 #[test]
 fn a_retry_budget_is_on_by_default_and_can_be_turned_off() {
-    let config = Config::new("sk").unwrap();
+    let config = Config::builder("sk").build().unwrap();
     assert_eq!(config.retry_budget().map(RetryBudget::available), Some(500));
     let transport = Scripted::new(vec![], || status(503));
     let client = scripted_client(config, &transport);
@@ -891,7 +894,10 @@ fn a_retry_budget_is_on_by_default_and_can_be_turned_off() {
         500 - 35 * 14
     );
 
-    let config = Config::new("sk").unwrap().without_retry_budget();
+    let config = Config::builder("sk")
+        .without_retry_budget()
+        .build()
+        .unwrap();
     assert!(config.retry_budget().is_none());
     let transport = Scripted::new(vec![], || status(503));
     let client = scripted_client(config, &transport);
@@ -903,9 +909,10 @@ fn a_retry_budget_is_on_by_default_and_can_be_turned_off() {
 
 #[test]
 fn a_success_after_retries_gives_back_what_its_retries_took() {
-    let config = Config::new("sk")
-        .unwrap()
-        .with_retry_budget(RetryBudget::new(100));
+    let config = Config::builder("sk")
+        .with_retry_budget(RetryBudget::new(100))
+        .build()
+        .unwrap();
     let transport = Scripted::new(vec![status(503), status(429)], || status(200));
     let client = scripted_client(config, &transport);
     client.get_user(GetUserRequest::new("u")).unwrap();
@@ -980,7 +987,10 @@ fn a_closure_transport_waits_the_backoff_between_attempts() {
         status(if sent_at.borrow().len() < 3 { 503 } else { 200 })
     };
     let policy = RetryPolicy::default().with_backoff(MS(60), SECS(5));
-    let config = Config::new("sk").unwrap().with_retry_policy(policy.clone());
+    let config = Config::builder("sk")
+        .with_retry_policy(policy.clone())
+        .build()
+        .unwrap();
     let client = Client::with_transport(config, transport);
     let user = client.get_user(GetUserRequest::new("u")).unwrap();
     assert!(user.is_enrolled);
@@ -1006,7 +1016,7 @@ fn a_closure_transport_waits_the_backoff_between_attempts() {
         calls.set(calls.get() + 1);
         status(503)
     };
-    let client = Client::with_transport(Config::new("sk").unwrap(), transport);
+    let client = Client::with_transport(Config::builder("sk").build().unwrap(), transport);
     let error = client.track(TrackRequest::new("u", "signIn")).unwrap_err();
     assert_eq!((calls.get(), error.attempts()), (1, 1));
 }
@@ -1019,7 +1029,10 @@ fn no_wait_timer_retries_at_once_by_name() {
         status(503)
     };
     let policy = RetryPolicy::default().with_backoff(SECS(2), SECS(5));
-    let config = Config::new("sk").unwrap().with_retry_policy(policy);
+    let config = Config::builder("sk")
+        .with_retry_policy(policy)
+        .build()
+        .unwrap();
     let client = Client::with_transport(config, transport).with_timer(NoWaitTimer);
     let started = Instant::now();
     client.get_user(GetUserRequest::new("u")).unwrap_err();

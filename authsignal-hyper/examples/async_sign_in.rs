@@ -9,7 +9,7 @@
 //! calls are the same against the real API.
 
 use authsignal_hyper::{
-    ChallengeRequest, Client, Config, CreateSessionRequest, EnrollVerifiedAuthenticatorRequest,
+    ChallengeRequest, Client, CreateSessionRequest, EnrollVerifiedAuthenticatorRequest,
     TrackRequest, UserActionState, ValidateChallengeRequest, VerificationMethod, VerifyRequest,
 };
 use authsignal_testkit::FakeAuthsignal;
@@ -17,7 +17,9 @@ use authsignal_testkit::FakeAuthsignal;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fake = FakeAuthsignal::start();
-    let client = Client::new(Config::new(fake.secret())?.with_base_url(&fake.base_url())?)?;
+    let client = Client::builder(fake.secret())
+        .with_base_url(fake.base_url())
+        .build()?;
     let user = "async-user";
 
     client

@@ -16,7 +16,7 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let client = Client::from_secret(std::env::var("AUTHSIGNAL_SECRET_KEY")?)?;
+//!     let client = Client::builder(std::env::var("AUTHSIGNAL_SECRET_KEY")?).build()?;
 //!     let response = client.track(TrackRequest::new("user-123", "signIn")).await?;
 //!     if response.state == UserActionState::ChallengeRequired {
 //!         println!("challenge the user");
@@ -33,49 +33,53 @@
 //! # Choose a transport
 //!
 //! This crate is for tokio services. For synchronous services use
-//! `authsignal-ureq`; for another HTTP stack implement [`AsyncTransport`] or
-//! [`BlockingTransport`] (see `authsignal-core`, which also shows offline
+//! `authsignal-ureq`; for another HTTP stack implement `AsyncTransport` or
+//! `BlockingTransport` (see `authsignal-core`, which also shows offline
 //! request building and webhook verification); for tests of your own code,
 //! run `authsignal-testkit`'s fake server and point the client at it with
-//! [`Config::with_base_url`].
+//! `with_base_url`.
 //!
 //! # Configuration
 //!
-//! Timeouts, the response size limit, the base URL and retries come from the
-//! [`Config`]:
+//! `Client::builder(secret)` collects the region or base URL, timeouts, the
+//! response size limit, retries and the transport's options;
+//! [`build`](ClientBuilder::build) checks them once:
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use authsignal_hyper::{Client, Config, Region};
+//! use authsignal_hyper::{Client, Region};
 //!
 //! # fn main() -> Result<(), authsignal_hyper::Error> {
-//! let config = Config::new("sk_live_…")?
+//! let client = Client::builder("sk_live_…")
 //!     .with_region(Region::Eu)
-//!     .with_timeout(Duration::from_secs(5));
-//! let client = Client::new(config)?;
+//!     .with_timeout(Duration::from_secs(5))
+//!     .build()?;
 //! # Ok(()) }
 //! ```
 //!
-//! # Your own client, connector or TLS settings
+//! # Your own TLS settings, connector or client
 //!
-//! - [`HyperTransport::with_tls_config`] takes a [`rustls::ClientConfig`]
+//! [`HyperOptions`], passed with
+//! [`with_transport_options`](ClientBuilder::with_transport_options):
+//!
+//! - [`HyperOptions::with_tls_config`] takes a [`rustls::ClientConfig`]
 //!   (extra or private root certificates, client certificates, another
-//!   crypto provider).
-//! - [`HyperTransport::with_connector`] wraps any hyper-util connector
-//!   ([`Connect`]: a proxy
-//!   tunnel, a custom resolver, another TLS stack) in a pooled client.
-//! - [`HyperTransport::with_client`] takes a whole hyper-util
-//!   [`legacy::Client`], e.g. one already
-//!   shared with the rest of your service.
+//!   crypto provider);
+//! - [`HyperOptions::with_connector`] wraps any hyper-util connector (a
+//!   proxy tunnel, a custom resolver, `hyper-tls` for native TLS) in a pooled
+//!   client;
+//! - [`HyperOptions::with_client`] takes a whole hyper-util
+//!   [`legacy::Client`], e.g. one already shared with the rest of your
+//!   service.
 //!
-//! All three give the same [`HyperTransport`] type, so the result is always an
-//! [`authsignal_hyper::Client`](Client):
+//! Every limit of the configuration holds for the first two. A client you
+//! bring keeps its own connect timeout and pool settings (the SDK cannot
+//! reach into its connector); the attempt timeout and the response size
+//! limit still apply. hyper-util clients never follow redirects.
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use authsignal_hyper::{Client, Config, HyperTransport, TokioTimer, hyper_rustls, rustls};
-//! use authsignal_hyper::{bytes::Bytes, http_body_util::Full};
-//! use authsignal_hyper::hyper_util::{client::legacy, rt::TokioExecutor};
+//! use authsignal_hyper::{Client, HyperOptions, rustls};
 //! # fn my_roots() -> rustls::RootCertStore { rustls::RootCertStore::empty() }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -85,39 +89,26 @@
 //! .with_safe_default_protocol_versions()?
 //! .with_root_certificates(my_roots())
 //! .with_no_client_auth();
-//! let connector = hyper_rustls::HttpsConnectorBuilder::new()
-//!     .with_tls_config(tls)
-//!     .https_only()
-//!     .enable_http1()
-//!     .build();
-//! let hyper_client: legacy::Client<_, Full<Bytes>> =
-//!     legacy::Client::builder(TokioExecutor::new()).build(connector);
-//!
-//! let config = Config::new("sk_live_…")?;
-//! let transport = HyperTransport::with_client(hyper_client, &config);
-//! let client = Client::with_transport(config, transport, TokioTimer);
+//! let client = Client::builder("sk_live_…")
+//!     .with_transport_options(HyperOptions::default().with_tls_config(tls))
+//!     .build()?;
 //! # Ok(()) }
 //! ```
-//!
-//! A client you bring keeps its own connect timeout and pool settings; the
-//! per-attempt timeout and the response size limit still come from the
-//! [`Config`]. hyper-util clients never follow redirects.
 //!
 //! # Cargo features
 //!
 //! | feature | default | effect |
 //! |---|---|---|
 //! | `webpki-roots` | yes | trust the Mozilla root certificates bundled by the `webpki-roots` crate |
-//! | `native-roots` | no | trust the operating system's certificate store, read when the transport is built |
+//! | `native-roots` | no | trust the operating system's certificate store instead, read when the client is built (as in `authsignal-ureq`) |
 //! | `http2` | no | offer HTTP/2 through ALPN and use it when the server accepts |
 //! | `tracing` | no | a `tracing` span per call (see `authsignal-core`) |
 //!
-//! TLS is always rustls with the *ring* provider; for native-tls, build a
-//! `hyper-tls` connector and pass it to [`HyperTransport::with_connector`].
-//!
-//! With both root features on, both sets of roots are trusted. With neither,
-//! [`HyperTransport::new`], [`Client::new`] and [`Client::from_secret`] are
-//! not available: pass a TLS configuration, a connector or a client.
+//! TLS is always rustls with the *ring* provider; for native TLS, pass a
+//! `hyper-tls` connector to [`HyperOptions::with_connector`]. With neither
+//! root feature, the standard set-up fails at `build` with a
+//! [`TransportErrorKind::Connect`] error (0 attempts): pass a TLS
+//! configuration, a connector or a client.
 //!
 //! # Blocking code
 //!
@@ -137,7 +128,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use authsignal_core::*;
+pub use authsignal_core::api::*;
+pub use authsignal_core::{
+    ApiError, ApiSecretKey, AsyncClient, AsyncQueryUsersPages, AsyncTimer, Config, Endpoint, Error,
+    FromConfig, InvalidInput, NoWaitTimer, Region, RetryBudget, RetryPolicy, SecretString,
+    TransportError, TransportErrorKind, USER_AGENT, UnexpectedResponse, VERSION, http, webhook,
+};
+use authsignal_core::{AsyncTransport, TransportFromConfig, check_declared_length};
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
@@ -155,8 +152,13 @@ pub use hyper_rustls;
 pub use hyper_util;
 pub use rustls;
 
-/// The async client on hyper, waiting between retries with tokio's timers.
+/// The async client on hyper, waiting between retries with tokio's timers:
+/// build it with `Client::builder(secret)`.
 pub type Client = AsyncClient<HyperTransport, TokioTimer>;
+
+/// The builder of [`Client`]: `Client::builder(secret)`, then `build()`
+/// checks every setting once.
+pub type ClientBuilder = authsignal_core::Builder<Client>;
 
 /// How long an idle pooled connection is kept open.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -172,86 +174,159 @@ pub struct HyperTransport {
     max_response_bytes: usize,
 }
 
-impl HyperTransport {
-    /// A transport with the default HTTPS connector: rustls with the *ring*
-    /// provider and the root certificates chosen by the Cargo features, the
-    /// configuration's connect timeout, and a connection pool.
+/// How [`HyperTransport`] gets its HTTP client: by default a pooled
+/// hyper-util client with rustls and the roots the Cargo features choose; or
+/// built around your TLS configuration or your connector; or yours.
+#[derive(Default)]
+pub struct HyperOptions {
+    source: Source,
+}
+
+type ConnectorSetup = Box<dyn FnOnce(&Config) -> Arc<dyn SendRequest> + Send>;
+
+#[derive(Default)]
+enum Source {
+    #[default]
+    Standard,
+    Tls(Box<rustls::ClientConfig>),
+    Connector(ConnectorSetup),
+    Client(Arc<dyn SendRequest>),
+}
+
+impl fmt::Debug for HyperOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match self.source {
+            Source::Standard => "standard",
+            Source::Tls(_) => "your TLS configuration",
+            Source::Connector(_) => "your connector",
+            Source::Client(_) => "your client",
+        };
+        f.debug_struct("HyperOptions")
+            .field("source", &source)
+            .finish()
+    }
+}
+
+impl HyperOptions {
+    /// Uses your rustls configuration (extra or private root certificates,
+    /// client certificates, another crypto provider). Every limit holds.
     ///
-    /// Fails only when no root certificate could be loaded (with the
-    /// `native-roots` feature alone, on a system without a certificate
-    /// store); that error is a [`TransportErrorKind::Connect`] transport
-    /// error after 0 attempts.
-    #[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
-    pub fn new(config: &Config) -> Result<Self, Error> {
-        let roots = roots::trusted()?;
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup_error("the TLS provider does not support TLS 1.2 or 1.3", e))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        Ok(Self::with_tls_config(config, tls))
+    /// Its ALPN protocols are replaced: `http/1.1`, plus `h2` with the
+    /// `http2` feature. `https` and loopback `http` URLs are both accepted,
+    /// as [`Builder::with_base_url`](authsignal_core::Builder::with_base_url)
+    /// allows.
+    pub fn with_tls_config(mut self, tls: rustls::ClientConfig) -> Self {
+        self.source = Source::Tls(Box::new(tls));
+        self
     }
 
-    /// A transport with your rustls configuration (root certificates, client
-    /// certificates, crypto provider…), the configuration's connect timeout,
-    /// and a connection pool.
-    ///
-    /// The configuration's ALPN protocols are replaced: `http/1.1`, plus `h2`
-    /// with the `http2` feature. `https` and loopback `http` URLs are both
-    /// accepted, as [`Config::with_base_url`] allows.
-    pub fn with_tls_config(config: &Config, mut tls: rustls::ClientConfig) -> Self {
-        tls.alpn_protocols.clear();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1();
-        #[cfg(feature = "http2")]
-        let builder = builder.enable_http2();
-        Self::with_connector(builder.wrap_connector(http), config)
-    }
-
-    /// A transport on a new pooled client around your connector (any
-    /// hyper-util connector: a proxy tunnel, a custom resolver, another TLS
-    /// stack).
-    ///
-    /// [`Config::connect_timeout`] bounds each new connection as a whole,
-    /// TCP connect and TLS handshake together; a connection that is not
-    /// ready in time fails as [`TransportErrorKind::Connect`] (not sent).
-    pub fn with_connector<C>(connector: C, config: &Config) -> Self
+    /// Builds a pooled client around your connector (any hyper-util
+    /// connector: a proxy tunnel, a custom resolver, another TLS stack).
+    /// Every limit holds: the connect timeout bounds each new connection as
+    /// a whole, handshakes included; one that is not ready in time fails as
+    /// [`TransportErrorKind::Connect`] (not sent).
+    pub fn with_connector<C>(mut self, connector: C) -> Self
     where
         C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
         C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Unpin + Send + 'static,
         C::Error: Into<Box<dyn StdError + Send + Sync>>,
         C::Future: Send + 'static,
     {
-        let connector = ConnectTimeout {
-            inner: connector,
-            timeout: config.connect_timeout(),
-        };
-        let client = legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(PoolTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build(connector);
-        Self::with_client(client, config)
+        self.source = Source::Connector(Box::new(move |config: &Config| {
+            pooled_client(connector, config)
+        }));
+        self
     }
 
-    /// A transport on your hyper-util client. Each attempt is still bounded by
-    /// [`Config::timeout`] and each response body by
-    /// [`Config::max_response_bytes`].
-    pub fn with_client<C>(client: legacy::Client<C, Full<Bytes>>, config: &Config) -> Self
+    /// Sends through your hyper-util client, e.g. one already shared with
+    /// the rest of your service. The attempt timeout and the response limit
+    /// hold; the connect timeout is the one your client's connector has (the
+    /// SDK cannot reach into it), and its pool settings are yours. hyper-util
+    /// clients never follow redirects.
+    pub fn with_client<C>(mut self, client: legacy::Client<C, Full<Bytes>>) -> Self
     where
         C: Connect + Clone + Send + Sync + 'static,
     {
-        Self {
-            client: Arc::new(client),
+        self.source = Source::Client(Arc::new(client));
+        self
+    }
+}
+
+/// A pooled hyper-util client around `connector`, whose connects are bounded
+/// by the configuration's connect timeout.
+fn pooled_client<C>(connector: C, config: &Config) -> Arc<dyn SendRequest>
+where
+    C: tower_service::Service<Uri> + Clone + Send + Sync + 'static,
+    C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Unpin + Send + 'static,
+    C::Error: Into<Box<dyn StdError + Send + Sync>>,
+    C::Future: Send + 'static,
+{
+    let connector = ConnectTimeout {
+        inner: connector,
+        timeout: config.connect_timeout(),
+    };
+    Arc::new(
+        legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(PoolTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .build(connector),
+    )
+}
+
+/// A pooled client with rustls configured by `tls`.
+fn tls_client(mut tls: rustls::ClientConfig, config: &Config) -> Arc<dyn SendRequest> {
+    tls.alpn_protocols.clear();
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1();
+    #[cfg(feature = "http2")]
+    let builder = builder.enable_http2();
+    pooled_client(builder.wrap_connector(http), config)
+}
+
+/// The rustls configuration of the standard set-up: the *ring* provider and
+/// the roots the Cargo features choose.
+fn standard_tls() -> Result<rustls::ClientConfig, Error> {
+    let roots = roots::trusted()?;
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| setup_error("the TLS provider does not support TLS 1.2 or 1.3", e))?
+    .with_root_certificates(roots)
+    .with_no_client_auth())
+}
+
+impl HyperTransport {
+    /// A transport with the standard set-up for `config` (what
+    /// `Client::builder` uses by default): rustls with the *ring* provider
+    /// and the roots the Cargo features choose, and a connection pool.
+    ///
+    /// Fails when no root certificate could be loaded (`native-roots` on a
+    /// system without a certificate store, or neither root feature on); that
+    /// error is a [`TransportErrorKind::Connect`] transport error after 0
+    /// attempts.
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        Self::with_options(config, HyperOptions::default())
+    }
+
+    /// A transport for `config` with `options`.
+    pub fn with_options(config: &Config, options: HyperOptions) -> Result<Self, Error> {
+        let client = match options.source {
+            Source::Standard => tls_client(standard_tls()?, config),
+            Source::Tls(tls) => tls_client(*tls, config),
+            Source::Connector(setup) => setup(config),
+            Source::Client(client) => client,
+        };
+        Ok(Self {
+            client,
             timeout: config.timeout(),
             max_response_bytes: config.max_response_bytes(),
-        }
+        })
     }
 
     /// The timeout of one attempt, from sending to the end of the body.
@@ -294,10 +369,11 @@ impl fmt::Debug for HyperTransport {
     }
 }
 
-#[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
 impl TransportFromConfig for HyperTransport {
-    fn from_config(config: &Config) -> Result<Self, Error> {
-        Self::new(config)
+    type Options = HyperOptions;
+
+    fn from_config(config: &Config, options: HyperOptions) -> Result<Self, Error> {
+        Self::with_options(config, options)
     }
 }
 
@@ -513,7 +589,6 @@ fn classify_body_error(error: BoxError) -> TransportError {
 }
 
 /// An error while setting the transport up: nothing was sent.
-#[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
 fn setup_error(message: &'static str, source: impl StdError + Send + Sync + 'static) -> Error {
     Error::Transport {
         source: TransportError::new(TransportErrorKind::Connect, message).with_source(source),
@@ -521,20 +596,19 @@ fn setup_error(message: &'static str, source: impl StdError + Send + Sync + 'sta
     }
 }
 
-#[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
 mod roots {
     use rustls::RootCertStore;
 
     use crate::Error;
 
-    /// The root certificates enabled by the Cargo features.
+    /// The root certificates the Cargo features choose: the operating
+    /// system's store with `native-roots`, else the bundled Mozilla roots
+    /// with `webpki-roots` (the same meaning as in `authsignal-ureq`).
     pub(crate) fn trusted() -> Result<RootCertStore, Error> {
-        let mut roots = RootCertStore::empty();
-        #[cfg(feature = "webpki-roots")]
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         #[cfg(feature = "native-roots")]
         {
             let native = rustls_native_certs::load_native_certs();
+            let mut roots = RootCertStore::empty();
             let _ = roots.add_parsable_certificates(native.certs);
             if roots.is_empty() {
                 return Err(match native.errors.into_iter().next() {
@@ -547,7 +621,20 @@ mod roots {
                     ),
                 });
             }
+            Ok(roots)
         }
-        Ok(roots)
+        #[cfg(all(feature = "webpki-roots", not(feature = "native-roots")))]
+        {
+            let mut roots = RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            Ok(roots)
+        }
+        #[cfg(not(any(feature = "webpki-roots", feature = "native-roots")))]
+        {
+            Err(crate::setup_error(
+                "no root certificates: enable `webpki-roots` or `native-roots`, or pass a TLS configuration",
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ))
+        }
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use authsignal_hyper::{
-    Client, Config, GetUserRequest, HyperTransport, RetryPolicy, TokioTimer, TransportErrorKind,
+    Client, ClientBuilder, GetUserRequest, HyperOptions, RetryPolicy, TransportErrorKind,
     rustls::{
         self, RootCertStore,
         pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
@@ -72,11 +72,9 @@ async fn start_tls_server() -> (u16, CertificateDer<'static>) {
     (port, cert)
 }
 
-fn config(port: u16) -> Config {
-    Config::new("sk_test_123")
-        .unwrap()
-        .with_base_url(&format!("https://localhost:{port}/v1"))
-        .unwrap()
+fn builder(port: u16) -> ClientBuilder {
+    Client::builder("sk_test_123")
+        .with_base_url(format!("https://localhost:{port}/v1"))
         .with_retry_policy(RetryPolicy::no_retries())
 }
 
@@ -90,12 +88,10 @@ async fn custom_root_is_trusted() {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let config = config(port);
-    let client = Client::with_transport(
-        config.clone(),
-        HyperTransport::with_tls_config(&config, tls),
-        TokioTimer,
-    );
+    let client = builder(port)
+        .with_transport_options(HyperOptions::default().with_tls_config(tls))
+        .build()
+        .unwrap();
 
     let user = client.get_user(GetUserRequest::new("alice")).await.unwrap();
 
@@ -106,7 +102,7 @@ async fn custom_root_is_trusted() {
 #[tokio::test]
 async fn untrusted_certificate_is_rejected_and_not_retried() {
     let (port, _cert) = start_tls_server().await;
-    let client = Client::new(config(port)).unwrap();
+    let client = builder(port).build().unwrap();
 
     let error = client
         .get_user(GetUserRequest::new("alice"))

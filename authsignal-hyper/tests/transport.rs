@@ -10,7 +10,7 @@ use std::{
 };
 
 use authsignal_hyper::{
-    Client, Config, Error, ErrorCode, GetUserRequest, HyperTransport, RetryPolicy, TokioTimer,
+    Client, ClientBuilder, Error, ErrorCode, GetUserRequest, HyperOptions, RetryPolicy,
     TrackRequest, TransportErrorKind, UserActionState, VerificationMethod,
 };
 use mockito::Matcher;
@@ -24,15 +24,12 @@ const SECRET: &str = "sk_test_123";
 /// `Basic base64("sk_test_123:")`.
 const AUTHORIZATION: &str = "Basic c2tfdGVzdF8xMjM6";
 
-fn config(base: &str) -> Config {
-    Config::new(SECRET)
-        .unwrap()
-        .with_base_url(&format!("{base}/v1"))
-        .unwrap()
+fn config(base: &str) -> ClientBuilder {
+    Client::builder(SECRET).with_base_url(format!("{base}/v1"))
 }
 
-fn client(config: Config) -> Client {
-    Client::new(config).unwrap()
+fn client(config: ClientBuilder) -> Client {
+    config.build().unwrap()
 }
 
 fn user_agent() -> String {
@@ -424,11 +421,10 @@ async fn custom_hyper_client_is_used() {
     let config = config(&server.url());
     let hyper_client: legacy::Client<_, Full<Bytes>> =
         legacy::Client::builder(TokioExecutor::new()).build_http();
-    let client = Client::with_transport(
-        config.clone(),
-        HyperTransport::with_client(hyper_client, &config),
-        TokioTimer,
-    );
+    let client = config
+        .with_transport_options(HyperOptions::default().with_client(hyper_client))
+        .build()
+        .unwrap();
 
     let user = client.get_user(GetUserRequest::new("alice")).await.unwrap();
 

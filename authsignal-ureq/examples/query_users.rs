@@ -10,21 +10,23 @@
 //! the real API for users whose email is `QUERY_EMAIL`.
 
 use authsignal_testkit::FakeAuthsignal;
-use authsignal_ureq::{Client, Config, QueryUsersRequest, UpdateUserRequest};
+use authsignal_ureq::{Client, QueryUsersRequest, UpdateUserRequest};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, _fake, email) = match std::env::var("AUTHSIGNAL_SECRET_KEY") {
         Ok(secret) => {
-            let mut config = Config::new(secret)?;
+            let mut builder = Client::builder(secret);
             if let Ok(url) = std::env::var("AUTHSIGNAL_API_URL") {
-                config = config.with_base_url(&url)?;
+                builder = builder.with_base_url(url);
             }
             let email = std::env::var("QUERY_EMAIL")?;
-            (Client::new(config)?, None, email)
+            (builder.build()?, None, email)
         }
         Err(_) => {
             let fake = FakeAuthsignal::start();
-            let client = Client::new(Config::new(fake.secret())?.with_base_url(&fake.base_url())?)?;
+            let client = Client::builder(fake.secret())
+                .with_base_url(fake.base_url())
+                .build()?;
             // Seven accounts share one email address (say, a family plan).
             for n in 1..=7 {
                 client.update_user(

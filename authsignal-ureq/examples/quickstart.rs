@@ -16,7 +16,7 @@ use std::io::{BufRead, Write};
 
 use authsignal_testkit::FakeAuthsignal;
 use authsignal_ureq::{
-    ChallengeRequest, Client, Config, CreateSessionRequest, EnrollVerifiedAuthenticatorRequest,
+    ChallengeRequest, Client, CreateSessionRequest, EnrollVerifiedAuthenticatorRequest,
     TrackRequest, UserActionState, ValidateChallengeRequest, ValidateSessionRequest,
     VerificationMethod, VerifyRequest,
 };
@@ -26,25 +26,27 @@ const CLIENT_ID: &str = "quickstart-web";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the fake alive for the whole run; it stops when dropped.
-    let (config, fake) = match std::env::var("AUTHSIGNAL_SECRET_KEY") {
+    let (builder, fake) = match std::env::var("AUTHSIGNAL_SECRET_KEY") {
         Ok(secret) => {
-            let mut config = Config::new(secret)?;
+            let mut builder = Client::builder(secret);
             if let Ok(url) = std::env::var("AUTHSIGNAL_API_URL") {
-                config = config.with_base_url(&url)?;
+                builder = builder.with_base_url(url);
             }
-            println!("Using the Authsignal API at {}", config.base_url());
-            (config, None)
+            (builder, None)
         }
         Err(_) => {
             let fake = FakeAuthsignal::start();
             println!("Using an in-process fake Authsignal at {}", fake.base_url());
             (
-                Config::new(fake.secret())?.with_base_url(&fake.base_url())?,
+                Client::builder(fake.secret()).with_base_url(fake.base_url()),
                 Some(fake),
             )
         }
     };
-    let client = Client::new(config)?;
+    let client = builder.build()?;
+    if fake.is_none() {
+        println!("Using the Authsignal API at {}", client.config().base_url());
+    }
     let user_id = std::env::var("QUICKSTART_USER_ID").unwrap_or_else(|_| "quickstart-user".into());
     let phone = std::env::var("QUICKSTART_PHONE").unwrap_or_else(|_| "+6427000000".into());
 

@@ -1,14 +1,15 @@
 //! Blocking Authsignal client on [ureq](https://docs.rs/ureq) 3.
 //!
-//! [`Client`] is [`authsignal_core::Client`] over [`UreqTransport`]: every
+//! [`Client`] is `authsignal_core::Client` over [`UreqTransport`]: every
 //! endpoint method of the core client, run on a pooled ureq agent with
-//! timeouts on (connect 5 s, whole attempt 10 s), redirects off, response
-//! bodies capped (1 MiB) and retries as the [`RetryPolicy`] says.
+//! timeouts on (connect 5 s including the TLS handshake, whole attempt
+//! 10 s), redirects off, response bodies capped (1 MiB) and retries as the
+//! [`RetryPolicy`] says, waiting between attempts with [`StdTimer`].
 //!
 //! ```no_run
 //! use authsignal_ureq::{Client, TrackRequest, UserActionState};
 //!
-//! let client = Client::from_secret(std::env::var("AUTHSIGNAL_SECRET_KEY")?)?;
+//! let client = Client::builder(std::env::var("AUTHSIGNAL_SECRET_KEY")?).build()?;
 //! let response = client.track(TrackRequest::new("user-123", "signIn"))?;
 //! if response.state == UserActionState::ChallengeRequired {
 //!     println!("challenge the user");
@@ -16,29 +17,48 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Configuration
+//!
+//! `Client::builder(secret)` collects the region or base URL, timeouts, the
+//! response size limit, retries and the transport's [`UreqOptions`];
+//! [`build`](ClientBuilder::build) checks them once:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use authsignal_ureq::{Client, Region, RetryPolicy};
+//!
+//! let client = Client::builder("sk_live_…")
+//!     .with_region(Region::Eu)
+//!     .with_timeout(Duration::from_secs(5))
+//!     .with_retry_policy(RetryPolicy::default().with_max_retries(1))
+//!     .build()?;
+//! # Ok::<(), authsignal_ureq::Error>(())
+//! ```
+//!
+//! To tune the agent (proxy, TLS roots, pool sizes), adjust the SDK's with
+//! [`UreqOptions::with_agent_config`]; every guarantee holds. To share your
+//! own agent, pass it to [`UreqOptions::with_agent`] (its docs say what
+//! that costs).
+//!
 //! # Choose a transport
 //!
 //! This crate is for synchronous services. For tokio services use
 //! `authsignal-hyper`; for any other HTTP stack implement
-//! [`BlockingTransport`] or [`AsyncTransport`] from `authsignal-core` (whose
+//! `BlockingTransport` or `AsyncTransport` from `authsignal-core` (whose
 //! docs also show offline request building and webhooks); for tests of your
 //! own code, run `authsignal-testkit`'s fake server and point the client at
-//! it with [`Config::with_base_url`].
+//! it with `with_base_url`.
 //!
 //! # Features
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `rustls` | yes | HTTPS through rustls (ring) with the webpki roots |
-//! | `native-roots` | no | with rustls, the operating system's certificate verifier |
+//! | `rustls` | yes | HTTPS through rustls (ring) with the bundled Mozilla roots |
+//! | `native-roots` | no | with rustls, trust the operating system's certificate store instead, read when the client is built (as in `authsignal-hyper`) |
 //! | `native-tls` | no | HTTPS through the platform TLS library instead of rustls |
 //! | `tracing` | no | a `tracing` span per call |
 //!
 //! At least one of `rustls` and `native-tls` is required.
-//!
-//! To tune the agent (proxy, TLS, pool), build it yourself and pass it to
-//! [`UreqTransport::with_agent`]; keep `http_status_as_error(false)` and
-//! `max_redirects(0)` so error bodies are read and redirects are not followed.
 //!
 //! # Logging
 //!
@@ -71,57 +91,170 @@ compile_error!(
     "authsignal-ureq needs a TLS backend: enable the `rustls` (default) or `native-tls` feature"
 );
 
-use std::{borrow::Cow, fmt, io};
+use std::{borrow::Cow, fmt, io, time::Duration};
 
 mod resolver;
 
-pub use authsignal_core::*;
+pub use authsignal_core::api::*;
+pub use authsignal_core::{
+    ApiError, ApiSecretKey, BlockingTimer, Config, Endpoint, Error, FromConfig, InvalidInput,
+    NoWaitTimer, QueryUsersIter, QueryUsersPages, Region, RetryBudget, RetryPolicy, SecretString,
+    StdTimer, TransportError, TransportErrorKind, USER_AGENT, UnexpectedResponse, VERSION, http,
+    webhook,
+};
+use authsignal_core::{BlockingTransport, TransportFromConfig, check_declared_length};
 use ureq::{
     Agent,
     unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport},
 };
 
-/// The blocking client on ureq.
+/// The blocking client on ureq: build it with `Client::builder(secret)`.
 pub type Client = authsignal_core::Client<UreqTransport>;
+
+/// The builder of [`Client`]: `Client::builder(secret)`, then `build()`
+/// checks every setting once.
+pub type ClientBuilder = authsignal_core::Builder<Client>;
+
+/// The settings of a ureq agent, as [`UreqOptions::with_agent_config`]
+/// hands them to you.
+pub type AgentConfigBuilder = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
 
 /// A [`BlockingTransport`] on a ureq [`Agent`]. Clones share the agent's
 /// connection pool.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: Agent,
+    /// Set for an agent you brought: the SDK's settings then go on each request.
+    per_request: Option<RequestSettings>,
     max_response_bytes: usize,
 }
 
+/// What the SDK needs of every request sent on an agent it did not build.
+#[derive(Debug, Clone, Copy)]
+struct RequestSettings {
+    connect_timeout: Duration,
+    timeout: Duration,
+}
+
+/// How [`UreqTransport`] gets its agent: by default a new one with the SDK's
+/// set-up, or one adjusted by you, or yours.
+#[derive(Default)]
+pub struct UreqOptions {
+    agent: AgentChoice,
+}
+
+#[derive(Default)]
+enum AgentChoice {
+    #[default]
+    Standard,
+    Adjusted(Box<dyn FnOnce(AgentConfigBuilder) -> AgentConfigBuilder + Send>),
+    Yours(Agent),
+}
+
+impl fmt::Debug for UreqOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let agent = match self.agent {
+            AgentChoice::Standard => "standard",
+            AgentChoice::Adjusted(_) => "adjusted",
+            AgentChoice::Yours(_) => "yours",
+        };
+        f.debug_struct("UreqOptions")
+            .field("agent", &agent)
+            .finish()
+    }
+}
+
+impl UreqOptions {
+    /// Adjusts the agent the transport builds: a proxy, TLS roots, pool
+    /// sizes… `adjust` gets the SDK's settings; afterwards the SDK sets
+    /// again what it relies on: the [`Config`]'s timeouts, status codes
+    /// returned as responses, and no redirects. Every guarantee holds,
+    /// including "not sent" for failed TLS handshakes.
+    ///
+    /// ```
+    /// use authsignal_ureq::{Client, UreqOptions};
+    /// let client = Client::builder("sk_test_123")
+    ///     .with_transport_options(UreqOptions::default().with_agent_config(|agent| {
+    ///         agent.max_idle_connections_per_host(8)
+    ///     }))
+    ///     .build()?;
+    /// # Ok::<(), authsignal_ureq::Error>(())
+    /// ```
+    pub fn with_agent_config(
+        mut self,
+        adjust: impl FnOnce(AgentConfigBuilder) -> AgentConfigBuilder + Send + 'static,
+    ) -> Self {
+        self.agent = AgentChoice::Adjusted(Box::new(adjust));
+        self
+    }
+
+    /// Sends on your agent, sharing its connection pool with the rest of
+    /// your service. The [`Config`]'s timeouts, "status codes are
+    /// responses" and "no redirects" are applied to each request; the
+    /// response limit holds as always.
+    ///
+    /// What an agent built by you cannot give: a TLS handshake that fails
+    /// for a reason other than the certificate is reported as
+    /// [`TransportErrorKind::Io`] ("may have been processed") instead of
+    /// [`TransportErrorKind::Connect`], because ureq reports it as a plain
+    /// I/O error; and the SDK's DNS cache is not used. Prefer
+    /// [`with_agent_config`](Self::with_agent_config) where you can.
+    pub fn with_agent(mut self, agent: Agent) -> Self {
+        self.agent = AgentChoice::Yours(agent);
+        self
+    }
+}
+
 impl UreqTransport {
-    /// A transport on a new agent with the configuration's timeouts and limits.
-    pub fn new(config: &Config) -> Self {
-        let agent_config = Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
+    /// A transport on a new agent with the configuration's timeouts and
+    /// limits (the set-up `Client::builder` uses by default).
+    ///
+    /// Fails only with `native-roots` on a system whose certificate store
+    /// cannot be read (a [`TransportErrorKind::Connect`] error after 0
+    /// attempts).
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        Self::with_options(config, UreqOptions::default())
+    }
+
+    /// A transport for `config` with `options` (fails as [`UreqTransport::new`]).
+    pub fn with_options(config: &Config, options: UreqOptions) -> Result<Self, Error> {
+        let standard = Agent::config_builder()
             // Keep a pooled connection per thread of a busy service instead
             // of ureq's default of 3 per host (each reconnect is a TLS handshake).
             .max_idle_connections(64)
             .max_idle_connections_per_host(32)
+            .user_agent(USER_AGENT)
+            .tls_config(tls_config()?);
+        let adjusted = match options.agent {
+            AgentChoice::Standard => standard,
+            AgentChoice::Adjusted(adjust) => adjust(standard),
+            AgentChoice::Yours(agent) => {
+                return Ok(Self {
+                    agent,
+                    per_request: Some(RequestSettings {
+                        connect_timeout: config.connect_timeout(),
+                        timeout: config.timeout(),
+                    }),
+                    max_response_bytes: config.max_response_bytes(),
+                });
+            }
+        };
+        let agent_config = adjusted
+            .http_status_as_error(false)
+            .max_redirects(0)
             .timeout_connect(Some(config.connect_timeout()))
             .timeout_global(Some(config.timeout()))
-            .user_agent(USER_AGENT)
-            .tls_config(tls_config())
             .build();
         let agent = Agent::with_parts(
             agent_config,
             MarkConnectErrors(DefaultConnector::default()),
             resolver::CachingResolver::default(),
         );
-        Self::with_agent(agent, config.max_response_bytes())
-    }
-
-    /// A transport on your own agent; response bodies are capped at
-    /// `max_response_bytes`.
-    pub fn with_agent(agent: Agent, max_response_bytes: usize) -> Self {
-        Self {
+        Ok(Self {
             agent,
-            max_response_bytes,
-        }
+            per_request: None,
+            max_response_bytes: config.max_response_bytes(),
+        })
     }
 
     /// The underlying agent.
@@ -131,8 +264,10 @@ impl UreqTransport {
 }
 
 impl TransportFromConfig for UreqTransport {
-    fn from_config(config: &Config) -> Result<Self, Error> {
-        Ok(Self::new(config))
+    type Options = UreqOptions;
+
+    fn from_config(config: &Config, options: UreqOptions) -> Result<Self, Error> {
+        Self::with_options(config, options)
     }
 }
 
@@ -141,6 +276,17 @@ impl BlockingTransport for UreqTransport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let request = match self.per_request {
+            None => request,
+            Some(settings) => self
+                .agent
+                .configure_request(request)
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_connect(Some(settings.connect_timeout))
+                .timeout_global(Some(settings.timeout))
+                .build(),
+        };
         let response = self.agent.run(request).map_err(classify)?;
         check_declared_length(response.headers(), self.max_response_bytes)?;
         let (parts, body) = response.into_parts();
@@ -153,19 +299,44 @@ impl BlockingTransport for UreqTransport {
     }
 }
 
-/// The TLS set-up picked by the crate features.
-fn tls_config() -> ureq::tls::TlsConfig {
+/// The TLS set-up the crate features pick: rustls with the bundled Mozilla
+/// roots, or the operating system's store with `native-roots` (the same
+/// meaning as in `authsignal-hyper`), or native-tls.
+fn tls_config() -> Result<ureq::tls::TlsConfig, Error> {
     use ureq::tls::TlsConfig;
     #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
     let config = TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls);
     #[cfg(all(feature = "rustls", feature = "native-roots"))]
-    let config = TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier);
+    let config = TlsConfig::builder().root_certs(native_roots()?);
     #[cfg(not(any(
         all(feature = "native-tls", not(feature = "rustls")),
         all(feature = "rustls", feature = "native-roots")
     )))]
     let config = TlsConfig::builder();
-    config.build()
+    Ok(config.build())
+}
+
+/// The operating system's root certificates; an error (nothing sent) when
+/// none could be read.
+#[cfg(all(feature = "rustls", feature = "native-roots"))]
+fn native_roots() -> Result<ureq::tls::RootCerts, Error> {
+    let native = rustls_native_certs::load_native_certs();
+    if native.certs.is_empty() {
+        let cause = match native.errors.first() {
+            Some(error) => format!("could not load the platform's root certificates: {error}"),
+            None => "the platform has no root certificates".to_owned(),
+        };
+        return Err(Error::Transport {
+            source: TransportError::new(TransportErrorKind::Connect, cause),
+            attempts: 0,
+        });
+    }
+    let certs: Vec<_> = native
+        .certs
+        .iter()
+        .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+        .collect();
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
 /// The connector chain of ureq with every error of the connect phase (DNS,

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use authsignal_ureq::{
-    Client, Config, DeleteAuthenticatorRequest, DeleteUserRequest,
+    Client, ClientBuilder, DeleteAuthenticatorRequest, DeleteUserRequest,
     EnrollVerifiedAuthenticatorRequest, Error, ErrorCode, GetActionRequest,
     GetAuthenticatorsRequest, GetUserRequest, RetryPolicy, TrackRequest, TransportErrorKind,
     UpdateActionRequest, UpdateUserRequest, UserActionState, ValidateChallengeRequest,
@@ -26,18 +26,16 @@ const USER_PATH: &str = "/users/user%3A1%2F%C3%BC";
 
 const UNAUTHORIZED_DESCRIPTION: &str = "The request is unauthorized. Check that your API key and region base URL are correctly configured.";
 
-fn config(server: &ServerGuard) -> Config {
-    Config::new(SECRET)
-        .unwrap()
-        .with_base_url(&server.url())
-        .unwrap()
+fn config(server: &ServerGuard) -> ClientBuilder {
+    Client::builder(SECRET)
+        .with_base_url(server.url())
         .with_retry_policy(
             RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
         )
 }
 
 fn client(server: &ServerGuard) -> Client {
-    Client::new(config(server)).unwrap()
+    config(server).build().unwrap()
 }
 
 /// A mock that only matches the exact request the SDK must send.
@@ -518,7 +516,8 @@ fn oversized_response_is_a_transport_error() {
         .expect(1)
         .create();
     let config = config(&server).with_max_response_bytes(1024);
-    let error = Client::new(config)
+    let error = config
+        .build()
         .unwrap()
         .get_user(GetUserRequest::new("u"))
         .unwrap_err();
@@ -548,7 +547,8 @@ fn response_at_the_size_limit_is_accepted() {
         .with_body(body)
         .create();
     let config = config(&server).with_max_response_bytes(1024);
-    let user = Client::new(config)
+    let user = config
+        .build()
         .unwrap()
         .get_user(GetUserRequest::new("u"))
         .unwrap();
@@ -589,12 +589,11 @@ fn refused_url() -> String {
 #[test]
 fn connection_refused_is_a_connect_error() {
     let url = refused_url();
-    let config = Config::new(SECRET)
-        .unwrap()
-        .with_base_url(&url)
-        .unwrap()
+    let config = Client::builder(SECRET)
+        .with_base_url(url.as_str())
         .with_retry_policy(RetryPolicy::no_retries());
-    let error = Client::new(config)
+    let error = config
+        .build()
         .unwrap()
         .track(TrackRequest::new("u", "signIn"))
         .unwrap_err();
@@ -613,14 +612,13 @@ fn connection_refused_is_a_connect_error() {
     assert!(!format!("{error:?} {error}").contains(SECRET));
 
     // With retries, even a non-idempotent call is re-sent: it never left.
-    let config = Config::new(SECRET)
-        .unwrap()
-        .with_base_url(&url)
-        .unwrap()
+    let config = Client::builder(SECRET)
+        .with_base_url(url)
         .with_retry_policy(
             RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
         );
-    let error = Client::new(config)
+    let error = config
+        .build()
         .unwrap()
         .track(TrackRequest::new("u", "signIn"))
         .unwrap_err();
@@ -683,7 +681,8 @@ fn slow_response_times_out() {
         .with_timeout(Duration::from_millis(300))
         .with_retry_policy(RetryPolicy::no_retries());
     let started = std::time::Instant::now();
-    let error = Client::new(config)
+    let error = config
+        .build()
         .unwrap()
         .get_user(GetUserRequest::new("u"))
         .unwrap_err();

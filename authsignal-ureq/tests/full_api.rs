@@ -8,7 +8,7 @@
 use authsignal_ureq::{
     AuthScope, BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest,
     CallConnectMessageChannel, CallState, ChallengeRequest, ClaimChallengeRequest, Client, Config,
-    CreateSessionRequest, FinishCallRequest, GetChallengeRequest, GetDevicesRequest,
+    CreateSessionRequest, FinishCallRequest, FromConfig, GetChallengeRequest, GetDevicesRequest,
     InvalidateDeviceRequest, QueryUserActionsRequest, QueryUsersRequest, RefreshSessionRequest,
     RetryPolicy, RevokeSessionRequest, RevokeUserSessionsRequest, SmsChannel, StartCallRequest,
     UpdateDeviceRequest, UserActionState, ValidateSessionRequest, VerificationFailureReason,
@@ -24,14 +24,13 @@ const AUTHORIZATION: &str = "Basic c2tfdGVzdF9mdWxsX2FwaV91cmVxOg==";
 /// A client whose Server API and Call Connect hosts are both `server`; no
 /// retries, so an unexpected failure shows at once.
 fn client(server: &ServerGuard) -> Client {
-    let config = Config::new(SECRET)
-        .unwrap()
-        .with_base_url(&server.url())
-        .unwrap()
-        .with_call_connect_url(&server.url())
-        .unwrap()
-        .with_retry_policy(RetryPolicy::no_retries());
-    Client::new(config).unwrap()
+    let config = Config::builder(SECRET)
+        .with_base_url(server.url())
+        .with_call_connect_url(server.url())
+        .with_retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap();
+    Client::from_config(config, Default::default()).unwrap()
 }
 
 /// A mock for `method path` that requires our auth header and, for
@@ -621,14 +620,13 @@ fn call_connect_start_and_finish_use_the_call_connect_host() {
     );
     let finish = reply(finish, 200, r#"{"success":true}"#);
 
-    let config = Config::new(SECRET)
-        .unwrap()
-        .with_base_url(&api.url())
-        .unwrap()
-        .with_call_connect_url(&connect.url())
-        .unwrap()
-        .with_retry_policy(RetryPolicy::no_retries());
-    let client = Client::new(config).unwrap();
+    let config = Config::builder(SECRET)
+        .with_base_url(api.url())
+        .with_call_connect_url(connect.url())
+        .with_retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap();
+    let client = Client::from_config(config, Default::default()).unwrap();
 
     let started = client
         .start_call(

@@ -26,7 +26,7 @@ use authsignal_benches::{
     fixtures,
     server::Server,
 };
-use authsignal_core::Config;
+use authsignal_core::{Config, FromConfig};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::{
@@ -67,7 +67,9 @@ type Call<'a> = &'a mut dyn FnMut() -> Result<(), BoxError>;
 fn main() -> Result<(), BoxError> {
     let mode = Mode::from_args();
     let server = Server::start(fixtures::TRACK_RESPONSE.as_bytes())?;
-    let config = Config::new(fixtures::SECRET)?.with_base_url(&server.url())?;
+    let config = Config::builder(fixtures::SECRET)
+        .with_base_url(server.url())
+        .build()?;
 
     let rows = sequential(&server, &config, mode)?;
     print_table("sequential, 1 caller", &rows);
@@ -149,7 +151,7 @@ fn sequential(
     config: &Config,
     mode: Mode,
 ) -> Result<Vec<(&'static str, Tally)>, BoxError> {
-    let client = authsignal_ureq::Client::new(config.clone())?;
+    let client = authsignal_ureq::Client::from_config(config.clone(), Default::default())?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -226,7 +228,10 @@ fn concurrent(
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = Arc::new(authsignal_hyper::Client::new(config.clone())?);
+        let client = Arc::new(authsignal_hyper::Client::from_config(
+            config.clone(),
+            Default::default(),
+        )?);
         let raw: Arc<HyperClient<HttpConnector, Full<Bytes>>> =
             Arc::new(HyperClient::builder(TokioExecutor::new()).build_http());
         let plain = Arc::new(BaselineTrack::new(config));

@@ -24,7 +24,7 @@ pub const REDIRECT_URL: &str = "https://app.example.com/auth/callback?next=%2Fse
 
 /// A configuration for the default (US) base URL.
 pub fn config() -> Config {
-    Config::new(SECRET).expect("a valid secret key")
+    Config::builder(SECRET).build().expect("a valid secret key")
 }
 
 /// The `custom` object of the `track` request: four fields of mixed types.

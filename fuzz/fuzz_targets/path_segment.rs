@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(segment, value);
     }
 
-    let config = Config::new("sk_fuzz").unwrap();
+    let config = Config::builder("sk_fuzz").build().unwrap();
     let result = GetUserRequest::new(value.as_ref()).build_request(&config);
     if matches!(value.as_ref(), "" | "." | "..") {
         assert!(

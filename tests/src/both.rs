@@ -1,7 +1,7 @@
 //! One synchronous face over both transports, so a scenario table runs
 //! unchanged through the blocking ureq client and the async hyper client.
 
-use authsignal_core::{Config, Endpoint, Error};
+use authsignal_core::{Builder, Config, Endpoint, Error, FromConfig};
 
 /// Which transport a client runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +33,14 @@ enum Inner {
 }
 
 impl AnyClient {
-    /// A client of `flavor` with the transport's default set-up for `config`.
-    pub fn new(flavor: Flavor, config: Config) -> Self {
+    /// A client of `flavor` with the transport's default set-up for the
+    /// configuration `config` builds.
+    pub fn new(flavor: Flavor, config: Builder<Config>) -> Self {
+        let config = config.build().expect("a valid configuration");
         let inner = match flavor {
             Flavor::Ureq => {
-                Inner::Ureq(authsignal_ureq::Client::new(config).expect("ureq client from config"))
+                let client = authsignal_ureq::Client::from_config(config, Default::default());
+                Inner::Ureq(client.expect("ureq client from config"))
             }
             Flavor::Hyper => {
                 let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -47,7 +50,9 @@ impl AnyClient {
                     .expect("tokio runtime");
                 // The hyper-util pool needs to be created inside the runtime.
                 let client = runtime
-                    .block_on(async { authsignal_hyper::Client::new(config) })
+                    .block_on(async {
+                        authsignal_hyper::Client::from_config(config, Default::default())
+                    })
                     .expect("hyper client from config");
                 Inner::Hyper { client, runtime }
             }

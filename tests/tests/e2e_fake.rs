@@ -13,10 +13,9 @@ use serde_json::json;
 
 const PHONE: &str = "+64270000001";
 
-fn config(fake: &FakeAuthsignal, secret: &str) -> Config {
-    Config::new(secret)
-        .and_then(|c| c.with_base_url(&fake.base_url()))
-        .expect("valid config")
+fn config(fake: &FakeAuthsignal, secret: &str) -> Builder<Config> {
+    Config::builder(secret)
+        .with_base_url(fake.base_url())
         .with_retry_policy(RetryPolicy::no_retries())
 }
 
@@ -504,7 +503,10 @@ fn query_users_pages_walks_every_page() {
     team.sort();
     let request = QueryUsersRequest::new().with_email(email).with_limit(2u32);
 
-    let blocking = authsignal_ureq::Client::new(config(&fake, fake.secret())).expect("ureq client");
+    let blocking = authsignal_ureq::Client::builder(fake.secret())
+        .with_base_url(fake.base_url())
+        .build()
+        .expect("ureq client");
     let sizes: Vec<usize> = blocking
         .query_users_pages(request.clone())
         .map(|page| page.expect("page").users.len())
@@ -522,8 +524,10 @@ fn query_users_pages_walks_every_page() {
         .build()
         .expect("runtime");
     let ids = runtime.block_on(async {
-        let client =
-            authsignal_hyper::Client::new(config(&fake, fake.secret())).expect("hyper client");
+        let client = authsignal_hyper::Client::builder(fake.secret())
+            .with_base_url(fake.base_url())
+            .build()
+            .expect("hyper client");
         let mut pages = client.query_users_pages(request);
         let mut ids = Vec::new();
         let mut sizes = Vec::new();

@@ -20,8 +20,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use authsignal_core::{
-    ChallengeRequest, Config, Endpoint, Error, GetUserRequest, QueryUsersRequest, RetryBudget,
-    RetryPolicy, TrackRequest, TransportErrorKind, VerificationMethod,
+    Builder, ChallengeRequest, Config, Endpoint, Error, GetUserRequest, QueryUsersRequest,
+    RetryBudget, RetryPolicy, TrackRequest, TransportErrorKind, VerificationMethod,
 };
 use authsignal_tests::fault_server::{FaultServer, Step, json_string};
 use authsignal_tests::listeners::{Behaviour, Listener};
@@ -49,11 +49,9 @@ fn fast_retries() -> RetryPolicy {
 }
 
 /// A configuration for `url` with short timeouts and fast retries.
-fn config(url: &str) -> Config {
-    Config::new("sk_test_fault_injection")
-        .expect("secret key")
+fn config(url: &str) -> Builder<Config> {
+    Config::builder("sk_test_fault_injection")
         .with_base_url(url)
-        .expect("loopback base URL")
         .with_timeout(TIMEOUT)
         .with_connect_timeout(TIMEOUT)
         .with_retry_policy(fast_retries())
@@ -905,11 +903,9 @@ fn echo_user_id() -> Step {
 }
 
 /// A configuration for load tests: the default (generous) timeouts.
-fn load_config(url: &str) -> Config {
-    Config::new("sk_test_fault_injection")
-        .expect("secret key")
+fn load_config(url: &str) -> Builder<Config> {
+    Config::builder("sk_test_fault_injection")
         .with_base_url(url)
-        .expect("loopback base URL")
         .with_retry_policy(fast_retries())
 }
 
@@ -1000,8 +996,11 @@ fn d2_one_async_client_1000_concurrent_tasks() {
             .build()
             .expect("tokio runtime");
         let failures = runtime.block_on(async {
-            let client =
-                authsignal_hyper::Client::new(load_config(&server.url())).expect("hyper client");
+            let client = authsignal_hyper::Client::builder("sk_test_fault_injection")
+                .with_base_url(server.url())
+                .with_retry_policy(fast_retries())
+                .build()
+                .expect("hyper client");
             let mut tasks = tokio::task::JoinSet::new();
             for n in 0..TASKS {
                 let client = client.clone();
@@ -1081,7 +1080,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A configuration for `url` with a short connect timeout and a long attempt timeout.
-fn edge_config(url: &str) -> Config {
+fn edge_config(url: &str) -> Builder<Config> {
     config(url)
         .with_connect_timeout(CONNECT_TIMEOUT)
         .with_timeout(ATTEMPT_TIMEOUT)

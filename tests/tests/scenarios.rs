@@ -190,11 +190,10 @@ where
     Ok(E::NAME)
 }
 
-fn config(server: &ServerGuard, policy: RetryPolicy) -> Config {
-    Config::new(SECRET)
-        .and_then(|c| c.with_base_url(&format!("{}/v1", server.url())))
-        .and_then(|c| c.with_call_connect_url(&server.url()))
-        .expect("valid config")
+fn config(server: &ServerGuard, policy: RetryPolicy) -> Builder<Config> {
+    Config::builder(SECRET)
+        .with_base_url(format!("{}/v1", server.url()))
+        .with_call_connect_url(server.url())
         .with_retry_policy(policy)
 }
 

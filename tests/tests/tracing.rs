@@ -56,10 +56,7 @@ fn a_traced_sign_in_leaks_no_secret_token_code_or_body() {
     for flavor in Flavor::ALL {
         let user = format!("traced-{flavor:?}");
         let phone = "+6427111222".to_owned();
-        let config = Config::new(fake.secret())
-            .unwrap()
-            .with_base_url(&fake.base_url())
-            .unwrap();
+        let config = Config::builder(fake.secret()).with_base_url(fake.base_url());
         let client = AnyClient::new(flavor, config);
 
         client

@@ -70,7 +70,7 @@ impl Endpoint for GetDevicesRequest {
 ///
 /// ```
 /// use authsignal_core::{Config, Endpoint, UpdateDeviceRequest};
-/// let config = Config::new("sk_test_123")?;
+/// let config = Config::builder("sk_test_123").build()?;
 /// let request = UpdateDeviceRequest::forget("user-1", "device-1").build_request(&config)?;
 /// assert_eq!(request.body(), br#"{"rememberedUntil":null}"#);
 /// # Ok::<(), authsignal_core::Error>(())

@@ -1,4 +1,6 @@
-//! Request and response types, one file per resource group.
+//! The request and response types of every endpoint, one file per resource
+//! group, and the enums they use. Each group also declares its endpoints'
+//! client methods, beside their types.
 
 mod actions;
 mod authenticators;
@@ -16,51 +18,17 @@ pub use devices::*;
 pub use sessions::*;
 pub use users::*;
 
-use std::fmt;
-
 use serde::{Deserialize, Deserializer};
 
-use crate::{Endpoint, InvalidInput};
+pub use crate::enums::{
+    AuthScope, CallConnectMessageChannel, CallState, ErrorCode, SmsChannel, UnknownValue,
+    UserActionState, VerificationFailureReason, VerificationMethod,
+};
+use crate::{InvalidInput, endpoint::EndpointVisitor};
 
-/// Where an endpoint is declared: its client method and its route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct EndpointInfo {
-    /// The client method, e.g. `track` (the same as [`Endpoint::NAME`]).
-    pub method: &'static str,
-    /// The route as the API reference writes it, e.g.
-    /// `POST /users/{userId}/actions/{action}`.
-    pub route: &'static str,
-}
-
-/// Something that wants to see every endpoint of the SDK: a test table, a
-/// property test or a fuzz target. [`visit_endpoints`] calls
-/// [`visit`](Self::visit) once per endpoint with an example request.
-pub trait EndpointVisitor {
-    /// Called for one endpoint, with an example request of its type.
-    fn visit<E>(&mut self, info: EndpointInfo, example: E)
-    where
-        E: Endpoint + Clone + fmt::Debug + Send + Sync + 'static,
-        E::Output: fmt::Debug + Send + 'static;
-}
-
-/// Shows every endpoint of the SDK to `visitor`, group by group. The one
-/// list of endpoints lives beside their types; tests enumerate it here
-/// instead of keeping lists of their own.
-///
-/// ```
-/// use authsignal_core::{Endpoint, EndpointInfo, EndpointVisitor, visit_endpoints};
-/// struct Names(Vec<&'static str>);
-/// impl EndpointVisitor for Names {
-///     fn visit<E: Endpoint>(&mut self, _info: EndpointInfo, _example: E) {
-///         self.0.push(E::NAME);
-///     }
-/// }
-/// let mut names = Names(Vec::new());
-/// visit_endpoints(&mut names);
-/// assert!(names.0.contains(&"track"));
-/// ```
-pub fn visit_endpoints(visitor: &mut impl EndpointVisitor) {
+/// Shows every endpoint to `visitor`, group by group (see
+/// [`crate::endpoint::visit_endpoints`]).
+pub(crate) fn visit_all(visitor: &mut impl EndpointVisitor) {
     actions::visit(visitor);
     authenticators::visit(visitor);
     call_connect::visit(visitor);

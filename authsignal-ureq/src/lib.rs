@@ -103,6 +103,8 @@ pub use authsignal_core::{
     webhook,
 };
 use authsignal_core::{BlockingTransport, TransportFromConfig, check_declared_length};
+/// The ureq version this crate is built on, for [`UreqOptions::with_agent`].
+pub use ureq;
 use ureq::{
     Agent,
     unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport},

@@ -1293,3 +1293,102 @@ fn e6_transport_errors_say_what_happened_and_to_which_host() {
         }
     }
 }
+
+#[test]
+fn e7_your_own_ureq_agent_keeps_the_configured_limits() {
+    use authsignal_ureq::{UreqOptions, ureq};
+    // Agents that would follow redirects, turn 4xx into errors and never time out.
+    let yours = || {
+        ureq::Agent::config_builder()
+            .max_redirects(5)
+            .http_status_as_error(true)
+            .timeout_global(None)
+            .build()
+            .new_agent()
+    };
+    let options: [(&str, fn(ureq::Agent) -> UreqOptions); 2] = [
+        ("with_agent", |agent| {
+            UreqOptions::default().with_agent(agent)
+        }),
+        ("with_agent_config", |_| {
+            UreqOptions::default().with_agent_config(|agent| {
+                agent
+                    .max_redirects(5)
+                    .http_status_as_error(true)
+                    .timeout_global(None)
+            })
+        }),
+    ];
+    for (name, options) in options {
+        let client = |url: &str| {
+            authsignal_ureq::Client::builder("sk_test_fault_injection")
+                .with_base_url(url)
+                .with_timeout(TIMEOUT)
+                .with_retry_policy(RetryPolicy::no_retries())
+                .with_transport_options(options(yours()))
+                .build()
+                .expect("client")
+        };
+
+        let other = FaultServer::start([Step::json(200, USER_JSON)]);
+        let server = FaultServer::start([Step::redirect(302, format!("{}/users/u1", other.url()))]);
+        let error = client(&server.url()).get_user(get_user()).unwrap_err();
+        assert_eq!(
+            error.status().map(|s| s.as_u16()),
+            Some(302),
+            "{name}: {error:?}"
+        );
+        assert_eq!(
+            other.request_count(),
+            0,
+            "{name}: the redirect was followed"
+        );
+
+        let server = FaultServer::start([Step::json(404, r#"{"error":"not_found"}"#)]);
+        let error = client(&server.url()).get_user(get_user()).unwrap_err();
+        assert!(matches!(error, Error::Api(_)), "{name}: {error:?}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(404), "{name}");
+
+        let server = FaultServer::start([Step::stall(Duration::from_secs(5))]);
+        let started = Instant::now();
+        let error = client(&server.url()).get_user(get_user()).unwrap_err();
+        assert!(error.is_timeout(), "{name}: {error:?}");
+        assert!(
+            started.elapsed() < TIMEOUT * 3,
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+
+        let server = FaultServer::start([Step::raw(
+            "HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n{",
+            false,
+        )]);
+        let error = client(&server.url()).get_user(get_user()).unwrap_err();
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::ResponseTooLarge),
+            "{name}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn e8_an_adjusted_ureq_agent_still_reports_failed_handshakes_as_not_sent() {
+    use authsignal_ureq::UreqOptions;
+    let listener = Listener::start(Behaviour::PlainHttp);
+    let client = authsignal_ureq::Client::builder("sk_test_fault_injection")
+        .with_base_url(listener.https_url())
+        .with_retry_policy(RetryPolicy::no_retries())
+        .with_transport_options(
+            UreqOptions::default().with_agent_config(|agent| agent.max_idle_connections(1)),
+        )
+        .build()
+        .expect("client");
+    let error = client.send(&challenge()).unwrap_err();
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::Connect),
+        "{error:?}"
+    );
+    assert!(!error.request_may_have_been_processed());
+}

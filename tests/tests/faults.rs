@@ -1306,7 +1306,8 @@ fn e7_your_own_ureq_agent_keeps_the_configured_limits() {
             .build()
             .new_agent()
     };
-    let options: [(&str, fn(ureq::Agent) -> UreqOptions); 2] = [
+    type Options = fn(ureq::Agent) -> UreqOptions;
+    let options: [(&str, Options); 2] = [
         ("with_agent", |agent| {
             UreqOptions::default().with_agent(agent)
         }),

@@ -96,20 +96,35 @@ impl TrackRequest {
 }
 
 setters!(TrackRequest {
+    /// Your key for this action; Authsignal generates one when unset.
     with_idempotency_key => idempotency_key: String,
+    /// Where the pre-built UI sends the user back to.
     with_redirect_url => redirect_url: String,
+    /// Send the user to their authenticator settings after the challenge.
     with_redirect_to_settings => redirect_to_settings: bool,
+    /// The user's IP address.
     with_ip_address => ip_address: String,
+    /// The user's browser user agent.
     with_user_agent => user_agent: String,
+    /// Your id for the user's device.
     with_device_id => device_id: String,
+    /// Space-separated scopes for the returned token, e.g. `add:authenticators`.
     with_scope => scope: String,
+    /// The user's email address.
     with_email => email: String,
+    /// The user's phone number.
     with_phone_number => phone_number: String,
+    /// The user's username.
     with_username => username: String,
+    /// Custom data for rules (any JSON object).
     with_custom => custom: serde_json::Value,
+    /// A challenge completed before tracking (e.g. an email OTP at sign-up).
     with_challenge_id => challenge_id: String,
+    /// The locale of the pre-built UI.
     with_locale => locale: String,
+    /// Your custom domain for the pre-built UI.
     with_custom_domain => custom_domain: String,
+    /// Crypto transaction details for rules.
     with_crypto => crypto: CryptoAttributes,
 });
 
@@ -136,10 +151,15 @@ pub struct CryptoAttributes {
 }
 
 setters!(CryptoAttributes {
+    /// The asset, e.g. `ETH`.
     with_asset => asset: String,
+    /// The destination address.
     with_address => address: String,
+    /// The transaction hash.
     with_txn_hash => txn_hash: String,
+    /// The amount in the asset.
     with_asset_amount => asset_amount: f64,
+    /// The amount in US dollars.
     with_asset_amount_usd => asset_amount_usd: f64,
 });
 
@@ -395,7 +415,10 @@ impl QueryUserActionsRequest {
 }
 
 setters!(QueryUserActionsRequest {
+    /// Only actions since this time (ISO 8601; the API's default and
+    /// maximum is 30 days ago).
     with_from_date => from_date: String,
+    /// Only actions in this state.
     with_state => state: UserActionState,
 });
 

@@ -221,9 +221,13 @@ impl EnrollVerifiedAuthenticatorRequest {
 }
 
 setters!(EnrollVerifiedAuthenticatorRequest {
+    /// Phone number (SMS, WhatsApp).
     with_phone_number => phone_number: String,
+    /// Email address (email OTP, magic link).
     with_email => email: String,
+    /// Make it the user's default method.
     with_is_default => is_default: bool,
+    /// The `otpauth://` URI of an authenticator app (holds its secret).
     with_otp_uri => otp_uri: SecretString,
 });
 
@@ -398,7 +402,9 @@ impl BatchEnrollAuthenticator {
 }
 
 setters!(BatchEnrollAuthenticator {
+    /// A display name, e.g. `iPhone`.
     with_name => name: String,
+    /// The authenticator model's AAGUID.
     with_aaguid => aaguid: String,
 });
 

@@ -66,13 +66,21 @@ impl StartCallRequest {
 }
 
 setters!(StartCallRequest {
+    /// The caller's phone number (E.164).
     with_phone_number => phone_number: String,
+    /// The caller's country (ISO 3166-1 alpha-2).
     with_country => country: String,
+    /// The user's id in your system.
     with_user_id => user_id: String,
+    /// The user's username.
     with_username => username: String,
+    /// The channel to send the message on.
     with_channel => channel: CallConnectMessageChannel,
+    /// The user's email address.
     with_email => email: String,
+    /// The locale of the message, e.g. `en-NZ`.
     with_locale => locale: String,
+    /// The action code the call is for.
     with_action_code => action_code: String,
 });
 
@@ -145,7 +153,9 @@ impl FinishCallRequest {
 }
 
 setters!(FinishCallRequest {
+    /// The user's id in your system.
     with_user_id => user_id: String,
+    /// Extra data about the call (any JSON object).
     with_payload => payload: serde_json::Value,
 });
 

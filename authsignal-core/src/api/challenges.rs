@@ -39,7 +39,9 @@ impl ValidateChallengeRequest {
 }
 
 setters!(ValidateChallengeRequest {
+    /// The user the token must belong to.
     with_user_id => user_id: String,
+    /// The action code the token must belong to.
     with_action => action: String,
 });
 
@@ -205,16 +207,27 @@ impl ChallengeRequest {
 }
 
 setters!(ChallengeRequest {
+    /// An existing challenge to resend.
     with_challenge_id => challenge_id: String,
+    /// The idempotency key of a tracked action this challenge belongs to.
     with_idempotency_key => idempotency_key: String,
+    /// The user's id in your system.
     with_user_id => user_id: String,
+    /// The email address to send the code to.
     with_email => email: String,
+    /// The phone number to send the code to (E.164).
     with_phone_number => phone_number: String,
+    /// The channel for SMS-type codes.
     with_sms_channel => sms_channel: SmsChannel,
+    /// The locale of the message, e.g. `en-NZ`.
     with_locale => locale: String,
+    /// Your id for the user's device.
     with_device_id => device_id: String,
+    /// The user's IP address.
     with_ip_address => ip_address: String,
+    /// The user's browser user agent.
     with_user_agent => user_agent: String,
+    /// Custom data for rules (any JSON object).
     with_custom => custom: serde_json::Value,
 });
 
@@ -360,10 +373,15 @@ impl ClaimChallengeRequest {
 }
 
 setters!(ClaimChallengeRequest {
+    /// Claim without checking that the challenge was verified.
     with_skip_verification_check => skip_verification_check: bool,
+    /// Your id for the user's device.
     with_device_id => device_id: String,
+    /// The user's IP address.
     with_ip_address => ip_address: String,
+    /// The user's browser user agent.
     with_user_agent => user_agent: String,
+    /// Custom data for rules (any JSON object).
     with_custom => custom: serde_json::Value,
 });
 
@@ -417,9 +435,13 @@ impl GetChallengeRequest {
 }
 
 setters!(GetChallengeRequest {
+    /// The challenge's id.
     with_challenge_id => challenge_id: String,
+    /// The user's id.
     with_user_id => user_id: String,
+    /// The action code.
     with_action => action: String,
+    /// The challenge's method.
     with_verification_method => verification_method: VerificationMethod,
 });
 

@@ -38,12 +38,14 @@ pub(crate) fn visit_all(visitor: &mut impl EndpointVisitor) {
     users::visit(visitor);
 }
 
-/// Generates chainable `with_*` setters for optional fields.
+/// Generates chainable `with_*` setters for optional fields. Each entry
+/// carries the doc of the field it sets (the field's own doc, repeated so
+/// the setter reads on its own in rustdoc and in an editor).
 macro_rules! setters {
-    ($ty:ident { $( $setter:ident => $($field:ident).+ : $t:ty ),* $(,)? }) => {
+    ($ty:ident { $( $(#[doc = $doc:literal])* $setter:ident => $($field:ident).+ : $t:ty ),* $(,)? }) => {
         impl $ty {
             $(
-                #[doc = concat!("Sets `", stringify!($($field).+), "`.")]
+                $(#[doc = $doc])*
                 pub fn $setter(mut self, value: impl Into<$t>) -> Self {
                     self.$($field).+ = Some(value.into());
                     self

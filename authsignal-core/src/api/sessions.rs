@@ -40,6 +40,7 @@ impl CreateSessionRequest {
 }
 
 setters!(CreateSessionRequest {
+    /// The action code the token must belong to.
     with_action => action: String,
 });
 

@@ -137,14 +137,23 @@ impl UpdateUserRequest {
 }
 
 setters!(UpdateUserRequest {
+    /// Email address.
     with_email => attributes.email: String,
+    /// Whether the email address is verified.
     with_email_verified => attributes.email_verified: bool,
+    /// Phone number (E.164).
     with_phone_number => attributes.phone_number: String,
+    /// Whether the phone number is verified.
     with_phone_number_verified => attributes.phone_number_verified: bool,
+    /// Username.
     with_username => attributes.username: String,
+    /// Display name.
     with_display_name => attributes.display_name: String,
+    /// Custom data (any JSON object).
     with_custom => attributes.custom: serde_json::Value,
+    /// Preferred locale, e.g. `en-NZ`.
     with_locale => attributes.locale: String,
+    /// The user's default verification method.
     with_default_verification_method => attributes.default_verification_method: VerificationMethod,
 });
 
@@ -247,10 +256,15 @@ impl QueryUsersRequest {
 }
 
 setters!(QueryUsersRequest {
+    /// Match this username.
     with_username => username: String,
+    /// Match this email address.
     with_email => email: String,
+    /// Match this phone number (E.164).
     with_phone_number => phone_number: String,
+    /// A token identifying the user (sent as the `token` query parameter).
     with_token => token: SecretString,
+    /// The cursor: the `lastEvaluatedUserId` of the previous page.
     with_last_evaluated_user_id => last_evaluated_user_id: String,
 });
 

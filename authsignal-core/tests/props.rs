@@ -1,9 +1,10 @@
 //! Property tests for the core's parsers and encoders (reliability tests
 //! A3/A5, B3/B6 and the stable-toolchain mirrors of fuzz targets F1, F2, F5).
 //!
-//! Every property runs 10 000 cases. The oracles are written here, apart from
-//! the library: an IMF-fixdate formatter, a strict percent-decoder, the
-//! error-code precedence rule and the base-URL rules.
+//! Every property runs 10 000 cases. The oracles are independent of the
+//! library: HTTP dates formatted by `httpdate`, segments decoded by
+//! `percent-encoding` and checked for RFC 3986's canonical form, and, written
+//! here, the error-code precedence rule and the base-URL rules.
 
 use std::{
     any::TypeId,
@@ -20,8 +21,10 @@ use authsignal_core::{
     GetActionRequest, GetUserRequest, InvalidInput, QueryUsersRequest, Service, TrackRequest,
     retry_after, visit_endpoints,
 };
+use percent_encoding::percent_decode_str;
 use proptest::collection::vec;
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value};
 
 /// Cases per property.
@@ -492,43 +495,36 @@ fn http_date(t: i64, form: DateForm) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// An independent percent-decoder
+// Canonical segments, decoded by `percent-encoding`
 // ---------------------------------------------------------------------------
 
+/// RFC 3986 §2.3 unreserved bytes (`A-Z a-z 0-9 - . _ ~`).
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
 }
 
-/// Decodes a segment that may hold only unreserved bytes and `%XX` triples
-/// (upper-case hex) that stand for reserved bytes; `None` otherwise.
-fn decode_segment(segment: &str) -> Option<Vec<u8>> {
-    fn hex(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
+/// `segment` is the one canonical encoding of `value` (RFC 3986 §6.2.2):
+/// `percent-encoding` decodes it to exactly `value`'s bytes; it holds only
+/// unreserved characters and `%XX` triples with upper-case hex; and it has
+/// one triple per byte of `value` outside the unreserved set, so no
+/// unreserved byte is escaped and nothing is left raw that should not be.
+fn assert_canonical_segment(segment: &str, value: &str) -> Result<(), TestCaseError> {
+    let decoded: Vec<u8> = percent_decode_str(segment).collect();
+    prop_assert_eq!(decoded.as_slice(), value.as_bytes(), "{}", segment);
+    prop_assert!(
+        segment.bytes().all(|b| is_unreserved(b) || b == b'%'),
+        "{segment}"
+    );
+    for escape in segment.split('%').skip(1) {
+        let hex = escape.as_bytes().get(..2).unwrap_or_default();
+        prop_assert!(
+            hex.len() == 2 && hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')),
+            "{segment}"
+        );
     }
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let byte = hex(*bytes.get(i + 1)?)? << 4 | hex(*bytes.get(i + 2)?)?;
-            // Canonical: an unreserved byte is never escaped.
-            if is_unreserved(byte) {
-                return None;
-            }
-            out.push(byte);
-            i += 3;
-        } else if is_unreserved(bytes[i]) {
-            out.push(bytes[i]);
-            i += 1;
-        } else {
-            return None;
-        }
-    }
-    Some(out)
+    let reserved = value.bytes().filter(|&b| !is_unreserved(b)).count();
+    prop_assert_eq!(segment.matches('%').count(), reserved, "{}", segment);
+    Ok(())
 }
 
 fn encoded(value: &str) -> String {
@@ -1003,7 +999,7 @@ proptest! {
     fn path_segment_round_trips(value in path_value()) {
         let out = encoded(&value);
         prop_assert!(!out.contains(['/', '?', '#']), "{out}");
-        prop_assert_eq!(decode_segment(&out), Some(value.as_bytes().to_vec()), "{}", out);
+        assert_canonical_segment(&out, &value)?;
         // Minimal: unreserved-only input is left as it is.
         if value.bytes().all(is_unreserved) {
             prop_assert_eq!(&out, &value);
@@ -1033,7 +1029,7 @@ proptest! {
         prop_assert!(parts.iter().all(|p| !p.is_empty()));
         prop_assert_eq!(&parts[..2], &["v1", "users"][..]);
         prop_assert!(parts[2] != "." && parts[2] != "..");
-        prop_assert_eq!(decode_segment(parts[2]), Some(id.as_bytes().to_vec()));
+        assert_canonical_segment(parts[2], &id)?;
         let reparsed: Uri = uri.to_string().parse().unwrap();
         prop_assert_eq!(&reparsed, uri);
     }

@@ -3,6 +3,7 @@
 //! turn the `http::Response` back into a typed output or a typed error.
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::form_urlencoded;
 
 use crate::{
@@ -164,35 +165,20 @@ impl PathBuilder<'_> {
 }
 
 /// Percent-encodes `value` as a single RFC 3986 path segment: every byte
-/// outside the unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`.
+/// outside the unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`
+/// (upper-case hex), written straight into `out`.
 pub fn encode_path_segment(value: &str, out: &mut String) {
-    fn hex(nibble: u8) -> char {
-        char::from(if nibble < 10 {
-            b'0' + nibble
-        } else {
-            b'A' + nibble - 10
-        })
-    }
-    // Copy runs of unreserved characters at once; escape everything else.
-    let mut rest = value;
-    while let Some(at) = rest.find(|c: char| !is_unreserved(c)) {
-        let (plain, tail) = rest.split_at(at);
-        out.push_str(plain);
-        let escaped = tail.chars().next().map_or(0, char::len_utf8);
-        for &byte in tail.as_bytes().get(..escaped).unwrap_or_default() {
-            out.push('%');
-            out.push(hex(byte >> 4));
-            out.push(hex(byte & 0x0f));
-        }
-        rest = tail.get(escaped..).unwrap_or_default();
-    }
-    out.push_str(rest);
+    // Runs of unreserved characters come as one piece, each escape as another.
+    out.extend(utf8_percent_encode(value, PATH_SEGMENT));
 }
 
-/// RFC 3986 unreserved characters: the only ones left as they are in a segment.
-fn is_unreserved(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
-}
+/// Everything but the RFC 3986 unreserved characters, which alone are left as
+/// they are in a segment. Non-ASCII bytes are always escaped.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Appends form-encoded query parameters; only the ones that are set.
 pub struct QueryBuilder<'a> {

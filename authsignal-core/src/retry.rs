@@ -199,66 +199,22 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 /// The delay a response asks for with `Retry-After`: either delay-seconds, or
 /// an HTTP date measured against the response's own `Date` header (so no
 /// clock is read). A date in the past gives zero; invalid values give `None`.
+///
+/// Dates may take any of the three forms RFC 9110 §5.6.7 asks recipients to
+/// accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850
+/// form (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`); the two headers need not use the same one.
+/// A date whose weekday does not match it, or that names a day its month
+/// lacks, is invalid.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return value.parse::<u64>().ok().map(Duration::from_secs);
     }
-    let target = parse_http_date(value)?;
-    let now = parse_http_date(headers.get(header::DATE)?.to_str().ok()?.trim())?;
-    Some(Duration::from_secs(
-        target.saturating_sub(now).max(0).unsigned_abs(),
-    ))
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
-fn parse_http_date(value: &str) -> Option<i64> {
-    let mut parts = value.split_ascii_whitespace();
-    let _weekday = parts.next()?.strip_suffix(',')?;
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':');
-    let hour: i64 = clock.next()?.parse().ok()?;
-    let minute: i64 = clock.next()?.parse().ok()?;
-    let second: i64 = clock.next()?.parse().ok()?;
-    if parts.next()? != "GMT" || parts.next().is_some() || clock.next().is_some() {
-        return None;
-    }
-    if !(1..=31).contains(&day)
-        || !(1970..=9999).contains(&year)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let target = httpdate::parse_http_date(value).ok()?;
+    let now = httpdate::parse_http_date(headers.get(header::DATE)?.to_str().ok()?).ok()?;
+    // `duration_since` fails (instead of panicking) when `target` is earlier.
+    Some(target.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// A token bucket shared by a client's calls (the AWS SDKs' "standard"

@@ -1,11 +1,16 @@
 //! Property tests for the core's parsers and encoders (reliability tests
 //! A3/A5, B3/B6 and the stable-toolchain mirrors of fuzz targets F1, F2, F5).
 //!
-//! Every property runs 10 000 cases. The oracles are written here, apart from
-//! the library: an IMF-fixdate formatter, a strict percent-decoder, the
-//! error-code precedence rule and the base-URL rules.
+//! Every property runs 10 000 cases. The oracles are independent of the
+//! library: HTTP dates formatted by `httpdate`, segments decoded by
+//! `percent-encoding` and checked for RFC 3986's canonical form, and, written
+//! here, the error-code precedence rule and the base-URL rules.
 
-use std::{any::TypeId, sync::LazyLock, time::Duration};
+use std::{
+    any::TypeId,
+    sync::LazyLock,
+    time::{Duration, UNIX_EPOCH},
+};
 
 use authsignal_core::endpoint::{api_error, encode_path_segment};
 use authsignal_core::http::{
@@ -16,8 +21,10 @@ use authsignal_core::{
     GetActionRequest, GetUserRequest, InvalidInput, QueryUsersRequest, Service, TrackRequest,
     retry_after, visit_endpoints,
 };
+use percent_encoding::percent_decode_str;
 use proptest::collection::vec;
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value};
 
 /// Cases per property.
@@ -379,7 +386,8 @@ fn header_value() -> impl Strategy<Value = HeaderValue> {
             HeaderValue::from_bytes(&safe).unwrap()
         }),
         any::<u64>().prop_map(HeaderValue::from),
-        (0..=MAX_HTTP_DATE).prop_map(|t| HeaderValue::from_str(&imf_fixdate(t)).unwrap()),
+        (0..=MAX_HTTP_DATE, date_form())
+            .prop_map(|(t, form)| HeaderValue::from_str(&http_date(t, form)).unwrap()),
         prop::sample::select(vec![
             "0",
             "-1",
@@ -427,112 +435,96 @@ fn response(status: u16, headers: &HeaderMap, body: Vec<u8>) -> Response<Vec<u8>
 }
 
 // ---------------------------------------------------------------------------
-// An independent IMF-fixdate formatter
+// HTTP dates, formatted by `httpdate`
 // ---------------------------------------------------------------------------
 
 /// 9999-12-31T23:59:59Z, the last instant a four-digit year can name.
 const MAX_HTTP_DATE: i64 = 253_402_300_799;
 
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+/// The three HTTP-date forms of RFC 9110 §5.6.7.
+#[derive(Debug, Clone, Copy)]
+enum DateForm {
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`
+    ImfFixdate,
+    /// `Sunday, 06-Nov-94 08:49:37 GMT`
+    Rfc850,
+    /// `Sun Nov  6 08:49:37 1994`
+    Asctime,
 }
 
-fn month_len(year: i64, month0: usize) -> i64 {
-    const LEN: [i64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    LEN[month0] + i64::from(month0 == 1 && is_leap(year))
+fn date_form() -> impl Strategy<Value = DateForm> {
+    prop::sample::select(vec![
+        DateForm::ImfFixdate,
+        DateForm::Rfc850,
+        DateForm::Asctime,
+    ])
 }
 
-/// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (≥ 0):
-/// skips whole 400-year cycles (always 146 097 days), then walks years and
-/// months.
-fn civil_from_days(days: i64) -> (i64, usize, i64) {
-    assert!(days >= 0);
-    let mut year = 1970 + 400 * (days / 146_097);
-    let mut rest = days % 146_097;
-    loop {
-        let len = if is_leap(year) { 366 } else { 365 };
-        if rest < len {
-            break;
+/// Unix seconds `t` (0 ≤ t ≤ MAX_HTTP_DATE) as an HTTP date: the IMF-fixdate
+/// that `httpdate` formats, its fields rearranged for the obsolete forms. An
+/// RFC 850 two-digit year stands for 1970..=2069, so other years keep the
+/// IMF-fixdate.
+fn http_date(t: i64, form: DateForm) -> String {
+    let imf = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(t.try_into().unwrap()));
+    let (weekday, day, month, year, time) = (
+        &imf[0..3],
+        &imf[5..7],
+        &imf[8..11],
+        &imf[12..16],
+        &imf[17..25],
+    );
+    match form {
+        DateForm::Rfc850 if (1970..=2069).contains(&year.parse::<u32>().unwrap()) => {
+            let weekday = match weekday {
+                "Mon" => "Monday",
+                "Tue" => "Tuesday",
+                "Wed" => "Wednesday",
+                "Thu" => "Thursday",
+                "Fri" => "Friday",
+                "Sat" => "Saturday",
+                _ => "Sunday",
+            };
+            format!("{weekday}, {day}-{month}-{} {time} GMT", &year[2..])
         }
-        rest -= len;
-        year += 1;
+        DateForm::Asctime => {
+            let day = day.trim_start_matches('0');
+            format!("{weekday} {month} {day:>2} {time} {year}")
+        }
+        _ => imf,
     }
-    let mut month0 = 0;
-    while rest >= month_len(year, month0) {
-        rest -= month_len(year, month0);
-        month0 += 1;
-    }
-    (year, month0 + 1, rest + 1)
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT` for Unix seconds `t` (0 ≤ t ≤ MAX_HTTP_DATE).
-fn imf_fixdate(t: i64) -> String {
-    const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = t / 86_400;
-    let secs = t % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    // 1970-01-01 was a Thursday.
-    let weekday = WEEKDAYS[usize::try_from((days + 4) % 7).unwrap()];
-    format!(
-        "{weekday}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
-        MONTHS[month - 1],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
-#[test]
-fn date_formatter_known_answers() {
-    assert_eq!(imf_fixdate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-    assert_eq!(imf_fixdate(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-    assert_eq!(imf_fixdate(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-    assert_eq!(imf_fixdate(4_107_542_399), "Sun, 28 Feb 2100 23:59:59 GMT");
-    assert_eq!(imf_fixdate(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 GMT");
-    assert_eq!(imf_fixdate(MAX_HTTP_DATE), "Fri, 31 Dec 9999 23:59:59 GMT");
 }
 
 // ---------------------------------------------------------------------------
-// An independent percent-decoder
+// Canonical segments, decoded by `percent-encoding`
 // ---------------------------------------------------------------------------
 
+/// RFC 3986 §2.3 unreserved bytes (`A-Z a-z 0-9 - . _ ~`).
 fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
 }
 
-/// Decodes a segment that may hold only unreserved bytes and `%XX` triples
-/// (upper-case hex) that stand for reserved bytes; `None` otherwise.
-fn decode_segment(segment: &str) -> Option<Vec<u8>> {
-    fn hex(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
+/// `segment` is the one canonical encoding of `value` (RFC 3986 §6.2.2):
+/// `percent-encoding` decodes it to exactly `value`'s bytes; it holds only
+/// unreserved characters and `%XX` triples with upper-case hex; and it has
+/// one triple per byte of `value` outside the unreserved set, so no
+/// unreserved byte is escaped and nothing is left raw that should not be.
+fn assert_canonical_segment(segment: &str, value: &str) -> Result<(), TestCaseError> {
+    let decoded: Vec<u8> = percent_decode_str(segment).collect();
+    prop_assert_eq!(decoded.as_slice(), value.as_bytes(), "{}", segment);
+    prop_assert!(
+        segment.bytes().all(|b| is_unreserved(b) || b == b'%'),
+        "{segment}"
+    );
+    for escape in segment.split('%').skip(1) {
+        let hex = escape.as_bytes().get(..2).unwrap_or_default();
+        prop_assert!(
+            hex.len() == 2 && hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')),
+            "{segment}"
+        );
     }
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let byte = hex(*bytes.get(i + 1)?)? << 4 | hex(*bytes.get(i + 2)?)?;
-            // Canonical: an unreserved byte is never escaped.
-            if is_unreserved(byte) {
-                return None;
-            }
-            out.push(byte);
-            i += 3;
-        } else if is_unreserved(bytes[i]) {
-            out.push(bytes[i]);
-            i += 1;
-        } else {
-            return None;
-        }
-    }
-    Some(out)
+    let reserved = value.bytes().filter(|&b| !is_unreserved(b)).count();
+    prop_assert_eq!(segment.matches('%').count(), reserved, "{}", segment);
+    Ok(())
 }
 
 fn encoded(value: &str) -> String {
@@ -973,24 +965,28 @@ proptest! {
     }
 
     /// An HTTP-date `Retry-After` d1 against `Date` d2 ≤ d1 waits d1 − d2;
-    /// one in the past never asks for a wait.
+    /// one in the past never asks for a wait. Each header takes any of the
+    /// three forms, so most cases mix them.
     #[test]
     fn retry_after_http_date(
         now in prop_oneof![0..=MAX_HTTP_DATE, 1_600_000_000i64..=1_900_000_000],
         delta in prop_oneof![0i64..=120, 0i64..=86_400 * 800, 0..=MAX_HTTP_DATE],
         past in any::<bool>(),
+        retry_form in date_form(),
+        date_form in date_form(),
     ) {
         let later = (now + delta).min(MAX_HTTP_DATE);
         let (retry, date) = if past { (now, later) } else { (later, now) };
+        let (retry_text, date_text) = (http_date(retry, retry_form), http_date(date, date_form));
         let mut headers = HeaderMap::new();
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&imf_fixdate(retry)).unwrap());
-        headers.insert(header::DATE, HeaderValue::from_str(&imf_fixdate(date)).unwrap());
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&retry_text).unwrap());
+        headers.insert(header::DATE, HeaderValue::from_str(&date_text).unwrap());
         let result = retry_after(&headers);
         if retry >= date {
             prop_assert_eq!(result, Some(Duration::from_secs((retry - date) as u64)),
-                "{} vs {}", imf_fixdate(retry), imf_fixdate(date));
+                "{} vs {}", retry_text, date_text);
         } else {
-            prop_assert!(matches!(result, None | Some(Duration::ZERO)), "{result:?}");
+            prop_assert_eq!(result, Some(Duration::ZERO), "{} vs {}", retry_text, date_text);
         }
         // Without `Date` there is no clock to measure against.
         headers.remove(header::DATE);
@@ -1003,7 +999,7 @@ proptest! {
     fn path_segment_round_trips(value in path_value()) {
         let out = encoded(&value);
         prop_assert!(!out.contains(['/', '?', '#']), "{out}");
-        prop_assert_eq!(decode_segment(&out), Some(value.as_bytes().to_vec()), "{}", out);
+        assert_canonical_segment(&out, &value)?;
         // Minimal: unreserved-only input is left as it is.
         if value.bytes().all(is_unreserved) {
             prop_assert_eq!(&out, &value);
@@ -1033,7 +1029,7 @@ proptest! {
         prop_assert!(parts.iter().all(|p| !p.is_empty()));
         prop_assert_eq!(&parts[..2], &["v1", "users"][..]);
         prop_assert!(parts[2] != "." && parts[2] != "..");
-        prop_assert_eq!(decode_segment(parts[2]), Some(id.as_bytes().to_vec()));
+        assert_canonical_segment(parts[2], &id)?;
         let reparsed: Uri = uri.to_string().parse().unwrap();
         prop_assert_eq!(&reparsed, uri);
     }

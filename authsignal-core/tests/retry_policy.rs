@@ -465,14 +465,15 @@ fn retry_after_http_date_is_measured_against_the_date_header() {
             "Wed, 21 Oct 2015 07:28:00 GMT",
             Some(SECS(347_068_800)),
         ),
+        // The obsolete forms count too (more in the tests below).
+        (
+            "Wednesday, 21-Oct-15 07:28:00 GMT",
+            "Wed, 21 Oct 2015 07:27:30 GMT",
+            Some(SECS(30)),
+        ),
         // Unparseable dates.
         (
             "Wed, 21 Oct 2015 07:28:00 PST",
-            "Wed, 21 Oct 2015 07:27:30 GMT",
-            None,
-        ),
-        (
-            "Wednesday, 21-Oct-15 07:28:00 GMT",
             "Wed, 21 Oct 2015 07:27:30 GMT",
             None,
         ),
@@ -503,6 +504,184 @@ fn retry_after_http_date_is_measured_against_the_date_header() {
     }
     // An HTTP date without a Date header: no clock is read, so no delay.
     let map = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
+    assert_eq!(retry_after(&map), None);
+}
+
+/// One instant in the three HTTP-date forms of RFC 9110 §5.6.7:
+/// IMF-fixdate, obsolete RFC 850, asctime.
+type Forms = [&'static str; 3];
+
+/// 1994-11-06T08:49:37Z, RFC 9110's own example.
+const RFC_EXAMPLE: Forms = [
+    "Sun, 06 Nov 1994 08:49:37 GMT",
+    "Sunday, 06-Nov-94 08:49:37 GMT",
+    "Sun Nov  6 08:49:37 1994",
+];
+/// 30 s before [`RFC_EXAMPLE`].
+const RFC_EXAMPLE_MINUS_30S: Forms = [
+    "Sun, 06 Nov 1994 08:49:07 GMT",
+    "Sunday, 06-Nov-94 08:49:07 GMT",
+    "Sun Nov  6 08:49:07 1994",
+];
+/// 2015-01-01T00:00:10Z, just after a new year.
+const NEW_YEAR_2015: Forms = [
+    "Thu, 01 Jan 2015 00:00:10 GMT",
+    "Thursday, 01-Jan-15 00:00:10 GMT",
+    "Thu Jan  1 00:00:10 2015",
+];
+/// 20 s before [`NEW_YEAR_2015`], in the old year.
+const NEW_YEAR_2015_MINUS_20S: Forms = [
+    "Wed, 31 Dec 2014 23:59:50 GMT",
+    "Wednesday, 31-Dec-14 23:59:50 GMT",
+    "Wed Dec 31 23:59:50 2014",
+];
+
+#[test]
+fn retry_after_accepts_every_http_date_form_in_either_header() {
+    let pairs: [(Forms, Forms, u64); 2] = [
+        (RFC_EXAMPLE, RFC_EXAMPLE_MINUS_30S, 30),
+        (NEW_YEAR_2015, NEW_YEAR_2015_MINUS_20S, 20),
+    ];
+    for (later, earlier, seconds) in pairs {
+        // Every form against every form: same-form pairs and mixed ones.
+        for retry in later {
+            for date in earlier {
+                let map = headers(&[("retry-after", retry), ("date", date)]);
+                assert_eq!(
+                    retry_after(&map),
+                    Some(SECS(seconds)),
+                    "Retry-After: {retry} / Date: {date}"
+                );
+                // Swapped, the date is in the past: no wait.
+                let map = headers(&[("retry-after", date), ("date", retry)]);
+                assert_eq!(
+                    retry_after(&map),
+                    Some(SECS(0)),
+                    "Retry-After: {date} / Date: {retry}"
+                );
+            }
+            // The same instant in every pair of forms.
+            for date in later {
+                let map = headers(&[("retry-after", retry), ("date", date)]);
+                assert_eq!(retry_after(&map), Some(SECS(0)), "{retry} / {date}");
+            }
+            // Whatever its form, a date needs the response's `Date`.
+            assert_eq!(retry_after(&headers(&[("retry-after", retry)])), None);
+        }
+    }
+}
+
+#[test]
+fn retry_after_rfc850_two_digit_years_and_surrounding_whitespace() {
+    let cases: &[(&str, &str, Option<Duration>)] = &[
+        // `70`..`99` are 19xx, `00`..`69` are 20xx.
+        (
+            "Thursday, 01-Jan-70 00:00:30 GMT",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            Some(SECS(30)),
+        ),
+        (
+            "Tuesday, 31-Dec-69 23:59:59 GMT",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            Some(SECS(3_155_759_999)),
+        ),
+        (
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "Tuesday, 31-Dec-69 23:59:59 GMT",
+            Some(SECS(0)),
+        ),
+        (
+            "Tue Dec 31 23:59:59 2069",
+            "Thursday, 01-Jan-70 00:00:00 GMT",
+            Some(SECS(3_155_759_999)),
+        ),
+        // Whitespace around a value is not part of it.
+        (
+            "  Sun, 06 Nov 1994 08:49:37 GMT\t",
+            " Sun Nov  6 08:49:07 1994 ",
+            Some(SECS(30)),
+        ),
+        (
+            "\tSunday, 06-Nov-94 08:49:37 GMT ",
+            "Sun, 06 Nov 1994 08:49:07 GMT  ",
+            Some(SECS(30)),
+        ),
+    ];
+    for (retry, date, expected) in cases {
+        let map = headers(&[("retry-after", retry), ("date", date)]);
+        assert_eq!(
+            retry_after(&map),
+            *expected,
+            "Retry-After: {retry:?} / Date: {date:?}"
+        );
+    }
+}
+
+#[test]
+fn retry_after_invalid_http_dates_in_any_form() {
+    let invalid = [
+        // IMF-fixdate
+        "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 06 Nov 1994 08:49:37 gmt",
+        "Sun, 06 Nov 1994 08:49:37",
+        "Sun, 06 Nov 1994 08:49:37 GMT extra",
+        "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sun, 06 nov 1994 08:49:37 GMT",
+        "Sun, 06 November 1994 08:49:37 GMT",
+        "Sun, 06 Nov 94 08:49:37 GMT",
+        "Sun 06 Nov 1994 08:49:37 GMT",
+        "Sunday, 06 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 8:49:37 GMT",
+        "Sun, 06 Nov 1994 08:60:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Sun, 00 Nov 1994 08:49:37 GMT",
+        "Wed, 31 Dec 1969 23:59:59 GMT",
+        // A weekday that does not match the date, a day the month lacks.
+        "Mon, 06 Nov 1994 08:49:37 GMT",
+        "Mon, 31 Feb 2025 00:00:00 GMT",
+        "Thu, 29 Feb 2100 00:00:00 GMT",
+        // RFC 850
+        "Sunday, 06-Nov-1994 08:49:37 GMT",
+        "Sun, 06-Nov-94 08:49:37 GMT",
+        "Sunday, 06-Nov-94 08:49:37",
+        "Sunday, 06-Nov-94 08:49:37 PST",
+        "Sunday, 06 Nov 94 08:49:37 GMT",
+        "Sunday, 6-Nov-94 08:49:37 GMT",
+        "Sunday, 06-Nov-94 25:49:37 GMT",
+        "Monday, 06-Nov-94 08:49:37 GMT",
+        "Sunday, 06-Xyz-94 08:49:37 GMT",
+        // asctime
+        "Sun Nov 6 08:49:37 1994",
+        "Sun Nov  6 08:49:37 1994 GMT",
+        "Sun Nov  6 08:49:37 94",
+        "Sun Nov  6 08:49 1994",
+        "Sun Nov 31 08:49:37 1994",
+        "Mon Nov  6 08:49:37 1994",
+        "Sun, Nov  6 08:49:37 1994",
+        "Sun Nov  6 08:49:37 1969",
+        // Neither
+        "1994-11-06T08:49:37Z",
+        "Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT",
+        "Sün, 06 Nov 1994 08:49:37 GMT",
+        "GMT",
+        ",",
+    ];
+    let valid = RFC_EXAMPLE_MINUS_30S;
+    for bad in invalid {
+        for good in valid {
+            // An invalid `Retry-After` against a valid `Date`, and the reverse.
+            let map = headers(&[("retry-after", bad), ("date", good)]);
+            assert_eq!(retry_after(&map), None, "Retry-After: {bad} / Date: {good}");
+            let map = headers(&[("retry-after", good), ("date", bad)]);
+            assert_eq!(retry_after(&map), None, "Retry-After: {good} / Date: {bad}");
+        }
+    }
+    // A `Date` that is not valid UTF-8.
+    let mut map = headers(&[("retry-after", RFC_EXAMPLE[1])]);
+    map.insert(
+        header::DATE,
+        HeaderValue::from_bytes(b"Sun, 06 Nov 1994 08:49:07 GMT\xff").unwrap(),
+    );
     assert_eq!(retry_after(&map), None);
 }
 

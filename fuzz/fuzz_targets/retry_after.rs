@@ -1,15 +1,17 @@
 //! F5: `retry_after` on arbitrary `Retry-After`/`Date` values, plus an
-//! oracle mode with two generated IMF-fixdates.
+//! oracle mode with two HTTP dates formatted by `httpdate`, each in any of
+//! the three forms of RFC 9110 §5.6.7.
 //!
 //! Input: `[mode]`, then for mode 0: `[len] retry-after [flag] date-rest`;
-//! for mode 1: `[d2: i64 BE] [delta: i64 BE]`.
+//! for mode 1: `[d2: i64 BE] [delta: i64 BE] [retry form] [date form]`
+//! (form `n % 3`: IMF-fixdate, RFC 850, asctime).
 #![no_main]
 
 use std::time::Duration;
 
 use authsignal_core::http::{HeaderMap, HeaderValue, header};
 use authsignal_core::retry_after;
-use authsignal_fuzz::{MAX_HTTP_DATE, Reader, imf_fixdate};
+use authsignal_fuzz::{DateForm, MAX_HTTP_DATE, Reader, http_date};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -46,19 +48,16 @@ fuzz_target!(|data: &[u8]| {
         let now = reader.i64().rem_euclid(MAX_HTTP_DATE + 1);
         let delta = reader.i64();
         let then = now.saturating_add(delta).clamp(0, MAX_HTTP_DATE);
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_str(&imf_fixdate(then)).unwrap(),
-        );
-        headers.insert(
-            header::DATE,
-            HeaderValue::from_str(&imf_fixdate(now)).unwrap(),
-        );
+        let retry = http_date(then, DateForm::from_byte(reader.u8()));
+        let date = http_date(now, DateForm::from_byte(reader.u8()));
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&retry).unwrap());
+        headers.insert(header::DATE, HeaderValue::from_str(&date).unwrap());
         let result = retry_after(&headers);
         if then >= now {
-            assert_eq!(result, Some(Duration::from_secs((then - now) as u64)));
+            let expected = Some(Duration::from_secs((then - now) as u64));
+            assert_eq!(result, expected, "{retry} vs {date}");
         } else {
-            assert!(matches!(result, None | Some(Duration::ZERO)), "{result:?}");
+            assert_eq!(result, Some(Duration::ZERO), "{retry} vs {date}");
         }
     }
 });

@@ -4,7 +4,12 @@
 //! write: a fixed prefix of control bytes, then the body.
 
 use authsignal_core::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
-use std::{any::TypeId, sync::LazyLock};
+use percent_encoding::percent_decode_str;
+use std::{
+    any::TypeId,
+    sync::LazyLock,
+    time::{Duration, UNIX_EPOCH},
+};
 
 use authsignal_core::{Endpoint, EndpointInfo, EndpointVisitor, Error, visit_endpoints};
 
@@ -219,102 +224,90 @@ pub fn check_error(status: StatusCode, headers: &HeaderMap, body: &[u8], error: 
     }
 }
 
-/// 9999-12-31T23:59:59Z.
+/// 9999-12-31T23:59:59Z, the last instant a four-digit year can name.
 pub const MAX_HTTP_DATE: i64 = 253_402_300_799;
 
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+/// The three HTTP-date forms of RFC 9110 §5.6.7.
+#[derive(Debug, Clone, Copy)]
+pub enum DateForm {
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`
+    ImfFixdate,
+    /// `Sunday, 06-Nov-94 08:49:37 GMT`
+    Rfc850,
+    /// `Sun Nov  6 08:49:37 1994`
+    Asctime,
 }
 
-fn month_len(year: i64, month0: usize) -> i64 {
-    const LEN: [i64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    LEN[month0] + i64::from(month0 == 1 && is_leap(year))
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT` for Unix seconds 0 ≤ `t` ≤ [`MAX_HTTP_DATE`]:
-/// whole 400-year cycles (146 097 days), then years, then months.
-pub fn imf_fixdate(t: i64) -> String {
-    const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    assert!((0..=MAX_HTTP_DATE).contains(&t));
-    let days = t / 86_400;
-    let secs = t % 86_400;
-    let mut year = 1970 + 400 * (days / 146_097);
-    let mut rest = days % 146_097;
-    loop {
-        let len = if is_leap(year) { 366 } else { 365 };
-        if rest < len {
-            break;
+impl DateForm {
+    /// One of the three forms, picked by a control byte.
+    pub fn from_byte(byte: u8) -> Self {
+        match byte % 3 {
+            0 => Self::ImfFixdate,
+            1 => Self::Rfc850,
+            _ => Self::Asctime,
         }
-        rest -= len;
-        year += 1;
     }
-    let mut month0 = 0;
-    while rest >= month_len(year, month0) {
-        rest -= month_len(year, month0);
-        month0 += 1;
-    }
-    // 1970-01-01 was a Thursday.
-    let weekday = WEEKDAYS[usize::try_from((days + 4) % 7).unwrap()];
-    format!(
-        "{weekday}, {:02} {} {year:04} {:02}:{:02}:{:02} GMT",
-        rest + 1,
-        MONTHS[month0],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
-/// Whether `b` is an RFC 3986 unreserved byte.
+/// Unix seconds 0 ≤ `t` ≤ [`MAX_HTTP_DATE`] as an HTTP date: the IMF-fixdate
+/// that `httpdate` formats, its fields rearranged for the obsolete forms. An
+/// RFC 850 two-digit year stands for 1970..=2069, so other years keep the
+/// IMF-fixdate.
+pub fn http_date(t: i64, form: DateForm) -> String {
+    let secs = u64::try_from(t).expect("a date after 1970");
+    let imf = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
+    let (weekday, day, month, year, time) = (
+        &imf[0..3],
+        &imf[5..7],
+        &imf[8..11],
+        &imf[12..16],
+        &imf[17..25],
+    );
+    match form {
+        DateForm::Rfc850 if (1970..=2069).contains(&year.parse::<u32>().unwrap()) => {
+            let weekday = match weekday {
+                "Mon" => "Monday",
+                "Tue" => "Tuesday",
+                "Wed" => "Wednesday",
+                "Thu" => "Thursday",
+                "Fri" => "Friday",
+                "Sat" => "Saturday",
+                _ => "Sunday",
+            };
+            format!("{weekday}, {day}-{month}-{} {time} GMT", &year[2..])
+        }
+        DateForm::Asctime => {
+            let day = day.trim_start_matches('0');
+            format!("{weekday} {month} {day:>2} {time} {year}")
+        }
+        _ => imf,
+    }
+}
+
+/// Whether `b` is an RFC 3986 §2.3 unreserved byte (`A-Z a-z 0-9 - . _ ~`).
 pub fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
 }
 
-/// Decodes a canonical encoded segment (unreserved bytes and upper-case
-/// `%XX` of reserved bytes only); `None` for anything else.
-pub fn decode_segment(segment: &str) -> Option<Vec<u8>> {
-    fn hex(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let byte = (hex(*bytes.get(i + 1)?)? << 4) | hex(*bytes.get(i + 2)?)?;
-            if is_unreserved(byte) {
-                return None;
-            }
-            out.push(byte);
-            i += 3;
-        } else if is_unreserved(bytes[i]) {
-            out.push(bytes[i]);
-            i += 1;
-        } else {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn fixdate_known_answers() {
-        assert_eq!(
-            super::imf_fixdate(784_111_777),
-            "Sun, 06 Nov 1994 08:49:37 GMT"
-        );
-        assert_eq!(
-            super::imf_fixdate(super::MAX_HTTP_DATE),
-            "Fri, 31 Dec 9999 23:59:59 GMT"
+/// Asserts that `segment` is the one canonical encoding of `value` (RFC 3986
+/// §6.2.2): `percent-encoding` decodes it to exactly `value`'s bytes; it
+/// holds only unreserved characters and `%XX` triples with upper-case hex;
+/// and it has one triple per byte of `value` outside the unreserved set, so
+/// no unreserved byte is escaped and nothing is left raw that should not be.
+pub fn assert_canonical_segment(segment: &str, value: &str) {
+    let decoded: Vec<u8> = percent_decode_str(segment).collect();
+    assert_eq!(decoded, value.as_bytes(), "{segment}");
+    assert!(
+        segment.bytes().all(|b| is_unreserved(b) || b == b'%'),
+        "{segment}"
+    );
+    for escape in segment.split('%').skip(1) {
+        let hex = escape.as_bytes().get(..2).unwrap_or_default();
+        assert!(
+            hex.len() == 2 && hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')),
+            "{segment}"
         );
     }
+    let reserved = value.bytes().filter(|&b| !is_unreserved(b)).count();
+    assert_eq!(segment.matches('%').count(), reserved, "{segment}");
 }

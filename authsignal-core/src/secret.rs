@@ -49,7 +49,13 @@ impl fmt::Debug for ApiSecretKey {
 /// assert_eq!(format!("{code:?}"), "SecretString(<redacted>)");
 /// assert_eq!(code.expose_secret(), "123456");
 /// ```
-#[derive(Clone, PartialEq, Eq, Default)]
+///
+/// It has no `PartialEq`: comparing secrets with `==` invites timing leaks
+/// and hides that a secret is being read. Compare
+/// [`expose_secret`](Self::expose_secret) values explicitly, in constant
+/// time where an attacker controls one side. Types that hold one (session
+/// tokens, OTP codes, recovery codes) have no `PartialEq` either.
+#[derive(Clone, Default)]
 pub struct SecretString(String);
 
 impl SecretString {

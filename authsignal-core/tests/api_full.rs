@@ -668,14 +668,14 @@ fn verify_posts_the_code_and_parses_the_outcome() {
 #[test]
 fn claim_never_sends_an_unset_skip_flag() {
     let body = build(
-        &ClaimChallengeRequest::new("ch-1", "user-1"),
+        &ClaimChallengeRequest::new("user-1", "ch-1"),
         &config(),
         Method::POST,
         &format!("{API}/claim"),
     );
     assert_eq!(body, json!({"challengeId": "ch-1", "userId": "user-1"}));
 
-    let request = ClaimChallengeRequest::new("ch-1", "user-1")
+    let request = ClaimChallengeRequest::new("user-1", "ch-1")
         .with_skip_verification_check(false)
         .with_device_id("dev-1")
         .with_ip_address("203.0.113.7")
@@ -1229,7 +1229,7 @@ fn debug_output_never_shows_tokens_or_codes() {
         .parse_response(response(200, tokens))
         .unwrap();
     assert_hidden(format!("{refreshed:?}"));
-    let claimed = ClaimChallengeRequest::new("ch", "u")
+    let claimed = ClaimChallengeRequest::new("u", "ch")
         .parse_response(response(
             200,
             r#"{"token":"SECRET-TOKEN-1","verificationMethod":"SMS"}"#,

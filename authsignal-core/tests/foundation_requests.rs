@@ -6,7 +6,7 @@
 use std::cell::Cell;
 
 use authsignal_core::{
-    Client, Config, DeleteAuthenticatorRequest, DeleteUserRequest, Endpoint,
+    AuthScope, Client, Config, DeleteAuthenticatorRequest, DeleteUserRequest, Endpoint,
     EnrollVerifiedAuthenticatorRequest, Error, GetActionRequest, GetAuthenticatorsRequest,
     GetUserRequest, Idempotency, InvalidInput, Region, TrackRequest, TransportError,
     UpdateActionRequest, UpdateUserRequest, UserActionState, UserAttributes,
@@ -129,7 +129,10 @@ fn track_with_every_attribute_sends_camel_case_json() {
         .with_ip_address("1.1.1.1")
         .with_user_agent("Mozilla/5.0 (platform; rv:geckoversion) Gecko/geckotrail")
         .with_device_id("device-123")
-        .with_scope("add:authenticators update:authenticators")
+        .with_scopes([
+            AuthScope::AddAuthenticators,
+            AuthScope::UpdateAuthenticators,
+        ])
         .with_email("test@example.com")
         .with_phone_number("+6427123456")
         .with_username("tester")

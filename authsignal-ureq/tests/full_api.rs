@@ -384,7 +384,7 @@ fn challenge_verify_claim_and_get_challenge() {
     );
 
     let claimed = client
-        .claim_challenge(ClaimChallengeRequest::new("ch-1", "user-1"))
+        .claim_challenge(ClaimChallengeRequest::new("user-1", "ch-1"))
         .unwrap();
     assert_eq!(claimed.token.expose_secret(), "eyJhbGciOiJIUzI1NiJ9.claim");
     assert_eq!(claimed.verification_method, Some(VerificationMethod::Sms));

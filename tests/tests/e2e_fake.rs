@@ -171,8 +171,14 @@ fn sign_in_with_sms_then_session_lifecycle() {
         let refreshed = client
             .send(&RefreshSessionRequest::new(session.refresh_token.clone()))
             .expect("refresh session");
-        assert_ne!(refreshed.access_token, session.access_token);
-        assert_ne!(refreshed.refresh_token, session.refresh_token);
+        assert_ne!(
+            refreshed.access_token.expose_secret(),
+            session.access_token.expose_secret()
+        );
+        assert_ne!(
+            refreshed.refresh_token.expose_secret(),
+            session.refresh_token.expose_secret()
+        );
         let reused = api_error(
             client.send(&RefreshSessionRequest::new(session.refresh_token.clone())),
             "refresh with the old refresh token",

@@ -732,7 +732,7 @@ fn happy_table() -> Vec<Scenario> {
                 "verificationMethod": "SMS",
             }))
             .call(|c| {
-                let request = ClaimChallengeRequest::new("ch-1", USER)
+                let request = ClaimChallengeRequest::new(USER, "ch-1")
                     .with_skip_verification_check(false)
                     .with_device_id(DEVICE)
                     .with_ip_address("203.0.113.7");

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_action_code, null_as_default, setters};
 use crate::{
-    Idempotency, InvalidInput, SecretString, UserActionState, VerificationMethod,
+    AuthScope, Idempotency, InvalidInput, SecretString, UserActionState, VerificationMethod,
     endpoint::{Endpoint, PathBuilder, QueryBuilder, json_body},
 };
 
@@ -41,9 +41,14 @@ pub struct TrackRequest {
     /// Your id for the user's device.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
-    /// Space-separated scopes for the returned token, e.g. `add:authenticators`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    /// Scopes for the returned token; sent space-separated
+    /// (`add:authenticators update:authenticators`), omitted when empty
+    /// (the API then grants `read:authenticators`).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "super::space_separated"
+    )]
+    pub scope: Vec<AuthScope>,
     /// The user's email address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -82,7 +87,7 @@ impl TrackRequest {
             ip_address: None,
             user_agent: None,
             device_id: None,
-            scope: None,
+            scope: Vec::new(),
             email: None,
             phone_number: None,
             username: None,
@@ -92,6 +97,20 @@ impl TrackRequest {
             custom_domain: None,
             crypto: None,
         }
+    }
+}
+
+impl TrackRequest {
+    /// Adds one scope for the returned token.
+    pub fn with_scope(mut self, scope: AuthScope) -> Self {
+        self.scope.push(scope);
+        self
+    }
+
+    /// Adds scopes for the returned token.
+    pub fn with_scopes(mut self, scopes: impl IntoIterator<Item = AuthScope>) -> Self {
+        self.scope.extend(scopes);
+        self
     }
 }
 
@@ -108,8 +127,6 @@ setters!(TrackRequest {
     with_user_agent => user_agent: String,
     /// Your id for the user's device.
     with_device_id => device_id: String,
-    /// Space-separated scopes for the returned token, e.g. `add:authenticators`.
-    with_scope => scope: String,
     /// The user's email address.
     with_email => email: String,
     /// The user's phone number.
@@ -164,7 +181,7 @@ setters!(CryptoAttributes {
 });
 
 /// The result of [`TrackRequest`].
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct TrackResponse {

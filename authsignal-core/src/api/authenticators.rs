@@ -183,7 +183,7 @@ impl Endpoint for GetAuthenticatorsRequest {
 
 /// `POST /users/{userId}/authenticators`: enrolls an authenticator whose
 /// phone number or email you have already verified.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EnrollVerifiedAuthenticatorRequest {
@@ -232,7 +232,7 @@ setters!(EnrollVerifiedAuthenticatorRequest {
 });
 
 /// The result of [`EnrollVerifiedAuthenticatorRequest`].
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EnrollVerifiedAuthenticatorResponse {

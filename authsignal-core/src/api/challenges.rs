@@ -2,7 +2,7 @@
 //! and look up OTP challenges (SMS, email OTP, WhatsApp).
 
 use http::Method;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{null_as_default, setters};
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
 
 /// `POST /validate`: checks the token your front end got after a challenge
 /// and returns the action's outcome. Call it before trusting the user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ValidateChallengeRequest {
@@ -167,7 +167,7 @@ pub struct ChallengeRequest {
     /// (`add:authenticators update:authenticators`), omitted when empty.
     #[serde(
         skip_serializing_if = "Vec::is_empty",
-        serialize_with = "space_separated"
+        serialize_with = "super::space_separated"
     )]
     pub scope: Vec<AuthScope>,
 }
@@ -231,16 +231,6 @@ setters!(ChallengeRequest {
     with_custom => custom: serde_json::Value,
 });
 
-/// Serializes scopes as one space-separated string.
-fn space_separated<S: Serializer>(scopes: &[AuthScope], serializer: S) -> Result<S::Ok, S::Error> {
-    let joined = scopes
-        .iter()
-        .map(AuthScope::as_str)
-        .collect::<Vec<_>>()
-        .join(" ");
-    serializer.serialize_str(&joined)
-}
-
 /// The result of [`ChallengeRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -272,7 +262,7 @@ impl Endpoint for ChallengeRequest {
 }
 
 /// `POST /verify`: checks the code the user entered for a challenge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct VerifyRequest {
@@ -336,10 +326,10 @@ impl Endpoint for VerifyRequest {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ClaimChallengeRequest {
-    /// The challenge's id.
-    pub challenge_id: String,
     /// The user who claims it.
     pub user_id: String,
+    /// The challenge's id.
+    pub challenge_id: String,
     /// Claim without checking that the challenge was verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_verification_check: Option<bool>,
@@ -358,11 +348,12 @@ pub struct ClaimChallengeRequest {
 }
 
 impl ClaimChallengeRequest {
-    /// A request for `user_id` to claim `challenge_id`.
-    pub fn new(challenge_id: impl Into<String>, user_id: impl Into<String>) -> Self {
+    /// A request for `user_id` to claim `challenge_id` (the user id comes
+    /// first, as in every request of the SDK).
+    pub fn new(user_id: impl Into<String>, challenge_id: impl Into<String>) -> Self {
         Self {
-            challenge_id: challenge_id.into(),
             user_id: user_id.into(),
+            challenge_id: challenge_id.into(),
             skip_verification_check: None,
             device_id: None,
             ip_address: None,
@@ -386,7 +377,7 @@ setters!(ClaimChallengeRequest {
 });
 
 /// The result of [`ClaimChallengeRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ClaimChallengeResponse {
@@ -528,7 +519,7 @@ crate::client::endpoints! {
     /// Assigns a verified challenge to a user and returns a token.
     claim_challenge(ClaimChallengeRequest) -> ClaimChallengeResponse,
         route = "POST /claim",
-        example = ClaimChallengeRequest::new("ch-1", "user-1");
+        example = ClaimChallengeRequest::new("user-1", "ch-1");
     /// Looks up a challenge by id, or by user, action and verification method.
     get_challenge(GetChallengeRequest) -> GetChallengeResponse,
         route = "GET /challenges",

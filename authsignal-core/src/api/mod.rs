@@ -62,6 +62,19 @@ pub(crate) fn ignore_body(_body: &[u8]) -> Result<(), serde_json::Error> {
     Ok(())
 }
 
+/// Serializes scopes as one space-separated string.
+pub(crate) fn space_separated<S: serde::Serializer>(
+    scopes: &[AuthScope],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let joined = scopes
+        .iter()
+        .map(AuthScope::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    serializer.serialize_str(&joined)
+}
+
 /// Decodes `null` as the type's default (the API sometimes sends `null` for
 /// empty lists and flags).
 pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>

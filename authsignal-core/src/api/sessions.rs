@@ -15,7 +15,7 @@ use crate::{
 
 /// `POST /sessions`: exchanges a challenge token (from a client SDK, a claim
 /// or a validated challenge) for an access and a refresh token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CreateSessionRequest {
@@ -45,7 +45,7 @@ setters!(CreateSessionRequest {
 });
 
 /// The result of [`CreateSessionRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CreateSessionResponse {
@@ -72,7 +72,7 @@ impl Endpoint for CreateSessionRequest {
 }
 
 /// `POST /sessions/validate`: checks an access token and returns its user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ValidateSessionRequest {
@@ -146,7 +146,7 @@ impl Endpoint for ValidateSessionRequest {
 }
 
 /// `POST /sessions/refresh`: exchanges a refresh token for new tokens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RefreshSessionRequest {
@@ -164,7 +164,7 @@ impl RefreshSessionRequest {
 }
 
 /// The result of [`RefreshSessionRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RefreshSessionResponse {
@@ -192,7 +192,7 @@ impl Endpoint for RefreshSessionRequest {
 }
 
 /// `POST /sessions/revoke`: revokes one access token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RevokeSessionRequest {

@@ -225,7 +225,7 @@ impl Endpoint for DeleteUserRequest {
 /// of `username`, `email` or `phoneNumber`. To walk every page without
 /// handling the cursor, use
 /// [`Client::query_users_pages`](crate::Client::query_users_pages).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct QueryUsersRequest {
     /// Match this username.

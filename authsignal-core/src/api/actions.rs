@@ -13,6 +13,24 @@ use crate::{
 /// withdrawal…) and returns whether to allow it, challenge the user or block it.
 ///
 /// Without any attribute the body is `{}`.
+///
+/// ```
+/// use authsignal_core::{AuthScope, Config, Endpoint, TrackRequest, UserActionState, http};
+/// let config = Config::builder("sk_test").build()?;
+/// let track = TrackRequest::new("user-1", "signIn")
+///     .with_ip_address("203.0.113.7")
+///     .with_scope(AuthScope::AddAuthenticators);
+/// let request = track.build_request(&config)?;
+/// assert_eq!(request.uri(), "https://api.authsignal.com/v1/users/user-1/actions/signIn");
+/// let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
+/// assert_eq!(body, serde_json::json!({"ipAddress": "203.0.113.7", "scope": "add:authenticators"}));
+///
+/// let response = http::Response::new(
+///     br#"{"state":"CHALLENGE_REQUIRED","idempotencyKey":"k","token":"t","isEnrolled":true}"#.to_vec(),
+/// );
+/// assert_eq!(track.parse_response(response)?.state, UserActionState::ChallengeRequired);
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

@@ -183,6 +183,21 @@ impl Endpoint for GetAuthenticatorsRequest {
 
 /// `POST /users/{userId}/authenticators`: enrolls an authenticator whose
 /// phone number or email you have already verified.
+///
+/// ```
+/// use authsignal_core::{Config, Endpoint, EnrollVerifiedAuthenticatorRequest, VerificationMethod, http};
+/// let enroll = EnrollVerifiedAuthenticatorRequest::new("user-1", VerificationMethod::Sms)
+///     .with_phone_number("+64270000000");
+/// let request = enroll.build_request(&Config::builder("sk_test").build()?)?;
+/// assert_eq!(request.uri().path(), "/v1/users/user-1/authenticators");
+///
+/// let response = http::Response::new(br#"{"authenticator":{"userAuthenticatorId":"a-1",
+///     "verificationMethod":"SMS"},"recoveryCodes":["c-1","c-2"]}"#.to_vec());
+/// let enrolled = enroll.parse_response(response)?;
+/// assert_eq!(enrolled.authenticator.user_authenticator_id, "a-1");
+/// assert_eq!(enrolled.recovery_codes[0].expose_secret(), "c-1");
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

@@ -16,6 +16,15 @@ use crate::{
 
 /// `POST /call/start` (Call Connect): sends the caller a message to verify
 /// them.
+///
+/// ```
+/// use authsignal_core::{Config, Endpoint, StartCallRequest};
+/// let config = Config::builder("sk_test").build()?;
+/// let request = StartCallRequest::new("call-ref-1").build_request(&config)?;
+/// // Call Connect has its own host.
+/// assert_eq!(request.uri(), "https://us-connect.authsignal.com/call/start");
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

@@ -122,6 +122,19 @@ impl Endpoint for ValidateChallengeRequest {
 
 /// `POST /challenge`: starts an OTP challenge (sends an SMS, WhatsApp or
 /// email code) that you verify with [`VerifyRequest`].
+///
+/// ```
+/// use authsignal_core::{ChallengeRequest, Config, Endpoint, VerificationMethod, VerifyRequest};
+/// let config = Config::builder("sk_test").build()?;
+/// let challenge = ChallengeRequest::new(VerificationMethod::Sms, "signIn")
+///     .with_phone_number("+64270000000");
+/// let request = challenge.build_request(&config)?;
+/// assert_eq!((request.method().as_str(), request.uri().path()), ("POST", "/v1/challenge"));
+/// // Then check the code the user typed:
+/// let verify = VerifyRequest::new("challenge-id", "123456").build_request(&config)?;
+/// assert_eq!(verify.uri().path(), "/v1/verify");
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

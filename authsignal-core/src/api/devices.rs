@@ -75,6 +75,16 @@ impl Endpoint for GetDevicesRequest {
 /// assert_eq!(request.body(), br#"{"rememberedUntil":null}"#);
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
+///
+/// ```
+/// use authsignal_core::{Config, Endpoint, UpdateDeviceRequest};
+/// let forget = UpdateDeviceRequest::forget("user-1", "device-9");
+/// let request = forget.build_request(&Config::builder("sk_test").build()?)?;
+/// assert_eq!(request.method(), "PATCH");
+/// // Forgetting sends an explicit null.
+/// assert_eq!(request.body().as_slice(), br#"{"rememberedUntil":null}"#);
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

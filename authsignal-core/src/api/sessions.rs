@@ -15,6 +15,20 @@ use crate::{
 
 /// `POST /sessions`: exchanges a challenge token (from a client SDK, a claim
 /// or a validated challenge) for an access and a refresh token.
+///
+/// ```
+/// use authsignal_core::{Config, CreateSessionRequest, Endpoint, http};
+/// let create = CreateSessionRequest::new("web-app", "token-from-the-challenge");
+/// let request = create.build_request(&Config::builder("sk_test").build()?)?;
+/// assert_eq!(request.uri().path(), "/v1/sessions");
+///
+/// let response = http::Response::new(br#"{"accessToken":"at","refreshToken":"rt"}"#.to_vec());
+/// let session = create.parse_response(response)?;
+/// // Tokens are secrets: they print as <redacted> and are read explicitly.
+/// assert_eq!(format!("{:?}", session.access_token), "SecretString(<redacted>)");
+/// assert_eq!(session.refresh_token.expose_secret(), "rt");
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

@@ -13,6 +13,18 @@ use crate::{
 ///
 /// An unknown or deleted user is not an error: the API answers with
 /// `isEnrolled: false`.
+///
+/// ```
+/// use authsignal_core::{Config, Endpoint, GetUserRequest, http};
+/// let get = GetUserRequest::new("team/alice");
+/// let request = get.build_request(&Config::builder("sk_test").build()?)?;
+/// // A path parameter is always one segment.
+/// assert_eq!(request.uri().path(), "/v1/users/team%2Falice");
+///
+/// let user = get.parse_response(http::Response::new(br#"{"isEnrolled":true}"#.to_vec()))?;
+/// assert!(user.is_enrolled);
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct GetUserRequest {

@@ -11,7 +11,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use authsignal_benches::{baseline::BaselineTrack, fixtures};
+use authsignal_benches::{
+    baseline::{BaselineTrack, PlainAuthenticator, PlainUser, parse_plain},
+    fixtures,
+};
 use authsignal_core::{ApiSecretKey, Endpoint, webhook};
 use base64::Engine as _;
 use criterion::{
@@ -96,6 +99,13 @@ fn get_user<M: Measurement>(c: &mut Criterion<M>) {
             BatchSize::SmallInput,
         )
     });
+    group.bench_function("baseline/parse", |b| {
+        b.iter_batched(
+            response,
+            |r| parse_plain::<PlainUser>(&r).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
     group.bench_function("sdk/build+parse", |b| {
         b.iter_batched(
             response,
@@ -131,6 +141,13 @@ fn get_authenticators<M: Measurement>(c: &mut Criterion<M>) {
         b.iter_batched(
             || fixtures::ok_response(answer),
             |r| request.parse_response(r).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("baseline/parse_10", |b| {
+        b.iter_batched(
+            || fixtures::ok_response(answer),
+            |r| parse_plain::<Vec<PlainAuthenticator>>(&r).unwrap(),
             BatchSize::SmallInput,
         )
     });

@@ -23,6 +23,7 @@ use std::{
 use authsignal_benches::{
     Mode,
     baseline::{BaselineTrack, PlainTrackBody, parse_track},
+    cpu::client_cpu,
     fixtures,
     server::Server,
 };
@@ -46,17 +47,34 @@ struct Tally {
     calls: u64,
     elapsed: Duration,
     connections: usize,
+    /// CPU time of the client's threads (not the server's) during the rounds.
+    cpu: Duration,
+}
+
+/// What one timed loop measured.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    calls: u64,
+    elapsed: Duration,
+    connections: usize,
+    cpu: Duration,
 }
 
 impl Tally {
-    fn add(&mut self, calls: u64, elapsed: Duration, connections: usize) {
-        self.calls += calls;
-        self.elapsed += elapsed;
-        self.connections += connections;
+    fn add(&mut self, round: Round) {
+        self.calls += round.calls;
+        self.elapsed += round.elapsed;
+        self.connections += round.connections;
+        self.cpu += round.cpu;
     }
 
     fn per_second(&self) -> f64 {
         self.calls as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Client CPU time per call, in microseconds.
+    fn cpu_per_call_us(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.calls as f64
     }
 }
 
@@ -93,37 +111,42 @@ fn main() -> Result<(), BoxError> {
 fn print_table(title: &str, rows: &[(&str, Tally)]) {
     println!("\n{title}");
     println!(
-        "  {:<44} {:>9} {:>10} {:>8} {:>12}",
-        "client", "calls", "calls/s", "vs raw", "connections"
+        "  {:<44} {:>9} {:>10} {:>8} {:>12} {:>12} {:>8}",
+        "client", "calls", "calls/s", "vs raw", "connections", "CPU µs/call", "vs raw"
     );
     let raw = rows.last().map_or(f64::NAN, |(_, t)| t.per_second());
+    let raw_cpu = rows.last().map_or(f64::NAN, |(_, t)| t.cpu_per_call_us());
     for (name, t) in rows {
         let ratio = 100.0 * t.per_second() / raw;
         println!(
-            "  {name:<44} {:>9} {:>10.0} {:>7.1}% {:>12}",
+            "  {name:<44} {:>9} {:>10.0} {:>7.1}% {:>12} {:>12.2} {:>7.3}×",
             t.calls,
             t.per_second(),
             ratio,
-            t.connections
+            t.connections,
+            t.cpu_per_call_us(),
+            t.cpu_per_call_us() / raw_cpu
         );
     }
 }
 
-/// Runs `call` in a loop for `duration` and returns (calls, elapsed, new
-/// connections the server accepted meanwhile).
-fn timed_loop(
-    server: &Server,
-    duration: Duration,
-    call: Call<'_>,
-) -> Result<(u64, Duration, usize), BoxError> {
+/// Runs `call` in a loop for `duration`: calls, elapsed time, new
+/// connections the server accepted meanwhile, client CPU time.
+fn timed_loop(server: &Server, duration: Duration, call: Call<'_>) -> Result<Round, BoxError> {
     let connections = server.connections();
+    let cpu = client_cpu();
     let start = Instant::now();
     let mut calls = 0;
     while start.elapsed() < duration {
         call()?;
         calls += 1;
     }
-    Ok((calls, start.elapsed(), server.connections() - connections))
+    Ok(Round {
+        calls,
+        elapsed: start.elapsed(),
+        connections: server.connections() - connections,
+        cpu: client_cpu() - cpu,
+    })
 }
 
 /// Warms every side up, then runs them in alternating rounds. Connections
@@ -135,12 +158,11 @@ fn alternate(
 ) -> Result<Vec<(&'static str, Tally)>, BoxError> {
     let mut tallies = vec![Tally::default(); sides.len()];
     for ((_, call), tally) in sides.iter_mut().zip(&mut tallies) {
-        tally.connections += timed_loop(server, mode.duration(WARM_UP), *call)?.2;
+        tally.connections += timed_loop(server, mode.duration(WARM_UP), *call)?.connections;
     }
     for _ in 0..ROUNDS {
         for ((_, call), tally) in sides.iter_mut().zip(&mut tallies) {
-            let (n, t, c) = timed_loop(server, mode.duration(ROUND), *call)?;
-            tally.add(n, t, c);
+            tally.add(timed_loop(server, mode.duration(ROUND), *call)?);
         }
     }
     Ok(sides.iter().map(|(name, _)| *name).zip(tallies).collect())
@@ -184,18 +206,18 @@ fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Runs `IN_FLIGHT` tasks that each call `call` in a loop for `duration`;
-/// returns (calls, elapsed, new connections).
+/// Runs `IN_FLIGHT` tasks that each call `call` in a loop for `duration`.
 async fn concurrent_loop<F, Fut>(
     server: &Server,
     duration: Duration,
     call: F,
-) -> Result<(u64, Duration, usize), BoxError>
+) -> Result<Round, BoxError>
 where
     F: Fn() -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), String>> + Send,
 {
     let connections = server.connections();
+    let cpu = client_cpu();
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = (0..IN_FLIGHT)
@@ -215,7 +237,12 @@ where
     for task in tasks {
         calls += task.await??;
     }
-    Ok((calls, start.elapsed(), server.connections() - connections))
+    Ok(Round {
+        calls,
+        elapsed: start.elapsed(),
+        connections: server.connections() - connections,
+        cpu: client_cpu() - cpu,
+    })
 }
 
 fn concurrent(
@@ -269,15 +296,16 @@ fn concurrent(
 
         let mut sdk = Tally::default();
         let mut raw = Tally::default();
-        let (_, _, c) = concurrent_loop(server, mode.duration(WARM_UP), sdk_call.clone()).await?;
-        sdk.connections += c;
-        let (_, _, c) = concurrent_loop(server, mode.duration(WARM_UP), raw_call.clone()).await?;
-        raw.connections += c;
+        let warm_up = mode.duration(WARM_UP);
+        sdk.connections += concurrent_loop(server, warm_up, sdk_call.clone())
+            .await?
+            .connections;
+        raw.connections += concurrent_loop(server, warm_up, raw_call.clone())
+            .await?
+            .connections;
         for _ in 0..ROUNDS {
-            let (n, t, c) = concurrent_loop(server, mode.duration(ROUND), sdk_call.clone()).await?;
-            sdk.add(n, t, c);
-            let (n, t, c) = concurrent_loop(server, mode.duration(ROUND), raw_call.clone()).await?;
-            raw.add(n, t, c);
+            sdk.add(concurrent_loop(server, mode.duration(ROUND), sdk_call.clone()).await?);
+            raw.add(concurrent_loop(server, mode.duration(ROUND), raw_call.clone()).await?);
         }
         Ok(vec![
             ("authsignal_hyper::Client", sdk),

@@ -9,16 +9,22 @@
 //!
 //! Workloads: `sdk-track`, `baseline-track` (build + parse), `sdk-build`,
 //! `sdk-parse`, `baseline-build`, `baseline-parse`, `response` (only making
-//! the response both parse rows start from). Without a workload (as under
+//! the response both parse rows start from), and the parse of `get_user` and
+//! `get_authenticators` (10 passkeys) by the SDK and by bare serde
+//! (`sdk-user-parse`, `baseline-user-parse`, `sdk-authenticators-parse`,
+//! `baseline-authenticators-parse`). Without a workload (as under
 //! `cargo bench` or `cargo test --benches`) each runs a few times as a smoke
 //! test.
 
 use std::hint::black_box;
 
-use authsignal_benches::{baseline::BaselineTrack, fixtures};
+use authsignal_benches::{
+    baseline::{BaselineTrack, PlainAuthenticator, PlainUser, parse_plain},
+    fixtures,
+};
 use authsignal_core::Endpoint;
 
-const WORKLOADS: [&str; 7] = [
+const WORKLOADS: [&str; 11] = [
     "sdk-track",
     "baseline-track",
     "sdk-build",
@@ -26,6 +32,10 @@ const WORKLOADS: [&str; 7] = [
     "baseline-build",
     "baseline-parse",
     "response",
+    "sdk-user-parse",
+    "baseline-user-parse",
+    "sdk-authenticators-parse",
+    "baseline-authenticators-parse",
 ];
 
 fn run(workload: &str, iterations: u64) -> Result<(), String> {
@@ -34,6 +44,11 @@ fn run(workload: &str, iterations: u64) -> Result<(), String> {
     let plain = BaselineTrack::new(&config);
     let answer = fixtures::TRACK_RESPONSE.as_bytes();
     let response = || fixtures::ok_response(black_box(answer));
+    let user_request = fixtures::get_user_request();
+    let user = || fixtures::ok_response(black_box(fixtures::GET_USER_RESPONSE.as_bytes()));
+    let authenticators_request = fixtures::get_authenticators_request();
+    let authenticators = fixtures::authenticators_response();
+    let authenticators = || fixtures::ok_response(black_box(authenticators.as_bytes()));
     for _ in 0..iterations {
         match workload {
             "sdk-track" => {
@@ -51,6 +66,16 @@ fn run(workload: &str, iterations: u64) -> Result<(), String> {
             "baseline-build" => drop(black_box(black_box(&plain).build())),
             "baseline-parse" => drop(black_box(plain.parse(response()).unwrap())),
             "response" => drop(black_box(response())),
+            "sdk-user-parse" => drop(black_box(user_request.parse_response(user()).unwrap())),
+            "baseline-user-parse" => drop(black_box(parse_plain::<PlainUser>(&user()).unwrap())),
+            "sdk-authenticators-parse" => drop(black_box(
+                authenticators_request
+                    .parse_response(authenticators())
+                    .unwrap(),
+            )),
+            "baseline-authenticators-parse" => drop(black_box(
+                parse_plain::<Vec<PlainAuthenticator>>(&authenticators()).unwrap(),
+            )),
             other => return Err(format!("unknown workload {other:?}; one of {WORKLOADS:?}")),
         }
     }

@@ -183,6 +183,110 @@ pub fn parse_track(
     serde_json::from_slice(body).map_err(BaselineError::Json)
 }
 
+/// The `GET /users/{userId}` answer as a plain struct (strings for enums).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlainUser {
+    /// The user's id.
+    pub user_id: Option<String>,
+    /// Whether the user has an authenticator.
+    #[serde(default)]
+    pub is_enrolled: bool,
+    /// Email address.
+    pub email: Option<String>,
+    /// Whether the email address is verified.
+    pub email_verified: Option<bool>,
+    /// Phone number.
+    pub phone_number: Option<String>,
+    /// Whether the phone number is verified.
+    pub phone_number_verified: Option<bool>,
+    /// Username.
+    pub username: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Custom data.
+    pub custom: Option<serde_json::Value>,
+    /// Enrolled methods.
+    #[serde(default)]
+    pub enrolled_verification_methods: Vec<String>,
+    /// Allowed methods.
+    #[serde(default)]
+    pub allowed_verification_methods: Vec<String>,
+    /// The default method.
+    pub default_verification_method: Option<String>,
+}
+
+/// One authenticator of `GET /users/{userId}/authenticators` as a plain struct.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlainAuthenticator {
+    /// The authenticator's id.
+    pub user_authenticator_id: String,
+    /// Its method.
+    pub verification_method: String,
+    /// The user's id.
+    pub user_id: Option<String>,
+    /// When it was created.
+    pub created_at: Option<String>,
+    /// When it was verified.
+    pub verified_at: Option<String>,
+    /// When it was last used.
+    pub last_verified_at: Option<String>,
+    /// The phone number of an SMS authenticator.
+    pub phone_number: Option<String>,
+    /// The email of an email authenticator.
+    pub email: Option<String>,
+    /// The passkey or security key.
+    pub webauthn_credential: Option<PlainCredential>,
+}
+
+/// A WebAuthn credential as a plain struct.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlainCredential {
+    /// The credential id.
+    pub credential_id: Option<String>,
+    /// The device id.
+    pub device_id: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// The authenticator model.
+    pub aaguid: Option<String>,
+    /// The model's name and icons.
+    pub aaguid_mapping: Option<PlainAaguidMapping>,
+    /// Whether it is backed up.
+    pub credential_backed_up: Option<bool>,
+    /// `singleDevice` or `multiDevice`.
+    pub credential_device_type: Option<String>,
+    /// `platform` or `cross-platform`.
+    pub authenticator_attachment: Option<String>,
+    /// The browser and OS it was created on, as parsed by the API.
+    pub parsed_user_agent: Option<serde_json::Value>,
+}
+
+/// An AAGUID mapping as a plain struct.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlainAaguidMapping {
+    /// The model's name.
+    pub name: Option<String>,
+    /// Its light icon.
+    pub svg_icon_light: Option<String>,
+    /// Its dark icon.
+    pub svg_icon_dark: Option<String>,
+}
+
+/// The baseline's parse of any answer: status check, then bare
+/// `serde_json::from_slice` into `T`.
+pub fn parse_plain<T: serde::de::DeserializeOwned>(
+    response: &Response<Vec<u8>>,
+) -> Result<T, BaselineError> {
+    if !response.status().is_success() {
+        return Err(BaselineError::Status(response.status()));
+    }
+    serde_json::from_slice(response.body()).map_err(BaselineError::Json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +318,30 @@ mod tests {
         assert_eq!(
             parsed.allowed_verification_methods.len(),
             typed.allowed_verification_methods.len()
+        );
+    }
+
+    /// The user and authenticator baselines read the same data as the SDK.
+    #[test]
+    fn plain_parsers_read_the_same_data() {
+        let user = fixtures::ok_response(fixtures::GET_USER_RESPONSE.as_bytes());
+        let plain: PlainUser = parse_plain(&user).unwrap();
+        let typed = fixtures::get_user_request().parse_response(user).unwrap();
+        assert_eq!(plain.email, typed.email);
+        assert_eq!(plain.enrolled_verification_methods.len(), 2);
+        assert_eq!(typed.enrolled_verification_methods.len(), 2);
+
+        let answer = fixtures::authenticators_response();
+        let list = fixtures::ok_response(answer.as_bytes());
+        let plain: Vec<PlainAuthenticator> = parse_plain(&list).unwrap();
+        let typed = fixtures::get_authenticators_request()
+            .parse_response(list)
+            .unwrap();
+        assert_eq!(plain.len(), 10);
+        assert_eq!(typed.len(), 10);
+        assert_eq!(
+            plain[9].webauthn_credential.as_ref().unwrap().name,
+            typed[9].webauthn_credential.as_ref().unwrap().name
         );
     }
 }

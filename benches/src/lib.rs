@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod cpu;
 pub mod fixtures;
 pub mod server;
 

@@ -107,7 +107,10 @@ use authsignal_core::{BlockingTransport, TransportFromConfig, check_declared_len
 pub use ureq;
 use ureq::{
     Agent,
-    unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport},
+    unversioned::transport::{
+        Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
+        time::Duration as TimeoutDuration,
+    },
 };
 
 /// The blocking client on ureq: build it with `Client::builder(secret)`.
@@ -249,7 +252,10 @@ impl UreqTransport {
             .build();
         let agent = Agent::with_parts(
             agent_config,
-            MarkConnectErrors(DefaultConnector::default()),
+            MarkConnectErrors {
+                inner: DefaultConnector::default(),
+                timeout_step: (config.timeout() / 100).max(Duration::from_millis(1)),
+            },
             resolver::CachingResolver::default(),
         );
         Ok(Self {
@@ -345,8 +351,14 @@ fn native_roots() -> Result<ureq::tls::RootCerts, Error> {
 /// TCP, TLS handshake) wrapped in [`ConnectFailed`]: ureq reports a failed
 /// or stalled handshake as a plain I/O error, which would otherwise read as
 /// "the request may have been processed".
+///
+/// It also wraps each new connection in [`SteadyTimeouts`].
 #[derive(Debug)]
-struct MarkConnectErrors(DefaultConnector);
+struct MarkConnectErrors {
+    inner: DefaultConnector,
+    /// The rounding step of [`SteadyTimeouts`]: 1 % of the attempt timeout.
+    timeout_step: Duration,
+}
 
 impl Connector<()> for MarkConnectErrors {
     type Out = Box<dyn Transport>;
@@ -356,9 +368,71 @@ impl Connector<()> for MarkConnectErrors {
         details: &ConnectionDetails,
         chained: Option<()>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
-        self.0
-            .connect(details, chained)
-            .map_err(|error| ureq::Error::Other(Box::new(ConnectFailed(error))))
+        let step = self.timeout_step;
+        match self.inner.connect(details, chained) {
+            Ok(transport) => Ok(transport
+                .map(|inner| Box::new(SteadyTimeouts { inner, step }) as Box<dyn Transport>)),
+            Err(error) => Err(ureq::Error::Other(Box::new(ConnectFailed(error)))),
+        }
+    }
+}
+
+/// Hands the transport the time left before the attempt's deadline rounded
+/// down to a multiple of `step` (1 % of the attempt timeout): ureq sets a
+/// socket timeout (a system call) whenever the value changes, and the exact
+/// time left changes on every read and write, which cost three system calls
+/// per call. Rounded down, the value stays the same from call to call, and a
+/// deadline is never late and at most one step early; under one step it is
+/// passed exactly.
+#[derive(Debug)]
+struct SteadyTimeouts {
+    inner: Box<dyn Transport>,
+    step: Duration,
+}
+
+impl SteadyTimeouts {
+    fn steady(&self, timeout: NextTimeout) -> NextTimeout {
+        steady(timeout, self.step)
+    }
+}
+
+fn steady(mut timeout: NextTimeout, step: Duration) -> NextTimeout {
+    if let TimeoutDuration::Exact(left) = timeout.after {
+        if left >= step && !step.is_zero() {
+            let steps = left.as_nanos() / step.as_nanos();
+            let rounded = step.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX));
+            timeout.after = TimeoutDuration::Exact(rounded);
+        }
+    }
+    timeout
+}
+
+impl Transport for SteadyTimeouts {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let timeout = self.steady(timeout);
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = self.steady(timeout);
+        self.inner.maybe_await_input(timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = self.steady(timeout);
+        self.inner.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
     }
 }
 
@@ -489,4 +563,42 @@ fn describe_tls_error(error: &rustls::Error) -> (TransportErrorKind, Cow<'static
 #[cfg(not(feature = "rustls"))]
 fn describe_tls_error(error: &TlsError) -> (TransportErrorKind, Cow<'static, str>) {
     match *error {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(timeout: NextTimeout) -> TimeoutDuration {
+        timeout.after
+    }
+
+    fn left(ms: u64) -> NextTimeout {
+        NextTimeout {
+            after: TimeoutDuration::Exact(Duration::from_millis(ms)),
+            ..NextTimeout::default()
+        }
+    }
+
+    #[test]
+    fn steady_timeouts_round_down_to_the_step_and_keep_short_ones_exact() {
+        let step = Duration::from_millis(100);
+        let steady = |timeout| steady(timeout, step);
+        let exact = |ms| TimeoutDuration::Exact(Duration::from_millis(ms));
+        assert_eq!(after(steady(left(9_999))), exact(9_900));
+        assert_eq!(after(steady(left(9_901))), exact(9_900));
+        assert_eq!(after(steady(left(100))), exact(100));
+        assert_eq!(after(steady(left(99))), exact(99), "under one step: exact");
+        assert_eq!(after(steady(left(0))), exact(0));
+        let never = NextTimeout::default();
+        assert_eq!(after(steady(never)), TimeoutDuration::NotHappening);
+        assert_eq!(after(super::steady(left(7), Duration::ZERO)), exact(7));
+        // The reason and per-operation limits pass through unchanged.
+        let timeout = NextTimeout {
+            per_read: Some(TimeoutDuration::Exact(Duration::from_secs(1))),
+            ..left(5_050)
+        };
+        assert_eq!(steady(timeout).per_read, timeout.per_read);
+        assert_eq!(steady(timeout).reason, timeout.reason);
+    }
 }

@@ -24,7 +24,7 @@ use authsignal_benches::{
 };
 use authsignal_core::Endpoint;
 
-const WORKLOADS: [&str; 11] = [
+const WORKLOADS: [&str; 13] = [
     "sdk-track",
     "baseline-track",
     "sdk-build",
@@ -36,9 +36,60 @@ const WORKLOADS: [&str; 11] = [
     "baseline-user-parse",
     "sdk-authenticators-parse",
     "baseline-authenticators-parse",
+    "loopback-sdk",
+    "loopback-raw",
 ];
 
+/// `iterations` sequential `track` calls over loopback: the ureq client, or
+/// a raw ureq agent doing the same call (as in the loopback bench).
+fn loopback(sdk: bool, iterations: u64) -> Result<(), String> {
+    use authsignal_benches::{
+        baseline::{PlainTrackBody, parse_track},
+        server::Server,
+    };
+    use authsignal_core::FromConfig;
+    let server = Server::start(fixtures::TRACK_RESPONSE.as_bytes()).map_err(|e| e.to_string())?;
+    let config = authsignal_core::Config::builder(fixtures::SECRET)
+        .with_base_url(server.url())
+        .build()
+        .map_err(|e| e.to_string())?;
+    if sdk {
+        let client = authsignal_ureq::Client::from_config(config, Default::default())
+            .map_err(|e| e.to_string())?;
+        for _ in 0..iterations {
+            black_box(
+                client
+                    .track(fixtures::track_request())
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+    } else {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let plain = BaselineTrack::new(&config);
+        for _ in 0..iterations {
+            let response = agent
+                .run(plain.build_with(&PlainTrackBody::new()))
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .read_to_vec()
+                .map_err(|e| e.to_string())?;
+            black_box(parse_track(status, &body).map_err(|e| format!("{e:?}"))?);
+        }
+    }
+    Ok(())
+}
+
 fn run(workload: &str, iterations: u64) -> Result<(), String> {
+    match workload {
+        "loopback-sdk" => return loopback(true, iterations),
+        "loopback-raw" => return loopback(false, iterations),
+        _ => {}
+    }
     let config = fixtures::config();
     let request = fixtures::track_request();
     let plain = BaselineTrack::new(&config);

@@ -261,7 +261,44 @@ pub struct PlainCredential {
     /// `platform` or `cross-platform`.
     pub authenticator_attachment: Option<String>,
     /// The browser and OS it was created on, as parsed by the API.
-    pub parsed_user_agent: Option<serde_json::Value>,
+    pub parsed_user_agent: Option<PlainUserAgent>,
+}
+
+/// A parsed user agent as a plain struct.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlainUserAgent {
+    /// The raw user agent.
+    pub ua: Option<String>,
+    /// The browser.
+    pub browser: Option<PlainUserAgentPart>,
+    /// The device.
+    pub device: Option<PlainUserAgentPart>,
+    /// The engine.
+    pub engine: Option<PlainUserAgentPart>,
+    /// The operating system.
+    pub os: Option<PlainUserAgentPart>,
+    /// The CPU.
+    pub cpu: Option<PlainUserAgentPart>,
+}
+
+/// One part of a parsed user agent: every field any part has, as strings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlainUserAgentPart {
+    /// Name (browser, engine, OS).
+    pub name: Option<String>,
+    /// Version.
+    pub version: Option<String>,
+    /// Major version (browser).
+    pub major: Option<String>,
+    /// Model (device).
+    pub model: Option<String>,
+    /// Type (device).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Vendor (device).
+    pub vendor: Option<String>,
+    /// Architecture (CPU).
+    pub architecture: Option<String>,
 }
 
 /// An AAGUID mapping as a plain struct.

@@ -1,0 +1,369 @@
+//! [`Webhook`]: the keys, the tolerance and the order of the checks, and the
+//! [`VerifiedPayload`] it hands out.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::Mac as _;
+use serde::de::DeserializeOwned;
+
+use crate::ApiSecretKey;
+
+use super::envelope;
+use super::header::{SignatureHeader, parse_header, signature_header};
+use super::signing::{SigningKey, decode_signature};
+use super::{DEFAULT_TOLERANCE, LogEventBatch, WebhookError, WebhookEvent};
+
+/// Verifies Authsignal webhook requests.
+///
+/// Built from the tenant's [`ApiSecretKey`]; during a key rotation on your
+/// side add the other active key with [`Webhook::with_additional_key`]. Its
+/// `Debug` never prints a key.
+///
+/// ```
+/// use std::time::Duration;
+/// use authsignal_core::ApiSecretKey;
+/// use authsignal_core::webhook::Webhook;
+///
+/// let webhook = Webhook::new(ApiSecretKey::new("sk_new"))
+///     .with_additional_key(ApiSecretKey::new("sk_old"))
+///     .tolerance(Duration::from_secs(120));
+/// assert!(!format!("{webhook:?}").contains("sk_"));
+/// ```
+#[derive(Clone)]
+pub struct Webhook {
+    keys: Vec<SigningKey>,
+    tolerance: Duration,
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("keys", &format_args!("<{} redacted>", self.keys.len()))
+            .field("tolerance", &self.tolerance)
+            .finish()
+    }
+}
+
+impl Webhook {
+    /// A verifier for requests signed with `secret`, with the
+    /// [`DEFAULT_TOLERANCE`] of five minutes.
+    #[must_use]
+    pub fn new(secret: ApiSecretKey) -> Self {
+        Self {
+            keys: vec![SigningKey::new(&secret)],
+            tolerance: DEFAULT_TOLERANCE,
+        }
+    }
+
+    /// Also accepts signatures made with `secret` (for example the old key
+    /// while you rotate API keys). A request passes if any of its `v2`
+    /// signatures matches any key.
+    #[must_use]
+    pub fn with_additional_key(mut self, secret: ApiSecretKey) -> Self {
+        self.keys.push(SigningKey::new(&secret));
+        self
+    }
+
+    /// Sets how far `t` may be from `now`, in either direction (inclusive).
+    /// Sub-second parts are ignored, since `t` has whole seconds. To skip the
+    /// time check, call [`Webhook::verify_ignoring_timestamp`] instead.
+    #[must_use]
+    pub const fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// The tolerance in force.
+    #[must_use]
+    pub const fn current_tolerance(&self) -> Duration {
+        self.tolerance
+    }
+
+    /// Verifies `header` (the `x-signature-v2` value) against the raw
+    /// `payload`, with `now` as the current Unix time in seconds.
+    ///
+    /// This is the primary, pure entry point. Order of checks: header size,
+    /// header format, timestamp, signatures. On success, decode the payload
+    /// with [`VerifiedPayload::event`], [`VerifiedPayload::log_event_batch`]
+    /// or [`VerifiedPayload::json`].
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::HeaderTooLarge`], [`WebhookError::MalformedHeader`],
+    /// [`WebhookError::TimestampTooOld`], [`WebhookError::TimestampInFuture`]
+    /// or [`WebhookError::NoMatchingSignature`].
+    pub fn verify<'p>(
+        &self,
+        payload: &'p [u8],
+        header: &str,
+        now: i64,
+    ) -> Result<VerifiedPayload<'p>, WebhookError> {
+        let parsed = parse_header(header)?;
+        self.check_timestamp(parsed.timestamp, now)?;
+        self.check_signatures(&parsed, payload)
+    }
+
+    /// [`Webhook::verify`] with `now` read from the system clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`Webhook::verify`].
+    pub fn verify_now<'p>(
+        &self,
+        payload: &'p [u8],
+        header: &str,
+    ) -> Result<VerifiedPayload<'p>, WebhookError> {
+        self.verify(payload, header, unix_now())
+    }
+
+    /// Verifies the signatures **without** the timestamp check, for
+    /// re-processing stored requests. Do not use it for live traffic: it
+    /// accepts replays of any request ever signed with the key.
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::HeaderTooLarge`], [`WebhookError::MalformedHeader`] or
+    /// [`WebhookError::NoMatchingSignature`].
+    pub fn verify_ignoring_timestamp<'p>(
+        &self,
+        payload: &'p [u8],
+        header: &str,
+    ) -> Result<VerifiedPayload<'p>, WebhookError> {
+        let parsed = parse_header(header)?;
+        self.check_signatures(&parsed, payload)
+    }
+
+    /// [`Webhook::verify`] with the header read from `headers`.
+    ///
+    /// # Errors
+    ///
+    /// As [`signature_header`] and [`Webhook::verify`].
+    pub fn verify_headers<'p>(
+        &self,
+        payload: &'p [u8],
+        headers: &http::HeaderMap,
+        now: i64,
+    ) -> Result<VerifiedPayload<'p>, WebhookError> {
+        self.verify(payload, signature_header(headers)?, now)
+    }
+
+    /// Verifies the request and decodes a single [`WebhookEvent`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Webhook::verify`], then as [`VerifiedPayload::event`].
+    pub fn construct_event(
+        &self,
+        payload: &[u8],
+        header: &str,
+        now: i64,
+    ) -> Result<WebhookEvent, WebhookError> {
+        self.verify(payload, header, now)?.event()
+    }
+
+    /// [`Webhook::construct_event`] with `now` read from the system clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`Webhook::construct_event`].
+    pub fn construct_event_now(
+        &self,
+        payload: &[u8],
+        header: &str,
+    ) -> Result<WebhookEvent, WebhookError> {
+        self.construct_event(payload, header, unix_now())
+    }
+
+    /// [`Webhook::construct_event`] with the header read from `headers`.
+    ///
+    /// # Errors
+    ///
+    /// As [`signature_header`] and [`Webhook::construct_event`].
+    pub fn construct_event_from_headers(
+        &self,
+        payload: &[u8],
+        headers: &http::HeaderMap,
+        now: i64,
+    ) -> Result<WebhookEvent, WebhookError> {
+        self.verify_headers(payload, headers, now)?.event()
+    }
+
+    /// Verifies the request and decodes a [`LogEventBatch`]
+    /// (`action.log_created`, `challenge.log_created`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Webhook::verify`], then as [`VerifiedPayload::log_event_batch`].
+    pub fn construct_log_event_batch(
+        &self,
+        payload: &[u8],
+        header: &str,
+        now: i64,
+    ) -> Result<LogEventBatch, WebhookError> {
+        self.verify(payload, header, now)?.log_event_batch()
+    }
+
+    /// [`Webhook::construct_log_event_batch`] with `now` read from the system
+    /// clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`Webhook::construct_log_event_batch`].
+    pub fn construct_log_event_batch_now(
+        &self,
+        payload: &[u8],
+        header: &str,
+    ) -> Result<LogEventBatch, WebhookError> {
+        self.construct_log_event_batch(payload, header, unix_now())
+    }
+
+    /// [`Webhook::construct_log_event_batch`] with the header read from
+    /// `headers`.
+    ///
+    /// # Errors
+    ///
+    /// As [`signature_header`] and [`Webhook::construct_log_event_batch`].
+    pub fn construct_log_event_batch_from_headers(
+        &self,
+        payload: &[u8],
+        headers: &http::HeaderMap,
+        now: i64,
+    ) -> Result<LogEventBatch, WebhookError> {
+        self.verify_headers(payload, headers, now)?
+            .log_event_batch()
+    }
+
+    fn check_timestamp(&self, timestamp: i64, now: i64) -> Result<(), WebhookError> {
+        let tolerance = i128::from(self.tolerance.as_secs());
+        // i64 - i64 always fits in i128; checked anyway to stay panic-free.
+        let Some(age) = i128::from(now).checked_sub(i128::from(timestamp)) else {
+            return Err(WebhookError::malformed("timestamp out of range"));
+        };
+        if age > tolerance {
+            return Err(WebhookError::TimestampTooOld {
+                age: whole_seconds(age),
+                tolerance: self.tolerance,
+            });
+        }
+        let ahead = age.checked_neg().unwrap_or(i128::MAX);
+        if ahead > tolerance {
+            return Err(WebhookError::TimestampInFuture {
+                ahead: whole_seconds(ahead),
+                tolerance: self.tolerance,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_signatures<'p>(
+        &self,
+        header: &SignatureHeader<'_>,
+        payload: &'p [u8],
+    ) -> Result<VerifiedPayload<'p>, WebhookError> {
+        let candidates: Vec<Vec<u8>> = header
+            .signatures
+            .iter()
+            .filter_map(|s| decode_signature(s))
+            .collect();
+        if !candidates.is_empty() {
+            for key in &self.keys {
+                let absorbed = key.absorb(header.timestamp, payload);
+                // A cloned MAC per candidate; `verify_slice` compares in
+                // constant time and rejects wrong lengths.
+                if candidates
+                    .iter()
+                    .any(|candidate| absorbed.clone().verify_slice(candidate).is_ok())
+                {
+                    return Ok(VerifiedPayload {
+                        payload,
+                        timestamp: header.timestamp,
+                    });
+                }
+            }
+        }
+        Err(WebhookError::NoMatchingSignature)
+    }
+}
+
+fn whole_seconds(secs: i128) -> Duration {
+    Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
+}
+
+/// The system clock as Unix seconds (negative before 1970, saturating).
+fn unix_now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs())
+            .map_or(i64::MIN, |secs| 0_i64.saturating_sub(secs)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Verified payload
+// ---------------------------------------------------------------------------
+
+/// A request body whose signature has been verified. Only a
+/// [`Webhook`] can make one, so decoding from it never parses unverified
+/// bytes. Its `Debug` shows the length and timestamp, not the body.
+#[derive(Clone, Copy)]
+pub struct VerifiedPayload<'p> {
+    payload: &'p [u8],
+    timestamp: i64,
+}
+
+impl fmt::Debug for VerifiedPayload<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedPayload")
+            .field("len", &self.payload.len())
+            .field("timestamp", &self.timestamp)
+            .finish()
+    }
+}
+
+impl<'p> VerifiedPayload<'p> {
+    /// The verified raw body.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &'p [u8] {
+        self.payload
+    }
+
+    /// The signing time `t` from the header, in Unix seconds.
+    #[must_use]
+    pub const fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+
+    /// Decodes a single [`WebhookEvent`].
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::BatchPassedToEventApi`] for a `{"records": …}` batch;
+    /// [`WebhookError::InvalidPayload`] when the body is not a JSON object or
+    /// an envelope field (`version`, `type`, `id`, `source`, `time`,
+    /// `tenantId`, `data`) is missing, empty or of the wrong type.
+    pub fn event(&self) -> Result<WebhookEvent, WebhookError> {
+        envelope::decode_event(self.payload)
+    }
+
+    /// Decodes a [`LogEventBatch`].
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::MissingRecords`] when the body is an object without a
+    /// `records` array; [`WebhookError::InvalidPayload`] when it is not a
+    /// JSON object or a record lacks an envelope field or `record`.
+    pub fn log_event_batch(&self) -> Result<LogEventBatch, WebhookError> {
+        envelope::decode_log_event_batch(self.payload)
+    }
+
+    /// Decodes the body into your own type.
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::InvalidPayload`] when the body does not deserialize
+    /// into `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, WebhookError> {
+        envelope::decode_json(self.payload)
+    }
+}

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hmac::Mac as _;
 use serde::de::DeserializeOwned;
 
 use crate::ApiSecretKey;
@@ -266,21 +265,18 @@ impl Webhook {
             .iter()
             .filter_map(|s| decode_signature(s))
             .collect();
-        if !candidates.is_empty() {
-            for key in &self.keys {
-                let absorbed = key.absorb(header.timestamp, payload);
-                // A cloned MAC per candidate; `verify_slice` compares in
-                // constant time and rejects wrong lengths.
-                if candidates
-                    .iter()
-                    .any(|candidate| absorbed.clone().verify_slice(candidate).is_ok())
-                {
-                    return Ok(VerifiedPayload {
-                        payload,
-                        timestamp: header.timestamp,
-                    });
-                }
-            }
+        // Any `v2` may match any key: during a rotation each active key
+        // contributes one signature.
+        let matched = !candidates.is_empty()
+            && self
+                .keys
+                .iter()
+                .any(|key| key.matches_any(header.timestamp, payload, &candidates));
+        if matched {
+            return Ok(VerifiedPayload {
+                payload,
+                timestamp: header.timestamp,
+            });
         }
         Err(WebhookError::NoMatchingSignature)
     }

@@ -479,6 +479,99 @@ fn envelope_validation_rejects_missing_fields() {
         .unwrap();
 }
 
+/// The reason of an `InvalidPayload` error, or a panic.
+fn invalid_payload_reason(result: Result<impl std::fmt::Debug, WebhookError>) -> String {
+    match result {
+        Err(WebhookError::InvalidPayload { reason }) => reason.into_owned(),
+        other => panic!("expected InvalidPayload, got {other:?}"),
+    }
+}
+
+#[test]
+fn envelope_decoding_names_the_problem() {
+    let t = 1_740_000_000;
+    let wh = hook(GO_PHP_SECRET);
+    let event = |payload: &str| wh.construct_event(payload.as_bytes(), &signed(payload, t), t);
+    let batch = |payload: &str| {
+        wh.verify(payload.as_bytes(), &signed(payload, t), t)
+            .and_then(|v| v.log_event_batch())
+    };
+    let base: Value = serde_json::from_str(VECTOR_C_PAYLOAD).unwrap();
+
+    // A field of the wrong type is named, like a missing one.
+    for (field, value) in [
+        ("type", json!(1)),
+        ("id", json!(7)),
+        ("source", json!(["s"])),
+        ("time", json!({})),
+        ("tenantId", json!(true)),
+        ("version", json!(-1)),
+        ("version", json!(1.5)),
+        ("version", json!(4_294_967_296_u64)),
+        ("data", json!([1])),
+    ] {
+        let mut v = base.clone();
+        v[field] = value.clone();
+        let reason = invalid_payload_reason(event(&v.to_string()));
+        assert!(
+            reason.contains(&format!("'{field}'")),
+            "{field} = {value}: {reason}"
+        );
+    }
+
+    // Only a JSON object is an envelope, even when an array lists the
+    // fields in order.
+    let positional = r#"[1,"email.created","1","s","2025-01-01T00:00:00Z","t",{}]"#;
+    for payload in ["[]", "1", "\"x\"", "null", "true", positional, " \n[1]"] {
+        assert_eq!(
+            invalid_payload_reason(event(payload)),
+            "not a JSON object",
+            "{payload}"
+        );
+        assert_eq!(
+            invalid_payload_reason(batch(payload)),
+            "not a JSON object",
+            "{payload}"
+        );
+    }
+    let item = format!(r#"{{"records":[{positional}]}}"#);
+    assert!(invalid_payload_reason(batch(&item)).contains("not an object"));
+
+    // Broken JSON is described by category and position only.
+    assert_eq!(
+        invalid_payload_reason(event("")),
+        "truncated or empty JSON at line 1 column 0"
+    );
+    assert!(invalid_payload_reason(event("{\"version\":")).starts_with("truncated or empty JSON"));
+    assert!(invalid_payload_reason(event("nulx")).starts_with("invalid JSON"));
+    assert!(
+        invalid_payload_reason(event(&format!("{VECTOR_C_PAYLOAD} x"))).starts_with("invalid JSON")
+    );
+    // A repeated envelope field is ambiguous, hence rejected.
+    let repeated = VECTOR_C_PAYLOAD.replacen(r#""id":"1""#, r#""id":"1","id":"2""#, 1);
+    assert!(invalid_payload_reason(event(&repeated)).starts_with("JSON of an unexpected shape"));
+
+    // A `records` key marks a batch whatever its value.
+    let mut with_records = base.clone();
+    with_records["records"] = Value::Null;
+    assert_eq!(
+        event(&with_records.to_string()),
+        Err(WebhookError::BatchPassedToEventApi)
+    );
+    // `records` missing, null or not an array: not a batch.
+    for payload in [r#"{}"#, r#"{"records":null}"#, r#"{"records":"x"}"#] {
+        assert_eq!(
+            batch(payload),
+            Err(WebhookError::MissingRecords),
+            "{payload}"
+        );
+    }
+    // Fields of the other envelope are ignored, not required.
+    let mut event_with_record = base.clone();
+    event_with_record["record"] = json!("x");
+    assert_eq!(event(&event_with_record.to_string()).unwrap().id, "1");
+}
+
 #[test]
 fn invalid_payload_reason_does_not_echo_payload_values() {
     #[derive(Debug, Deserialize)]

@@ -1,137 +1,21 @@
 //! The JSON envelopes: [`WebhookEvent`], [`LogEventBatch`] and [`LogEvent`],
-//! their redacted `Debug`, and [`WebhookEventType`].
+//! their redacted `Debug`, [`WebhookEventType`], and how a verified payload
+//! is decoded into them (serde, with every envelope field checked by name).
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::WebhookError;
 
-pub(super) fn decode_event(payload: &[u8]) -> Result<WebhookEvent, WebhookError> {
-    let mut object = parse_object(payload)?;
-    if object.contains_key("records") {
-        return Err(WebhookError::BatchPassedToEventApi);
-    }
-    let envelope = Envelope::take(&mut object)?;
-    let data = take_object(&mut object, "data", "missing field 'data' or not an object")?;
-    Ok(WebhookEvent {
-        version: envelope.version,
-        event_type: envelope.event_type,
-        id: envelope.id,
-        source: envelope.source,
-        time: envelope.time,
-        tenant_id: envelope.tenant_id,
-        data,
-    })
-}
-
-pub(super) fn decode_log_event_batch(payload: &[u8]) -> Result<LogEventBatch, WebhookError> {
-    let mut object = parse_object(payload)?;
-    let Some(Value::Array(items)) = object.remove("records") else {
-        return Err(WebhookError::MissingRecords);
-    };
-    let records = items
-        .into_iter()
-        .map(|item| {
-            let Value::Object(mut item) = item else {
-                return Err(WebhookError::invalid_payload(
-                    "a log event in 'records' is not an object",
-                ));
-            };
-            let envelope = Envelope::take(&mut item)?;
-            let record = take_object(
-                &mut item,
-                "record",
-                "a log event is missing field 'record' or it is not an object",
-            )?;
-            Ok(LogEvent {
-                version: envelope.version,
-                event_type: envelope.event_type,
-                id: envelope.id,
-                source: envelope.source,
-                time: envelope.time,
-                tenant_id: envelope.tenant_id,
-                record,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(LogEventBatch { records })
-}
-
-pub(super) fn decode_json<T: DeserializeOwned>(payload: &[u8]) -> Result<T, WebhookError> {
-    serde_json::from_slice(payload).map_err(|error| json_error(&error))
-}
-
-fn json_error(error: &serde_json::Error) -> WebhookError {
-    WebhookError::InvalidPayload {
-        reason: Cow::Owned(crate::endpoint::describe_json_error(error)),
-    }
-}
-
-fn parse_object(payload: &[u8]) -> Result<Map<String, Value>, WebhookError> {
-    match serde_json::from_slice::<Value>(payload) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(WebhookError::invalid_payload("not a JSON object")),
-        Err(error) => Err(json_error(&error)),
-    }
-}
-
-fn take_object(
-    object: &mut Map<String, Value>,
-    field: &str,
-    reason: &'static str,
-) -> Result<Value, WebhookError> {
-    match object.remove(field) {
-        Some(value @ Value::Object(_)) => Ok(value),
-        _ => Err(WebhookError::invalid_payload(reason)),
-    }
-}
-
-/// The fields shared by events and log events.
-struct Envelope {
-    version: u32,
-    event_type: WebhookEventType,
-    id: String,
-    source: String,
-    time: String,
-    tenant_id: String,
-}
-
-impl Envelope {
-    fn take(object: &mut Map<String, Value>) -> Result<Self, WebhookError> {
-        let version = object
-            .get("version")
-            .and_then(Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok())
-            .filter(|v| *v > 0)
-            .ok_or(WebhookError::invalid_payload(
-                "missing field 'version' or not a positive integer",
-            ))?;
-        let event_type = take_string(object, "type", "missing or empty field 'type'")?;
-        Ok(Self {
-            version,
-            event_type: WebhookEventType::from(event_type),
-            id: take_string(object, "id", "missing or empty field 'id'")?,
-            source: take_string(object, "source", "missing or empty field 'source'")?,
-            time: take_string(object, "time", "missing or empty field 'time'")?,
-            tenant_id: take_string(object, "tenantId", "missing or empty field 'tenantId'")?,
-        })
-    }
-}
-
-fn take_string(
-    object: &mut Map<String, Value>,
-    field: &str,
-    reason: &'static str,
-) -> Result<String, WebhookError> {
-    match object.remove(field) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
-        _ => Err(WebhookError::invalid_payload(reason)),
-    }
-}
+// ---------------------------------------------------------------------------
+// Envelopes
+// ---------------------------------------------------------------------------
 
 /// A single webhook event, e.g. `email.created` or `action.verify`.
 ///
@@ -316,5 +200,249 @@ crate::enums::open_enum! {
         ActionLogCreated = "action.log_created",
         /// `challenge.log_created`, delivered in a [`LogEventBatch`].
         ChallengeLogCreated = "challenge.log_created",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding a verified payload
+// ---------------------------------------------------------------------------
+
+/// Decodes a single event for [`VerifiedPayload::event`](super::VerifiedPayload::event).
+pub(super) fn decode_event(payload: &[u8]) -> Result<WebhookEvent, WebhookError> {
+    let wire: WireEvent = decode_object(payload)?;
+    if wire.records {
+        return Err(WebhookError::BatchPassedToEventApi);
+    }
+    let envelope = Envelope::check(
+        wire.version,
+        wire.event_type,
+        wire.id,
+        wire.source,
+        wire.time,
+        wire.tenant_id,
+    )?;
+    let data = object(wire.data, "missing field 'data' or not an object")?;
+    Ok(WebhookEvent {
+        version: envelope.version,
+        event_type: envelope.event_type,
+        id: envelope.id,
+        source: envelope.source,
+        time: envelope.time,
+        tenant_id: envelope.tenant_id,
+        data,
+    })
+}
+
+/// Decodes a batch for [`VerifiedPayload::log_event_batch`](super::VerifiedPayload::log_event_batch).
+pub(super) fn decode_log_event_batch(payload: &[u8]) -> Result<LogEventBatch, WebhookError> {
+    let wire: WireBatch = decode_object(payload)?;
+    let Some(Checked::Valid(items)) = wire.records else {
+        return Err(WebhookError::MissingRecords);
+    };
+    let records = items
+        .into_iter()
+        .map(|item| {
+            let Checked::Valid(JsonObject(item)) = item else {
+                return Err(WebhookError::invalid_payload(
+                    "a log event in 'records' is not an object (or repeats a field)",
+                ));
+            };
+            let envelope = Envelope::check(
+                item.version,
+                item.event_type,
+                item.id,
+                item.source,
+                item.time,
+                item.tenant_id,
+            )?;
+            let record = object(
+                item.record,
+                "a log event is missing field 'record' or it is not an object",
+            )?;
+            Ok(LogEvent {
+                version: envelope.version,
+                event_type: envelope.event_type,
+                id: envelope.id,
+                source: envelope.source,
+                time: envelope.time,
+                tenant_id: envelope.tenant_id,
+                record,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(LogEventBatch { records })
+}
+
+/// Decodes into the caller's type for [`VerifiedPayload::json`](super::VerifiedPayload::json).
+pub(super) fn decode_json<T: DeserializeOwned>(payload: &[u8]) -> Result<T, WebhookError> {
+    serde_json::from_slice(payload).map_err(|error| json_error(&error))
+}
+
+/// Decodes a top-level JSON object into `T`.
+fn decode_object<T: DeserializeOwned>(payload: &[u8]) -> Result<T, WebhookError> {
+    match serde_json::from_slice::<JsonObject<T>>(payload) {
+        Ok(JsonObject(value)) => Ok(value),
+        // `JsonObject` refuses any other JSON value with a data error before
+        // reading it; JSON text that does not open with `{` (after the
+        // whitespace JSON allows) cannot be an object.
+        Err(error) if error.is_data() && !opens_an_object(payload) => {
+            Err(WebhookError::invalid_payload("not a JSON object"))
+        }
+        Err(error) => Err(json_error(&error)),
+    }
+}
+
+fn opens_an_object(payload: &[u8]) -> bool {
+    payload
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))
+        == Some(&b'{')
+}
+
+/// A JSON error as an [`WebhookError::InvalidPayload`] that names the error's
+/// category and position, never a payload value.
+fn json_error(error: &serde_json::Error) -> WebhookError {
+    WebhookError::InvalidPayload {
+        reason: Cow::Owned(crate::endpoint::describe_json_error(error)),
+    }
+}
+
+/// A single event as sent. Every field is optional and [`Checked`], so that
+/// a missing or mistyped field is reported by name rather than by position.
+/// Unknown fields are ignored.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEvent {
+    /// Whether a `records` key is present (with any value): then the payload
+    /// is a log-event batch.
+    #[serde(default, deserialize_with = "present")]
+    records: bool,
+    version: Option<Checked<u32>>,
+    #[serde(rename = "type")]
+    event_type: Option<Checked<String>>,
+    id: Option<Checked<String>>,
+    source: Option<Checked<String>>,
+    time: Option<Checked<String>>,
+    tenant_id: Option<Checked<String>>,
+    data: Option<Checked<Map<String, Value>>>,
+}
+
+/// A log-event batch as sent.
+#[derive(Deserialize)]
+struct WireBatch {
+    records: Option<Checked<Vec<Checked<JsonObject<WireLogEvent>>>>>,
+}
+
+/// One log event of a batch as sent; see [`WireEvent`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireLogEvent {
+    version: Option<Checked<u32>>,
+    #[serde(rename = "type")]
+    event_type: Option<Checked<String>>,
+    id: Option<Checked<String>>,
+    source: Option<Checked<String>>,
+    time: Option<Checked<String>>,
+    tenant_id: Option<Checked<String>>,
+    record: Option<Checked<Map<String, Value>>>,
+}
+
+/// A value that decoded as `T`, or any other JSON value.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Checked<T> {
+    Valid(T),
+    Invalid(IgnoredAny),
+}
+
+/// `T` decoded from a JSON object only. (A derived `Deserialize` for a struct
+/// also accepts an array of its fields in order, which no envelope is.)
+struct JsonObject<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(Self)
+    }
+}
+
+/// For `#[serde(deserialize_with)]`: `true` for a key that is present, whatever its value.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// The envelope fields shared by events and log events, checked.
+struct Envelope {
+    version: u32,
+    event_type: WebhookEventType,
+    id: String,
+    source: String,
+    time: String,
+    tenant_id: String,
+}
+
+impl Envelope {
+    /// Checks the fields in wire order: `version` is a positive integer, the
+    /// others non-blank strings.
+    fn check(
+        version: Option<Checked<u32>>,
+        event_type: Option<Checked<String>>,
+        id: Option<Checked<String>>,
+        source: Option<Checked<String>>,
+        time: Option<Checked<String>>,
+        tenant_id: Option<Checked<String>>,
+    ) -> Result<Self, WebhookError> {
+        let version = match version {
+            Some(Checked::Valid(version)) if version > 0 => version,
+            _ => {
+                return Err(WebhookError::invalid_payload(
+                    "missing field 'version' or not a positive integer",
+                ));
+            }
+        };
+        Ok(Self {
+            version,
+            event_type: WebhookEventType::from(text(event_type, "type")?),
+            id: text(id, "id")?,
+            source: text(source, "source")?,
+            time: text(time, "time")?,
+            tenant_id: text(tenant_id, "tenantId")?,
+        })
+    }
+}
+
+/// A non-blank string field.
+fn text(value: Option<Checked<String>>, field: &'static str) -> Result<String, WebhookError> {
+    match value {
+        Some(Checked::Valid(text)) if !text.trim().is_empty() => Ok(text),
+        _ => Err(WebhookError::InvalidPayload {
+            reason: Cow::Owned(format!("missing or empty field '{field}', or not a string")),
+        }),
+    }
+}
+
+/// An object field (`data`, `record`).
+fn object(
+    value: Option<Checked<Map<String, Value>>>,
+    reason: &'static str,
+) -> Result<Value, WebhookError> {
+    match value {
+        Some(Checked::Valid(object)) => Ok(Value::Object(object)),
+        _ => Err(WebhookError::invalid_payload(reason)),
     }
 }

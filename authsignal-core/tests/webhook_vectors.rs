@@ -9,13 +9,13 @@
     clippy::arithmetic_side_effects
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use authsignal_core::ApiSecretKey;
 use authsignal_core::webhook::{
     self, DEFAULT_TOLERANCE, MAX_HEADER_LEN, MAX_SIGNATURES, SIGNATURE_HEADER, Webhook,
     WebhookError, WebhookEventType,
 };
+use authsignal_core::{ApiSecretKey, StdTimer};
 use http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -36,13 +36,7 @@ fn hook(s: &str) -> Webhook {
 }
 
 fn real_now() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
+    StdTimer::unix_now()
 }
 
 fn is_malformed(r: &Result<impl std::fmt::Debug, WebhookError>) -> bool {
@@ -304,7 +298,8 @@ fn sdk_negative_vectors() {
         Err(WebhookError::InvalidPayload { .. })
     ));
     assert!(matches!(
-        wh.construct_log_event_batch(not_json, &header, now),
+        wh.verify(not_json, &header, now)
+            .and_then(|v| v.log_event_batch()),
         Err(WebhookError::InvalidPayload { .. })
     ));
 
@@ -314,10 +309,11 @@ fn sdk_negative_vectors() {
     assert_eq!(err, WebhookError::BatchPassedToEventApi);
     assert_eq!(
         err.to_string(),
-        "payload is a batch of log events; use construct_log_event_batch"
+        "payload is a batch of log events; decode it with log_event_batch()"
     );
     assert!(
-        wh.construct_log_event_batch(batch, &header, now)
+        wh.verify(batch, &header, now)
+            .and_then(|v| v.log_event_batch())
             .unwrap()
             .records
             .is_empty()
@@ -355,7 +351,8 @@ fn log_event_batch_decodes() {
     let wh = hook(GO_PHP_SECRET);
     let header = signed(LOG_BATCH, t);
     let batch = wh
-        .construct_log_event_batch(LOG_BATCH.as_bytes(), &header, t)
+        .verify(LOG_BATCH.as_bytes(), &header, t)
+        .and_then(|v| v.log_event_batch())
         .unwrap();
     assert_eq!(batch.records.len(), 1);
     let rec = &batch.records[0];
@@ -373,12 +370,14 @@ fn log_event_batch_decodes() {
         Err(WebhookError::BatchPassedToEventApi)
     );
     assert_eq!(
-        wh.construct_log_event_batch(CUSTOM_VARIABLES.as_bytes(), &signed(CUSTOM_VARIABLES, t), t),
+        wh.verify(CUSTOM_VARIABLES.as_bytes(), &signed(CUSTOM_VARIABLES, t), t)
+            .and_then(|v| v.log_event_batch()),
         Err(WebhookError::MissingRecords)
     );
     let not_array = r#"{"records":{}}"#;
     assert_eq!(
-        wh.construct_log_event_batch(not_array.as_bytes(), &signed(not_array, t), t),
+        wh.verify(not_array.as_bytes(), &signed(not_array, t), t)
+            .and_then(|v| v.log_event_batch()),
         Err(WebhookError::MissingRecords)
     );
     // Round trip through serde keeps the wire names.
@@ -393,23 +392,38 @@ fn log_event_batch_decodes() {
 
 #[test]
 fn default_tolerance_with_system_clock() {
+    // `StdTimer::unix_now` is what a service passes as `now`.
     let payload = r#"{"version":1,"type":"test.event","id":"123","source":"test","time":"2025-01-01T00:00:00Z","tenantId":"tenant","data":{}}"#;
-    let header = signed(payload, real_now());
+    let header = signed(payload, StdTimer::unix_now());
     let wh = hook(GO_PHP_SECRET);
-    let event = wh.construct_event_now(payload.as_bytes(), &header).unwrap();
+    let event = wh
+        .construct_event(payload.as_bytes(), &header, StdTimer::unix_now())
+        .unwrap();
     assert_eq!(event.event_type.as_str(), "test.event");
-    wh.verify_now(payload.as_bytes(), &header).unwrap();
+    wh.verify(payload.as_bytes(), &header, StdTimer::unix_now())
+        .unwrap();
     assert!(matches!(
-        wh.verify_now(payload.as_bytes(), &signed(payload, 1_630_000_000)),
+        wh.verify(
+            payload.as_bytes(),
+            &signed(payload, 1_630_000_000),
+            StdTimer::unix_now()
+        ),
         Err(WebhookError::TimestampTooOld { .. })
     ));
-    let batch_header = signed(LOG_BATCH, real_now());
+    let batch_header = signed(LOG_BATCH, StdTimer::unix_now());
     assert_eq!(
-        wh.construct_log_event_batch_now(LOG_BATCH.as_bytes(), &batch_header)
+        wh.verify(LOG_BATCH.as_bytes(), &batch_header, StdTimer::unix_now())
+            .and_then(|v| v.log_event_batch())
             .unwrap()
             .records
             .len(),
         1
+    );
+    // The clock reads whole seconds since 1970 (this test runs after 2023).
+    let now = StdTimer::unix_now();
+    assert!(
+        now > 1_700_000_000 && now < i64::from(u32::MAX) * 4,
+        "{now}"
     );
 }
 
@@ -463,12 +477,14 @@ fn envelope_validation_rejects_missing_fields() {
     // A record without `record`.
     let no_record = r#"{"records":[{"version":1,"type":"action.log_created","id":"1","source":"s","time":"x","tenantId":"t"}]}"#;
     assert!(matches!(
-        wh.construct_log_event_batch(no_record.as_bytes(), &signed(no_record, t), t),
+        wh.verify(no_record.as_bytes(), &signed(no_record, t), t)
+            .and_then(|v| v.log_event_batch()),
         Err(WebhookError::InvalidPayload { .. })
     ));
     let not_obj = r#"{"records":[1]}"#;
     assert!(matches!(
-        wh.construct_log_event_batch(not_obj.as_bytes(), &signed(not_obj, t), t),
+        wh.verify(not_obj.as_bytes(), &signed(not_obj, t), t)
+            .and_then(|v| v.log_event_batch()),
         Err(WebhookError::InvalidPayload { .. })
     ));
     // Unknown fields are ignored.
@@ -831,7 +847,7 @@ fn tolerance_boundaries_both_directions() {
     let t = 1_700_000_000;
     let header = webhook::sign(&secret, body, t);
     let wh = Webhook::new(secret.clone());
-    assert_eq!(wh.current_tolerance(), DEFAULT_TOLERANCE);
+    assert_eq!(wh.tolerance(), DEFAULT_TOLERANCE);
     assert_eq!(DEFAULT_TOLERANCE, Duration::from_secs(300));
 
     wh.verify(body, &header, t).unwrap();
@@ -852,7 +868,7 @@ fn tolerance_boundaries_both_directions() {
         })
     );
 
-    let short = Webhook::new(secret.clone()).tolerance(Duration::from_secs(60));
+    let short = Webhook::new(secret.clone()).with_tolerance(Duration::from_secs(60));
     short.verify(body, &header, t - 60).unwrap();
     short.verify(body, &header, t + 60).unwrap();
     assert!(matches!(
@@ -865,13 +881,13 @@ fn tolerance_boundaries_both_directions() {
     ));
 
     // Zero tolerance means "exactly now", not "disabled".
-    let zero = Webhook::new(secret.clone()).tolerance(Duration::ZERO);
+    let zero = Webhook::new(secret.clone()).with_tolerance(Duration::ZERO);
     zero.verify(body, &header, t).unwrap();
     assert!(zero.verify(body, &header, t + 1).is_err());
     assert!(zero.verify(body, &header, t - 1).is_err());
 
     // Sub-second parts are ignored.
-    let frac = Webhook::new(secret.clone()).tolerance(Duration::from_millis(1_999));
+    let frac = Webhook::new(secret.clone()).with_tolerance(Duration::from_millis(1_999));
     frac.verify(body, &header, t + 1).unwrap();
     assert!(frac.verify(body, &header, t + 2).is_err());
 
@@ -906,7 +922,7 @@ fn tolerance_arithmetic_does_not_overflow() {
         wh.verify(body, &zero, i64::MIN),
         Err(WebhookError::TimestampInFuture { .. })
     ));
-    let huge = Webhook::new(secret).tolerance(Duration::MAX);
+    let huge = Webhook::new(secret).with_tolerance(Duration::MAX);
     huge.verify(body, &max, i64::MIN).unwrap();
     huge.verify(body, &zero, i64::MAX).unwrap();
     // i64::MAX re-stringifies exactly, so ignoring the time it verifies.
@@ -1086,44 +1102,55 @@ fn oversized_headers_are_rejected_before_hmac() {
 
 #[test]
 fn header_map_helpers() {
+    // With an `http::HeaderMap`: `signature_header`, then the one entry point.
     let secret = key(GO_PHP_SECRET);
     let wh = Webhook::new(secret.clone());
     let t = 1_740_000_000;
+    let from_headers = |headers: &HeaderMap, body: &'static str| {
+        webhook::signature_header(headers).and_then(|h| wh.verify(body.as_bytes(), h, t))
+    };
     let mut headers = HeaderMap::new();
     assert_eq!(
-        wh.construct_event_from_headers(CUSTOM_VARIABLES.as_bytes(), &headers, t),
+        webhook::signature_header(&headers).and_then(|h| wh.construct_event(
+            CUSTOM_VARIABLES.as_bytes(),
+            h,
+            t
+        )),
         Err(WebhookError::MissingHeader)
     );
     assert_eq!(
         webhook::signature_header(&headers),
         Err(WebhookError::MissingHeader)
     );
+    assert_eq!(
+        from_headers(&headers, CUSTOM_VARIABLES).err(),
+        Some(WebhookError::MissingHeader)
+    );
 
     let value = HeaderValue::from_str(&signed(CUSTOM_VARIABLES, t)).unwrap();
     headers.insert("X-Signature-V2", value.clone());
     assert!(headers.contains_key(SIGNATURE_HEADER));
-    let event = wh
-        .construct_event_from_headers(CUSTOM_VARIABLES.as_bytes(), &headers, t)
+    assert_eq!(
+        webhook::signature_header(&headers),
+        Ok(value.to_str().unwrap())
+    );
+    let event = from_headers(&headers, CUSTOM_VARIABLES)
+        .and_then(|v| v.event())
         .unwrap();
     assert_eq!(event.event_type, WebhookEventType::SmsCreated);
-    wh.verify_headers(CUSTOM_VARIABLES.as_bytes(), &headers, t)
-        .unwrap();
 
     // Appending a second value is ambiguous and rejected.
     headers.append("x-signature-v2", value);
-    assert!(is_malformed(&wh.verify_headers(
-        CUSTOM_VARIABLES.as_bytes(),
-        &headers,
-        t
-    )));
+    assert!(is_malformed(&webhook::signature_header(&headers)));
+    assert!(is_malformed(&from_headers(&headers, CUSTOM_VARIABLES)));
 
     let mut batch_headers = HeaderMap::new();
     batch_headers.insert(
         "x-SIGNATURE-v2",
         HeaderValue::from_str(&signed(LOG_BATCH, t)).unwrap(),
     );
-    let batch = wh
-        .construct_log_event_batch_from_headers(LOG_BATCH.as_bytes(), &batch_headers, t)
+    let batch = from_headers(&batch_headers, LOG_BATCH)
+        .and_then(|v| v.log_event_batch())
         .unwrap();
     assert_eq!(batch.records.len(), 1);
 
@@ -1132,7 +1159,8 @@ fn header_map_helpers() {
         SIGNATURE_HEADER,
         HeaderValue::from_bytes(b"t=1,v2=\xff").unwrap(),
     );
-    assert!(is_malformed(&wh.verify_headers(b"{}", &opaque, 1)));
+    assert!(is_malformed(&webhook::signature_header(&opaque)));
+    assert!(is_malformed(&from_headers(&opaque, "{}")));
 }
 
 // ---------------------------------------------------------------------------
@@ -1159,7 +1187,8 @@ fn no_secret_or_signature_in_debug_or_display() {
     let mut missing = HeaderMap::new();
     missing.insert("other", HeaderValue::from_static("x"));
     let errors = vec![
-        wh.construct_event_from_headers(body, &missing, t)
+        webhook::signature_header(&missing)
+            .and_then(|h| wh.construct_event(body, h, t))
             .unwrap_err(),
         wh.verify(body, &format!("t=abc,v2={expected_sig}"), t)
             .unwrap_err(),
@@ -1175,7 +1204,9 @@ fn no_secret_or_signature_in_debug_or_display() {
         wh.construct_event(b"not json", &webhook::sign(&secret, b"not json", t), t)
             .unwrap_err(),
         wh.construct_event(batch, &batch_header, t).unwrap_err(),
-        wh.construct_log_event_batch(body, &good, t).unwrap_err(),
+        wh.verify(body, &good, t)
+            .and_then(|v| v.log_event_batch())
+            .unwrap_err(),
     ];
     let mut kinds = std::collections::HashSet::new();
     for err in &errors {

@@ -12,8 +12,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebhookError {
-    /// The request has no `x-signature-v2` header (only returned by the
-    /// [`http::HeaderMap`] helpers).
+    /// The request has no `x-signature-v2` header (only returned by
+    /// [`signature_header`](super::signature_header)).
     #[error("webhook request has no `x-signature-v2` header")]
     MissingHeader,
 
@@ -74,16 +74,17 @@ pub enum WebhookError {
         reason: Cow<'static, str>,
     },
 
-    /// A log-event batch (`{"records": [...]}`) was passed to the single-event
-    /// API ([`Webhook::construct_event`](super::Webhook::construct_event)).
-    #[error("payload is a batch of log events; use construct_log_event_batch")]
+    /// A log-event batch (`{"records": [...]}`) was decoded as a single
+    /// event ([`VerifiedPayload::event`](super::VerifiedPayload::event) or
+    /// [`Webhook::construct_event`](super::Webhook::construct_event)).
+    #[error("payload is a batch of log events; decode it with log_event_batch()")]
     BatchPassedToEventApi,
 
-    /// The log-event-batch API ([`Webhook::construct_log_event_batch`](super::Webhook::construct_log_event_batch)) got a
-    /// payload without a `records` array.
+    /// A payload without a `records` array was decoded as a log-event batch
+    /// ([`VerifiedPayload::log_event_batch`](super::VerifiedPayload::log_event_batch)).
     #[error(
         "payload is not a batch of log events: expected a 'records' array; \
-         use construct_event for single events"
+         decode single events with event()"
     )]
     MissingRecords,
 }

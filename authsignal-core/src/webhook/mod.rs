@@ -25,10 +25,17 @@
 //! 4. the signatures, compared in constant time;
 //! 5. only then, the JSON envelope, parsed from the verified bytes.
 //!
-//! Every check is pure: the current time is an argument (`now`, Unix seconds
-//! as `i64`). The `*_now` methods read the system clock for you, and
+//! There is one entry point, [`Webhook::verify`], and it is pure: the current
+//! time is an argument (`now`, Unix seconds as `i64`; in a service pass
+//! [`StdTimer::unix_now()`](crate::StdTimer::unix_now)). It returns a
+//! [`VerifiedPayload`], which decodes as a [`WebhookEvent`]
+//! ([`VerifiedPayload::event`]), a [`LogEventBatch`]
+//! ([`VerifiedPayload::log_event_batch`]) or your own type
+//! ([`VerifiedPayload::json`]). [`Webhook::construct_event`] is `verify`
+//! then `event`, named as in the official SDKs.
 //! [`Webhook::verify_ignoring_timestamp`] skips the time check for offline
 //! re-processing of stored requests (there is no "tolerance 0 means off").
+//! With an [`http::HeaderMap`], read the header with [`signature_header`].
 //!
 //! Always pass the **raw request body** exactly as received: the signature
 //! covers those bytes, and re-serialized JSON will not match.
@@ -37,16 +44,19 @@
 //!
 //! ```
 //! use authsignal_core::ApiSecretKey;
+//! use authsignal_core::http::{HeaderMap, HeaderValue};
 //! use authsignal_core::webhook::{self, Webhook, WebhookError, WebhookEvent, WebhookEventType};
 //!
-//! /// Called by your HTTP framework with the raw body and the signature header.
+//! /// Called by your HTTP framework with the request headers and raw body;
+//! /// `now` is `StdTimer::unix_now()` in a service.
 //! fn handle(
 //!     webhook: &Webhook,
+//!     headers: &HeaderMap,
 //!     raw_body: &[u8],
-//!     signature_header: &str,
 //!     now: i64,
 //! ) -> Result<WebhookEvent, WebhookError> {
-//!     let event = webhook.construct_event(raw_body, signature_header, now)?;
+//!     let verified = webhook.verify(raw_body, webhook::signature_header(headers)?, now)?;
+//!     let event = verified.event()?;
 //!     match &event.event_type {
 //!         WebhookEventType::EmailCreated => { /* send the email in event.data */ }
 //!         WebhookEventType::Unknown(other) => { /* a type this SDK version doesn't know: {other} */ }
@@ -61,19 +71,22 @@
 //! // What Authsignal would send (here signed with the test helper `sign`).
 //! let body = br#"{"version":1,"type":"email.created","id":"bc1598bc","source":"https://authsignal.com","time":"2025-02-20T01:51:56.070Z","tenantId":"7752d28e","data":{"to":"user@example.com","code":"157743"}}"#;
 //! let now = 1_740_016_316;
-//! let header = webhook::sign(&secret, body, now);
+//! let mut headers = HeaderMap::new();
+//! headers.insert("x-signature-v2", HeaderValue::try_from(webhook::sign(&secret, body, now)).unwrap());
 //!
-//! let event = handle(&webhook, body, &header, now)?;
+//! let event = handle(&webhook, &headers, body, now)?;
 //! assert_eq!(event.event_type, WebhookEventType::EmailCreated);
 //! assert_eq!(event.data["code"], "157743");
 //!
-//! // A tampered body, or a request replayed ten minutes later, is rejected.
+//! // A tampered body, a request replayed ten minutes later, or one without
+//! // the header is rejected.
 //! let tampered = body.to_vec().into_iter().map(|b| if b == b'7' { b'8' } else { b }).collect::<Vec<_>>();
-//! assert_eq!(handle(&webhook, &tampered, &header, now), Err(WebhookError::NoMatchingSignature));
+//! assert_eq!(handle(&webhook, &headers, &tampered, now), Err(WebhookError::NoMatchingSignature));
 //! assert!(matches!(
-//!     handle(&webhook, body, &header, now + 600),
+//!     handle(&webhook, &headers, body, now + 600),
 //!     Err(WebhookError::TimestampTooOld { .. })
 //! ));
+//! assert_eq!(handle(&webhook, &HeaderMap::new(), body, now), Err(WebhookError::MissingHeader));
 //! # Ok::<(), WebhookError>(())
 //! ```
 

@@ -2,14 +2,14 @@
 //! [`VerifiedPayload`] it hands out.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
 use crate::ApiSecretKey;
 
 use super::envelope;
-use super::header::{SignatureHeader, parse_header, signature_header};
+use super::header::{SignatureHeader, parse_header};
 use super::signing::{SigningKey, decode_signature};
 use super::{DEFAULT_TOLERANCE, LogEventBatch, WebhookError, WebhookEvent};
 
@@ -26,7 +26,8 @@ use super::{DEFAULT_TOLERANCE, LogEventBatch, WebhookError, WebhookEvent};
 ///
 /// let webhook = Webhook::new(ApiSecretKey::new("sk_new"))
 ///     .with_additional_key(ApiSecretKey::new("sk_old"))
-///     .tolerance(Duration::from_secs(120));
+///     .with_tolerance(Duration::from_secs(120));
+/// assert_eq!(webhook.tolerance(), Duration::from_secs(120));
 /// assert!(!format!("{webhook:?}").contains("sk_"));
 /// ```
 #[derive(Clone)]
@@ -68,24 +69,46 @@ impl Webhook {
     /// Sub-second parts are ignored, since `t` has whole seconds. To skip the
     /// time check, call [`Webhook::verify_ignoring_timestamp`] instead.
     #[must_use]
-    pub const fn tolerance(mut self, tolerance: Duration) -> Self {
+    pub const fn with_tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = tolerance;
         self
     }
 
-    /// The tolerance in force.
+    /// The tolerance in force: [`DEFAULT_TOLERANCE`] unless set with
+    /// [`Webhook::with_tolerance`].
     #[must_use]
-    pub const fn current_tolerance(&self) -> Duration {
+    pub const fn tolerance(&self) -> Duration {
         self.tolerance
     }
 
-    /// Verifies `header` (the `x-signature-v2` value) against the raw
-    /// `payload`, with `now` as the current Unix time in seconds.
+    /// Verifies `signature_header` (the `x-signature-v2` value) against the
+    /// raw `payload`, with `now` as the current Unix time in seconds.
     ///
-    /// This is the primary, pure entry point. Order of checks: header size,
+    /// This is the entry point. The checks run in this order: header size,
     /// header format, timestamp, signatures. On success, decode the payload
     /// with [`VerifiedPayload::event`], [`VerifiedPayload::log_event_batch`]
     /// or [`VerifiedPayload::json`].
+    ///
+    /// `now` is an argument, so verification is pure and testable; in a
+    /// service pass [`StdTimer::unix_now()`](crate::StdTimer::unix_now). With
+    /// an [`http::HeaderMap`], read the header with
+    /// [`signature_header`](super::signature_header) first.
+    ///
+    /// ```
+    /// use authsignal_core::{ApiSecretKey, StdTimer};
+    /// use authsignal_core::webhook::{self, Webhook, WebhookEventType};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let secret = ApiSecretKey::new("sk_test_example");
+    /// let now = StdTimer::unix_now();
+    /// let body = br#"{"records":[]}"#;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-signature-v2", HeaderValue::try_from(webhook::sign(&secret, body, now))?);
+    ///
+    /// let verified = Webhook::new(secret).verify(body, webhook::signature_header(&headers)?, now)?;
+    /// assert!(verified.log_event_batch()?.records.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -95,25 +118,12 @@ impl Webhook {
     pub fn verify<'p>(
         &self,
         payload: &'p [u8],
-        header: &str,
+        signature_header: &str,
         now: i64,
     ) -> Result<VerifiedPayload<'p>, WebhookError> {
-        let parsed = parse_header(header)?;
+        let parsed = parse_header(signature_header)?;
         self.check_timestamp(parsed.timestamp, now)?;
         self.check_signatures(&parsed, payload)
-    }
-
-    /// [`Webhook::verify`] with `now` read from the system clock.
-    ///
-    /// # Errors
-    ///
-    /// As [`Webhook::verify`].
-    pub fn verify_now<'p>(
-        &self,
-        payload: &'p [u8],
-        header: &str,
-    ) -> Result<VerifiedPayload<'p>, WebhookError> {
-        self.verify(payload, header, unix_now())
     }
 
     /// Verifies the signatures **without** the timestamp check, for
@@ -127,27 +137,15 @@ impl Webhook {
     pub fn verify_ignoring_timestamp<'p>(
         &self,
         payload: &'p [u8],
-        header: &str,
+        signature_header: &str,
     ) -> Result<VerifiedPayload<'p>, WebhookError> {
-        let parsed = parse_header(header)?;
+        let parsed = parse_header(signature_header)?;
         self.check_signatures(&parsed, payload)
     }
 
-    /// [`Webhook::verify`] with the header read from `headers`.
-    ///
-    /// # Errors
-    ///
-    /// As [`signature_header`] and [`Webhook::verify`].
-    pub fn verify_headers<'p>(
-        &self,
-        payload: &'p [u8],
-        headers: &http::HeaderMap,
-        now: i64,
-    ) -> Result<VerifiedPayload<'p>, WebhookError> {
-        self.verify(payload, signature_header(headers)?, now)
-    }
-
-    /// Verifies the request and decodes a single [`WebhookEvent`].
+    /// Verifies the request and decodes a single [`WebhookEvent`]: the same
+    /// as `self.verify(payload, signature_header, now)?.event()`, under the
+    /// name the official SDKs use (`constructEvent`).
     ///
     /// # Errors
     ///
@@ -155,82 +153,10 @@ impl Webhook {
     pub fn construct_event(
         &self,
         payload: &[u8],
-        header: &str,
+        signature_header: &str,
         now: i64,
     ) -> Result<WebhookEvent, WebhookError> {
-        self.verify(payload, header, now)?.event()
-    }
-
-    /// [`Webhook::construct_event`] with `now` read from the system clock.
-    ///
-    /// # Errors
-    ///
-    /// As [`Webhook::construct_event`].
-    pub fn construct_event_now(
-        &self,
-        payload: &[u8],
-        header: &str,
-    ) -> Result<WebhookEvent, WebhookError> {
-        self.construct_event(payload, header, unix_now())
-    }
-
-    /// [`Webhook::construct_event`] with the header read from `headers`.
-    ///
-    /// # Errors
-    ///
-    /// As [`signature_header`] and [`Webhook::construct_event`].
-    pub fn construct_event_from_headers(
-        &self,
-        payload: &[u8],
-        headers: &http::HeaderMap,
-        now: i64,
-    ) -> Result<WebhookEvent, WebhookError> {
-        self.verify_headers(payload, headers, now)?.event()
-    }
-
-    /// Verifies the request and decodes a [`LogEventBatch`]
-    /// (`action.log_created`, `challenge.log_created`).
-    ///
-    /// # Errors
-    ///
-    /// As [`Webhook::verify`], then as [`VerifiedPayload::log_event_batch`].
-    pub fn construct_log_event_batch(
-        &self,
-        payload: &[u8],
-        header: &str,
-        now: i64,
-    ) -> Result<LogEventBatch, WebhookError> {
-        self.verify(payload, header, now)?.log_event_batch()
-    }
-
-    /// [`Webhook::construct_log_event_batch`] with `now` read from the system
-    /// clock.
-    ///
-    /// # Errors
-    ///
-    /// As [`Webhook::construct_log_event_batch`].
-    pub fn construct_log_event_batch_now(
-        &self,
-        payload: &[u8],
-        header: &str,
-    ) -> Result<LogEventBatch, WebhookError> {
-        self.construct_log_event_batch(payload, header, unix_now())
-    }
-
-    /// [`Webhook::construct_log_event_batch`] with the header read from
-    /// `headers`.
-    ///
-    /// # Errors
-    ///
-    /// As [`signature_header`] and [`Webhook::construct_log_event_batch`].
-    pub fn construct_log_event_batch_from_headers(
-        &self,
-        payload: &[u8],
-        headers: &http::HeaderMap,
-        now: i64,
-    ) -> Result<LogEventBatch, WebhookError> {
-        self.verify_headers(payload, headers, now)?
-            .log_event_batch()
+        self.verify(payload, signature_header, now)?.event()
     }
 
     fn check_timestamp(&self, timestamp: i64, now: i64) -> Result<(), WebhookError> {
@@ -284,15 +210,6 @@ impl Webhook {
 
 fn whole_seconds(secs: i128) -> Duration {
     Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX))
-}
-
-/// The system clock as Unix seconds (negative before 1970, saturating).
-fn unix_now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_secs())
-            .map_or(i64::MIN, |secs| 0_i64.saturating_sub(secs)),
-    }
 }
 
 // ---------------------------------------------------------------------------

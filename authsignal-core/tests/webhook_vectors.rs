@@ -249,6 +249,47 @@ fn synthetic_extras_match_sign() {
     );
 }
 
+/// Keys around the 64-byte HMAC block, where RFC 2104 switches from padding
+/// the key to hashing it, and the empty key. The answers come from outside
+/// this crate: Python's `hmac` module and `openssl dgst -sha256 -hmac KEY`
+/// over `1630000000.{}`, base64 without padding.
+#[test]
+fn keys_of_every_length_match_known_answers() {
+    let cases = [
+        ("", "Uu27MDnayWKjRc0P3V7DVhtmIsCuNrAzkKgw16Fr1yc"),
+        (
+            "sk_test_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+            "DPih3Xidz/j4xfieqln5bq4xz1Qqu3DXdee64B3d0V0",
+        ),
+        (
+            "sk_test_ccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+            "ebw6Mx+00EkCpYQ+5xOzSz+JwO2xDXd68vgJDQI+y+Q",
+        ),
+        (
+            "sk_test_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "R+cUJELxs4D20wkRjz9onWBNOIlb48t9c1LcLvCjFDY",
+        ),
+    ];
+    let t = 1_630_000_000;
+    for (secret, signature) in cases {
+        let header = format!("t={t},v2={signature}");
+        assert_eq!(
+            webhook::sign(&key(secret), b"{}", t),
+            header,
+            "{} bytes",
+            secret.len()
+        );
+        hook(secret).verify(b"{}", &header, t).unwrap();
+        // As the second key of a rotating verifier too.
+        Webhook::new(key("sk_other"))
+            .with_additional_key(key(secret))
+            .verify(b"{}", &header, t)
+            .unwrap();
+    }
+    assert_eq!(cases[1].0.len(), 64);
+    assert_eq!(cases[2].0.len(), 65);
+}
+
 #[test]
 fn vectors_a_and_b_fail_with_a_placeholder_key() {
     // Signed with the CI tenant's key, which is not public: negative tests only.
@@ -388,6 +429,97 @@ fn log_event_batch_decodes() {
         serde_json::to_value(&batch).unwrap()["records"][0]["type"],
         "action.log_created"
     );
+}
+
+/// `verify` is the one entry point; what it returns decodes three ways.
+#[test]
+fn verify_then_decode_as_event_batch_or_own_type() {
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct MyEvent {
+        #[serde(rename = "type")]
+        kind: String,
+        tenant_id: String,
+        data: MyData,
+    }
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct MyData {
+        action_code: String,
+        code: String,
+    }
+    #[derive(Debug, Deserialize)]
+    struct MyBatch {
+        records: Vec<Value>,
+    }
+
+    // 1. `event()`, on every valid case of the vector file; `construct_event`
+    //    gives the same result.
+    let file: VectorFile = serde_json::from_str(VECTORS).unwrap();
+    for case in file.cases.iter().filter(|c| c.valid) {
+        let wh = hook(&case.secret);
+        let payload = case.payload.as_bytes();
+        let now = case.timestamp.unwrap();
+        let verified = wh.verify(payload, &case.header, now).unwrap();
+        assert_eq!(verified.as_bytes(), payload);
+        assert_eq!(verified.timestamp(), now);
+        let event = verified.event().unwrap();
+        assert_eq!(
+            event.event_type,
+            WebhookEventType::EmailCreated,
+            "{}",
+            case.name
+        );
+        assert_eq!(event.data["code"], "157743");
+        assert_eq!(wh.construct_event(payload, &case.header, now), Ok(event));
+        // 3. `json::<T>()`, into the caller's own type.
+        let mine: MyEvent = verified.json().unwrap();
+        assert_eq!(
+            mine,
+            MyEvent {
+                kind: "email.created".into(),
+                tenant_id: "7752d28e-e627-4b1b-bb81-b45d68d617bc".into(),
+                data: MyData {
+                    action_code: "accountRecovery".into(),
+                    code: "157743".into(),
+                },
+            }
+        );
+        assert_eq!(verified.json::<Value>().unwrap()["version"], 1);
+        // Not a batch.
+        assert_eq!(
+            verified.log_event_batch(),
+            Err(WebhookError::MissingRecords)
+        );
+    }
+
+    // 2. `log_event_batch()`.
+    let t = 1_740_000_000;
+    let wh = hook(GO_PHP_SECRET);
+    let verified = wh
+        .verify(LOG_BATCH.as_bytes(), &signed(LOG_BATCH, t), t)
+        .unwrap();
+    let batch = verified.log_event_batch().unwrap();
+    assert_eq!(batch.records.len(), 1);
+    assert_eq!(
+        batch.records[0].event_type,
+        WebhookEventType::ActionLogCreated
+    );
+    assert_eq!(
+        batch.records[0].record["customVariables"]["journeyType"],
+        "accountRecovery"
+    );
+    assert_eq!(verified.json::<MyBatch>().unwrap().records.len(), 1);
+    assert_eq!(verified.event(), Err(WebhookError::BatchPassedToEventApi));
+    // The same through `verify_ignoring_timestamp`, a day later.
+    let later = wh
+        .verify_ignoring_timestamp(LOG_BATCH.as_bytes(), &signed(LOG_BATCH, t - 86_400))
+        .unwrap();
+    assert_eq!(later.log_event_batch(), Ok(batch));
+    assert!(matches!(
+        later.json::<MyEvent>(),
+        Err(WebhookError::InvalidPayload { .. })
+    ));
 }
 
 #[test]
@@ -896,6 +1028,52 @@ fn tolerance_boundaries_both_directions() {
         wh.verify(b"tampered", &header, t + 301),
         Err(WebhookError::TimestampTooOld { .. })
     ));
+}
+
+#[test]
+fn with_tolerance_sets_what_tolerance_reads() {
+    let secret = key(GO_PHP_SECRET);
+    assert_eq!(Webhook::new(secret.clone()).tolerance(), DEFAULT_TOLERANCE);
+    for d in [
+        Duration::ZERO,
+        Duration::from_millis(1_500),
+        Duration::from_secs(60),
+        Duration::from_secs(86_400),
+        Duration::MAX,
+    ] {
+        let wh = Webhook::new(secret.clone()).with_tolerance(d);
+        assert_eq!(wh.tolerance(), d);
+        // Adding a key or cloning keeps it; the last setter wins.
+        let rotated = wh.clone().with_additional_key(key("sk_old"));
+        assert_eq!(rotated.tolerance(), d);
+        assert_eq!(
+            rotated.with_tolerance(DEFAULT_TOLERANCE).tolerance(),
+            DEFAULT_TOLERANCE
+        );
+        assert!(format!("{wh:?}").contains(&format!("{d:?}")));
+    }
+    // The tolerance read back is the one `verify` applies.
+    let body = b"{}";
+    let t = 1_700_000_000;
+    let header = webhook::sign(&secret, body, t);
+    let wh = Webhook::new(secret).with_tolerance(Duration::from_secs(90));
+    let limit = i64::try_from(wh.tolerance().as_secs()).unwrap();
+    wh.verify(body, &header, t + limit).unwrap();
+    wh.verify(body, &header, t - limit).unwrap();
+    assert_eq!(
+        wh.verify(body, &header, t + limit + 1).err(),
+        Some(WebhookError::TimestampTooOld {
+            age: Duration::from_secs(91),
+            tolerance: wh.tolerance()
+        })
+    );
+    assert_eq!(
+        wh.verify(body, &header, t - limit - 1).err(),
+        Some(WebhookError::TimestampInFuture {
+            ahead: Duration::from_secs(91),
+            tolerance: wh.tolerance()
+        })
+    );
 }
 
 #[test]

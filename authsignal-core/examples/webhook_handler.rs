@@ -8,17 +8,27 @@
 //! In a real service, `handle` is called by your HTTP framework with the raw
 //! request body and headers; answer 2xx only when it returns `Ok`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use authsignal_core::{
-    ApiSecretKey,
+    ApiSecretKey, StdTimer,
     http::{HeaderMap, HeaderValue, StatusCode},
-    webhook::{self, SIGNATURE_HEADER, Webhook, WebhookEventType},
+    webhook::{self, SIGNATURE_HEADER, Webhook, WebhookError, WebhookEvent, WebhookEventType},
 };
+
+/// Reads the signature header, verifies it against the raw body and decodes
+/// the event.
+fn verified_event(
+    webhook: &Webhook,
+    headers: &HeaderMap,
+    raw_body: &[u8],
+    now: i64,
+) -> Result<WebhookEvent, WebhookError> {
+    let signature_header = webhook::signature_header(headers)?;
+    webhook.verify(raw_body, signature_header, now)?.event()
+}
 
 /// Verifies the request and acts on the event; returns the HTTP status to answer with.
 fn handle(webhook: &Webhook, headers: &HeaderMap, raw_body: &[u8], now: i64) -> StatusCode {
-    match webhook.construct_event_from_headers(raw_body, headers, now) {
+    match verified_event(webhook, headers, raw_body, now) {
         Ok(event) => {
             match &event.event_type {
                 WebhookEventType::EmailCreated => {
@@ -44,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("AUTHSIGNAL_SECRET_KEY").unwrap_or_else(|_| "sk_test_example".into()),
     );
     let webhook = Webhook::new(secret.clone());
-    let now = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())?;
+    let now = StdTimer::unix_now();
 
     let body = br#"{"version":1,"type":"email.created","id":"bc1598bc-e5d6-4c69-9afb-1a6fe3469d6e","source":"https://authsignal.com","time":"2025-02-20T01:51:56.070Z","tenantId":"7752d28e-e627-4b1b-bb81-b45d68d617bc","data":{"to":"user@example.com","code":"157743","actionCode":"signIn"}}"#;
     let signed = |at: i64| -> Result<HeaderMap, Box<dyn std::error::Error>> {

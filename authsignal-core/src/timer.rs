@@ -47,6 +47,28 @@ pub trait AsyncTimer {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StdTimer;
 
+impl StdTimer {
+    /// The system clock as Unix time in whole seconds: the `now` that
+    /// `webhook::Webhook::verify` takes, for services that verify live
+    /// requests. (Webhook verification itself never reads the clock, so
+    /// tests can pass any `now`.)
+    ///
+    /// Negative before 1970; saturates at `i64::MIN` and `i64::MAX`.
+    ///
+    /// ```
+    /// use authsignal_core::StdTimer;
+    /// assert!(StdTimer::unix_now() > 1_700_000_000);
+    /// ```
+    #[must_use]
+    pub fn unix_now() -> i64 {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_secs())
+                .map_or(i64::MIN, |secs| 0_i64.saturating_sub(secs)),
+        }
+    }
+}
+
 impl BlockingTimer for StdTimer {
     fn sleep(&self, delay: Duration) {
         std::thread::sleep(delay);

@@ -203,7 +203,8 @@ mod webhooks {
         let body = batch_body();
         let header = webhook::sign(&secret(), body.as_bytes(), NOW);
         let batch: LogEventBatch = hook()
-            .construct_log_event_batch(body.as_bytes(), &header, NOW)
+            .verify(body.as_bytes(), &header, NOW)
+            .and_then(|v| v.log_event_batch())
             .unwrap();
         assert_eq!(batch.records.len(), 2);
         assert_eq!(batch.records[0].record["token"], TOKEN);
@@ -403,7 +404,8 @@ mod webhooks {
         push(
             "MissingRecords",
             hook()
-                .construct_log_event_batch(event.as_bytes(), &good, NOW)
+                .verify(event.as_bytes(), &good, NOW)
+                .and_then(|v| v.log_event_batch())
                 .map(drop),
             &good,
         );

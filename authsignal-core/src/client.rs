@@ -1,6 +1,6 @@
 //! The clients: a blocking one over a [`BlockingTransport`] and an async one
-//! over an [`AsyncTransport`]. Both run the same retry loop and expose the
-//! same methods, generated from one list of endpoints.
+//! over an [`AsyncTransport`]. Both run the same retry loop; their endpoint
+//! methods are declared beside each endpoint's types, with [`endpoints!`].
 
 use std::time::{Duration, Instant};
 

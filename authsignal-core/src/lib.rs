@@ -54,6 +54,12 @@
 //! # Ok::<(), authsignal_core::Error>(())
 //! ```
 //!
+//! A transport only sends. Waiting between retries, the clock of the retry
+//! deadline and jitter are the client's timer: [`StdTimer`] for the blocking
+//! client unless [`Client::with_timer`] sets another (an [`AsyncClient`] is
+//! given one for its runtime), and [`NoWaitTimer`], which retries at once,
+//! for tests.
+//!
 //! # Webhooks
 //!
 //! ```

@@ -10,7 +10,10 @@
 //!   doing the same.
 //!
 //! The clients of each comparison run in alternating one-second rounds so that
-//! noise from other processes hits them alike.
+//! noise from other processes hits them alike. The sequential comparison
+//! pins the caller to CPU 0 and the server's connection threads to CPU 1:
+//! unpinned, where the scheduler puts the two threads of the ping-pong moved
+//! each side by ±30 % from run to run.
 //!
 //! `cargo bench -p authsignal-benches --bench loopback`
 
@@ -24,7 +27,7 @@ use authsignal_benches::{
     Mode,
     baseline::{BaselineTrack, PlainTrackBody, parse_track},
     cpu::client_cpu,
-    fixtures,
+    fixtures, pin_current_thread,
     server::Server,
 };
 use authsignal_core::{Config, FromConfig};
@@ -36,7 +39,7 @@ use hyper_util::{
 };
 
 /// Rounds per side; each round lasts [`ROUND`].
-const ROUNDS: u32 = 3;
+const ROUNDS: u32 = 5;
 const ROUND: Duration = Duration::from_secs(1);
 const WARM_UP: Duration = Duration::from_millis(500);
 const IN_FLIGHT: usize = 32;
@@ -89,15 +92,19 @@ fn main() -> Result<(), BoxError> {
         .with_base_url(server.url())
         .build()?;
 
-    let rows = sequential(&server, &config, mode)?;
-    print_table("sequential, 1 caller", &rows);
-
     let rows = concurrent(&server, &config, mode)?;
     let title = format!(
         "concurrent, {IN_FLIGHT} in flight (tokio, {} workers)",
         worker_threads()
     );
     print_table(&title, &rows);
+    // The ping-pong runs last, with the client on one core and the server on
+    // the other (threads inherit the pin, so the runtime above came first).
+    server.pin_new_connections(1);
+    pin_current_thread(0);
+    let rows = sequential(&server, &config, mode)?;
+    print_table("sequential, 1 caller", &rows);
+
     println!(
         "server answered {} requests on {} connections in all",
         server.requests(),

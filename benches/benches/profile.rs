@@ -24,7 +24,7 @@ use authsignal_benches::{
 };
 use authsignal_core::Endpoint;
 
-const WORKLOADS: [&str; 13] = [
+const WORKLOADS: [&str; 15] = [
     "sdk-track",
     "baseline-track",
     "sdk-build",
@@ -38,6 +38,8 @@ const WORKLOADS: [&str; 13] = [
     "baseline-authenticators-parse",
     "loopback-sdk",
     "loopback-raw",
+    "loopback-hyper-sdk",
+    "loopback-hyper-raw",
 ];
 
 /// `iterations` sequential `track` calls over loopback: the ureq client, or
@@ -84,10 +86,90 @@ fn loopback(sdk: bool, iterations: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// `iterations` `track` calls over loopback, 32 in flight on a
+/// current-thread tokio runtime (so callgrind sees one thread of client
+/// work): the hyper client, or a raw hyper-util client doing the same call.
+fn loopback_hyper(sdk: bool, iterations: u64) -> Result<(), String> {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    };
+
+    use authsignal_benches::{
+        baseline::{PlainTrackBody, parse_track},
+        server::Server,
+    };
+    use authsignal_core::FromConfig;
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::{client::legacy, rt::TokioExecutor};
+
+    let server = Server::start(fixtures::TRACK_RESPONSE.as_bytes()).map_err(|e| e.to_string())?;
+    let config = authsignal_core::Config::builder(fixtures::SECRET)
+        .with_base_url(server.url())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let left = Arc::new(AtomicU64::new(iterations));
+        let sdk_client = Arc::new(
+            authsignal_hyper::Client::from_config(config.clone(), Default::default())
+                .map_err(|e| e.to_string())?,
+        );
+        let raw: Arc<legacy::Client<_, Full<Bytes>>> =
+            Arc::new(legacy::Client::builder(TokioExecutor::new()).build_http());
+        let plain = Arc::new(BaselineTrack::new(&config));
+        let tasks: Vec<_> = (0..32)
+            .map(|_| {
+                let (left, sdk_client, raw, plain) =
+                    (left.clone(), sdk_client.clone(), raw.clone(), plain.clone());
+                tokio::spawn(async move {
+                    while left
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                        .is_ok()
+                    {
+                        if sdk {
+                            black_box(
+                                sdk_client
+                                    .track(fixtures::track_request())
+                                    .await
+                                    .map_err(|e| e.to_string())?,
+                            );
+                        } else {
+                            let request = plain
+                                .build_with(&PlainTrackBody::new())
+                                .map(|body| Full::new(Bytes::from(body)));
+                            let response = raw.request(request).await.map_err(|e| e.to_string())?;
+                            let status = response.status();
+                            let body = response
+                                .into_body()
+                                .collect()
+                                .await
+                                .map_err(|e| e.to_string())?
+                                .to_bytes();
+                            black_box(parse_track(status, &body).map_err(|e| format!("{e:?}"))?);
+                        }
+                    }
+                    Ok::<(), String>(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.map_err(|e| e.to_string())??;
+        }
+        Ok(())
+    })
+}
+
 fn run(workload: &str, iterations: u64) -> Result<(), String> {
     match workload {
         "loopback-sdk" => return loopback(true, iterations),
         "loopback-raw" => return loopback(false, iterations),
+        "loopback-hyper-sdk" => return loopback_hyper(true, iterations),
+        "loopback-hyper-raw" => return loopback_hyper(false, iterations),
         _ => {}
     }
     let config = fixtures::config();

@@ -56,3 +56,13 @@ impl Mode {
         }
     }
 }
+
+/// Runs the calling thread on CPU `core` only, where the platform allows it
+/// (a no-op elsewhere). A ping-pong benchmark with the client on one core
+/// and the server on the other measures the code, not where the scheduler
+/// happened to put the two threads.
+pub fn pin_current_thread(core: usize) {
+    if let Some(id) = core_affinity::get_core_ids().and_then(|ids| ids.into_iter().nth(core)) {
+        core_affinity::set_for_current(id);
+    }
+}

@@ -31,6 +31,8 @@ struct Stats {
     connections: AtomicUsize,
     requests: AtomicUsize,
     stopping: AtomicBool,
+    /// The CPU new connection threads pin themselves to, plus one (0: none).
+    pin: AtomicUsize,
 }
 
 impl Server {
@@ -56,6 +58,9 @@ impl Server {
                     let spawned = thread::Builder::new()
                         .name("bench-server-conn".into())
                         .spawn(move || {
+                            if let Some(core) = stats.pin.load(Ordering::Relaxed).checked_sub(1) {
+                                crate::pin_current_thread(core);
+                            }
                             // A client closing or resetting its socket ends the thread.
                             let _ = serve(stream, &response, &stats);
                         });
@@ -78,6 +83,12 @@ impl Server {
     /// Requests answered so far.
     pub fn requests(&self) -> usize {
         self.stats.requests.load(Ordering::Relaxed)
+    }
+
+    /// Runs the threads of connections accepted from now on on CPU `core`
+    /// only (see [`crate::pin_current_thread`]).
+    pub fn pin_new_connections(&self, core: usize) {
+        self.stats.pin.store(core + 1, Ordering::Relaxed);
     }
 }
 

@@ -129,7 +129,9 @@ pub use client::{AsyncClient, Client};
 pub use config::{
     Builder, Config, DEFAULT_CALL_CONNECT_URL, FromConfig, Region, USER_AGENT, VERSION,
 };
-pub use endpoint::{Endpoint, EndpointInfo, EndpointVisitor, Service, visit_endpoints};
+pub use endpoint::{
+    Endpoint, EndpointInfo, EndpointVisitor, Service, TERMINAL_HEADER, visit_endpoints,
+};
 pub use error::{
     ApiError, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedResponse,
 };

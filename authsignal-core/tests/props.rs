@@ -37,7 +37,10 @@ const MAX_DISPLAY_BYTES: usize = 600;
 const ONE_MIB: usize = 1 << 20;
 
 fn config() -> Config {
-    Config::builder("sk_test_props").build().unwrap()
+    Config::builder("sk_test_props")
+        .with_call_connect_secret("sk_test_props_call_connect")
+        .build()
+        .unwrap()
 }
 
 // ---------------------------------------------------------------------------

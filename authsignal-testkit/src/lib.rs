@@ -53,8 +53,12 @@
 //!
 //! # What it emulates
 //!
-//! Paths are relative to `/v1`. Every request needs
+//! Server API paths are relative to `/v1`. Every Server API request needs
 //! `Authorization: Basic base64("<secret>:")`, otherwise 401 `unauthorized`.
+//! Call Connect lives on the same server at `/call/…`, without `/v1`
+//! ([`FakeAuthsignal::call_connect_url`]), and needs its own key,
+//! [`FakeAuthsignal::call_connect_secret`]; each key works only for its
+//! service.
 //! Each path segment is split on `/` first and then percent-decoded, so the
 //! user id `a/b` travels as `a%2Fb`; `+` in a path is a literal plus, in a
 //! query a space. Malformed JSON, missing required fields, wrong field types
@@ -75,9 +79,10 @@
 //! | `POST /challenge`, `POST /verify`, `POST /claim`, `GET`/`POST /challenges` | six-digit OTP challenges for SMS, EMAIL_OTP and WHATSAPP |
 //! | `POST /validate` | validates a track or claim token |
 //! | `POST /sessions`, `/sessions/validate`, `/sessions/refresh`, `/sessions/revoke`, `/sessions/user/revoke` | opaque access and refresh tokens |
+//! | Call Connect: `POST /call/start`, `POST /call/finish` (no `/v1`) | start answers a `messageId` and the channel (the given one, else `SMS` with a `phoneNumber`, `EMAIL` with an `email`); finish records the `state` ([`FakeAuthsignal::call_outcome`]); finishing a call never started is 404 `not_found` |
 //!
-//! Call Connect and webhook delivery are not emulated; [`sign`] is re-exported
-//! so tests can produce signed webhook payloads.
+//! Webhook delivery is not emulated; [`sign`] is re-exported so tests can
+//! produce signed webhook payloads.
 //!
 //! # Choices where the real API is not documented
 //!
@@ -219,6 +224,7 @@ impl fmt::Debug for FakeAuthsignal {
         f.debug_struct("FakeAuthsignal")
             .field("base_url", &self.base_url())
             .field("secret", &"<redacted>")
+            .field("call_connect_secret", &"<redacted>")
             .finish_non_exhaustive()
     }
 }
@@ -257,6 +263,7 @@ impl FakeAuthsignal {
         let mut fake = Self {
             shared: Arc::new(Shared {
                 secret: secret.into(),
+                call_connect_secret: format!("sk_test_fake_cc_{}", util::random_hex(16)),
                 state: Mutex::new(State::default()),
                 shutdown: AtomicBool::new(false),
             }),
@@ -289,6 +296,39 @@ impl FakeAuthsignal {
     /// The API secret key the fake accepts.
     pub fn secret(&self) -> &str {
         &self.shared.secret
+    }
+
+    /// The Call Connect base URL to configure a client with:
+    /// `http://127.0.0.1:PORT` (Call Connect paths have no `/v1`).
+    pub fn call_connect_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Call Connect's own API secret key (`sk_test_fake_cc_…`), the only key
+    /// `/call/start` and `/call/finish` accept; the Server API key gets 401
+    /// there, and this key gets 401 everywhere else.
+    pub fn call_connect_secret(&self) -> &str {
+        &self.shared.call_connect_secret
+    }
+
+    /// The `Authorization` header value Call Connect routes expect:
+    /// `Basic base64("<call connect secret>:")`.
+    pub fn call_connect_authorization_header(&self) -> String {
+        format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:", self.shared.call_connect_secret))
+        )
+    }
+
+    /// The `state` the call `reference_id` was finished with
+    /// (`"CHALLENGE_SUCCEEDED"` or `"CHALLENGE_FAILED"`); `None` while it is
+    /// only started, or was never started.
+    pub fn call_outcome(&self, reference_id: &str) -> Option<String> {
+        self.shared
+            .lock()
+            .calls
+            .get(reference_id)
+            .and_then(|call| call.outcome.clone())
     }
 
     /// The API secret key, wrapped for `authsignal-core`'s configuration.

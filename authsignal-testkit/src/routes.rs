@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::state::{
-    ACTION_STATES, Authenticator, CHALLENGE_TTL_SECS, Challenge, Device, MAX_VERIFY_ATTEMPTS,
+    ACTION_STATES, Authenticator, CHALLENGE_TTL_SECS, Call, Challenge, Device, MAX_VERIFY_ATTEMPTS,
     State, TOKEN_TTL_MILLIS, is_success_state, new_idempotency_key,
 };
 use crate::util::{is_valid_action_code, now_millis, otp_code, parse_datetime, uuid_v4};
@@ -94,9 +94,20 @@ impl ApiError {
 
 type ApiResult = Result<Value, ApiError>;
 
-/// A request that passed authentication, with its path split after `/v1`.
+/// The service a request is addressed to; each has its own credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// The Server API under `/v1`, Basic auth with the API secret key.
+    Api,
+    /// Call Connect under `/call`, Basic auth with the Call Connect key.
+    CallConnect,
+}
+
+/// A request that passed authentication, with its path split after the
+/// service's prefix (`/v1` for the Server API).
 #[derive(Debug)]
 pub(crate) struct ApiRequest<'a> {
+    pub service: Service,
     pub method: &'a str,
     /// Percent-decoded path segments after `/v1`.
     pub segments: Vec<String>,
@@ -119,6 +130,28 @@ impl ApiRequest<'_> {
 
 /// Routes `request` to its handler.
 pub(crate) fn dispatch(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    match request.service {
+        Service::Api => dispatch_api(state, request),
+        Service::CallConnect => dispatch_call_connect(state, request),
+    }
+}
+
+/// Routes a Call Connect request (`/call/…`).
+fn dispatch_call_connect(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    match (request.method, segments.as_slice()) {
+        ("POST", ["call", "start"]) => start_call(state, request),
+        ("POST", ["call", "finish"]) => finish_call(state, request),
+        _ => Err(ApiError::not_found(format!(
+            "No route for {} /{}.",
+            request.method,
+            request.segments.join("/")
+        ))),
+    }
+}
+
+/// Routes a Server API request (`/v1/…`).
+fn dispatch_api(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
     let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
     match (request.method, segments.as_slice()) {
         ("GET", ["users"]) => query_users(state, request),
@@ -1341,5 +1374,75 @@ fn revoke_user_sessions(state: &mut State, request: &ApiRequest<'_>) -> ApiResul
     let body = Body::parse(request.body)?;
     let user_id = body.req_str("userId")?;
     state.close_user_sessions(user_id);
+    Ok(success())
+}
+
+// ---------------------------------------------------------------------------
+// Call Connect
+
+/// The channels `POST /call/start` can send on.
+const CALL_CHANNELS: &[&str] = &["SMS", "WHATSAPP", "EMAIL"];
+
+fn start_call(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let body = Body::parse(request.body)?;
+    let reference_id = body.req_str("referenceId")?;
+    body.check_strs(&["userId", "username", "locale", "country"])?;
+    if let Some(code) = body.opt_str("actionCode")? {
+        check_action_code(code)?;
+    }
+    let phone_number = body.opt_str("phoneNumber")?.filter(|p| !p.is_empty());
+    let email = body.opt_str("email")?.filter(|e| !e.is_empty());
+    let channel = match body.opt_enum("channel", CALL_CHANNELS)? {
+        Some(channel) => channel,
+        None if phone_number.is_some() => "SMS",
+        None if email.is_some() => "EMAIL",
+        None => {
+            return Err(ApiError::bad_request(
+                "`phoneNumber` or `email` is required.",
+            ));
+        }
+    };
+    let (phone_number, email) = match channel {
+        "EMAIL" => (
+            None,
+            Some(email.ok_or_else(|| {
+                ApiError::bad_request("`email` is required for the EMAIL channel.")
+            })?),
+        ),
+        _ => (
+            Some(phone_number.ok_or_else(|| {
+                ApiError::bad_request(format!("`phoneNumber` is required for {channel}."))
+            })?),
+            None,
+        ),
+    };
+    let message_id = uuid_v4();
+    state
+        .calls
+        .insert(reference_id.to_owned(), Call { outcome: None });
+    let mut map = Map::new();
+    map.insert("messageId".into(), json!(message_id));
+    map.insert("channel".into(), json!(channel));
+    if let Some(phone) = phone_number {
+        map.insert("phoneNumber".into(), json!(phone));
+    }
+    if let Some(email) = email {
+        map.insert("email".into(), json!(email));
+    }
+    Ok(Value::Object(map))
+}
+
+fn finish_call(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let body = Body::parse(request.body)?;
+    let reference_id = body.req_str("referenceId")?;
+    let outcome = body.req_str("state")?;
+    body.opt_enum("state", &["CHALLENGE_SUCCEEDED", "CHALLENGE_FAILED"])?;
+    body.check_strs(&["userId"])?;
+    body.opt_object("payload")?;
+    let call = state
+        .calls
+        .get_mut(reference_id)
+        .ok_or_else(|| ApiError::not_found("No call was started with this referenceId."))?;
+    call.outcome = Some(outcome.to_owned());
     Ok(success())
 }

@@ -58,6 +58,8 @@ pub(crate) struct State {
     /// Refresh token to access token.
     pub refresh_tokens: HashMap<String, String>,
     pub outcomes: HashMap<String, Outcome>,
+    /// Call Connect calls by `referenceId`.
+    pub calls: HashMap<String, Call>,
     pub requests: Vec<RecordedRequest>,
     /// Monotonic counter that orders actions and challenges.
     pub seq: u64,
@@ -148,6 +150,13 @@ pub(crate) struct Challenge {
     pub verified: bool,
     pub claimed: bool,
     pub seq: u64,
+}
+
+/// A call started with Call Connect.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    /// The `state` given to `/call/finish`, once finished.
+    pub outcome: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -1290,3 +1290,86 @@ fn drop_stops_the_server() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn call_connect_needs_its_own_key() {
+    let fake = FakeAuthsignal::start();
+    assert_eq!(fake.call_connect_url(), format!("http://{}", fake.addr()));
+    assert!(fake.call_connect_secret().starts_with("sk_test_fake_cc_"));
+    assert_ne!(fake.call_connect_secret(), fake.secret());
+    assert_eq!(
+        fake.call_connect_authorization_header(),
+        format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:", fake.call_connect_secret()))
+        )
+    );
+    assert!(!format!("{fake:?}").contains(fake.call_connect_secret()));
+    let connect = fake.call_connect_authorization_header();
+    let server_api = fake.authorization_header();
+    let start = r#"{"referenceId":"call-1","phoneNumber":"+6427123456","channel":"WHATSAPP"}"#;
+
+    // The Server API key does not open Call Connect…
+    for auth in [Some(server_api.as_str()), None] {
+        let resp = send_raw(&fake, "POST", "/call/start", auth, Some(start));
+        assert_error(&resp, 401, "unauthorized");
+    }
+    // …nor the Call Connect key the Server API.
+    let resp = send_raw(&fake, "GET", "/v1/users/alice", Some(&connect), None);
+    assert_error(&resp, 401, "unauthorized");
+    // Call Connect paths have no `/v1`.
+    let resp = send_raw(
+        &fake,
+        "POST",
+        "/v1/call/start",
+        Some(&server_api),
+        Some(start),
+    );
+    assert_error(&resp, 404, "not_found");
+
+    let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(start));
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert!(!resp.str("messageId").is_empty());
+    assert_eq!(resp.json["channel"], "WHATSAPP");
+    assert_eq!(resp.json["phoneNumber"], "+6427123456");
+    assert_eq!(fake.call_outcome("call-1"), None);
+
+    let by_email = r#"{"referenceId":"call-2","email":"a@example.com"}"#;
+    let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(by_email));
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.json["channel"], "EMAIL");
+    assert_eq!(resp.json["email"], "a@example.com");
+    assert!(resp.json.get("phoneNumber").is_none());
+
+    for bad in [
+        r#"{"phoneNumber":"+6427123456"}"#,
+        r#"{"referenceId":"call-3"}"#,
+        r#"{"referenceId":"call-3","channel":"EMAIL","phoneNumber":"+6427123456"}"#,
+        r#"{"referenceId":"call-3","channel":"FAX","phoneNumber":"+6427123456"}"#,
+    ] {
+        let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(bad));
+        assert_error(&resp, 400, "invalid_request");
+    }
+
+    let finish = r#"{"referenceId":"call-1","state":"CHALLENGE_SUCCEEDED","userId":"u1","payload":{"agent":"a-7"}}"#;
+    let resp = send_raw(&fake, "POST", "/call/finish", Some(&connect), Some(finish));
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.json, json!({"success": true}));
+    assert_eq!(
+        fake.call_outcome("call-1").as_deref(),
+        Some("CHALLENGE_SUCCEEDED")
+    );
+
+    let unknown = r#"{"referenceId":"never","state":"CHALLENGE_FAILED"}"#;
+    let resp = send_raw(&fake, "POST", "/call/finish", Some(&connect), Some(unknown));
+    assert_error(&resp, 404, "not_found");
+    let bad_state = r#"{"referenceId":"call-1","state":"MAYBE"}"#;
+    let resp = send_raw(
+        &fake,
+        "POST",
+        "/call/finish",
+        Some(&connect),
+        Some(bad_state),
+    );
+    assert_error(&resp, 400, "invalid_request");
+}

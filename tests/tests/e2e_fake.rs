@@ -586,3 +586,93 @@ fn wrong_secret_is_unauthorized() {
             .all(|r| r.header("authorization") != Some(fake.authorization_header().as_str()))
     );
 }
+
+// (h) ------------------------------------------------------------------------
+
+/// A client for the fake whose Call Connect host is the fake's, with
+/// `call_connect_secret` as Call Connect key (`None`: none set).
+fn call_connect_client(
+    fake: &FakeAuthsignal,
+    flavor: Flavor,
+    call_connect_secret: Option<&str>,
+) -> AnyClient {
+    let mut builder = config(fake, fake.secret()).with_call_connect_url(fake.call_connect_url());
+    if let Some(key) = call_connect_secret {
+        builder = builder.with_call_connect_secret(key);
+    }
+    AnyClient::new(flavor, builder)
+}
+
+#[test]
+fn call_connect_runs_with_its_own_key_and_never_with_the_server_api_key() {
+    let fake = FakeAuthsignal::start();
+    for flavor in Flavor::ALL {
+        let client = call_connect_client(&fake, flavor, Some(fake.call_connect_secret()));
+        let reference = format!("{flavor:?}-call-1");
+        let started = client
+            .send(
+                &StartCallRequest::new(reference.clone())
+                    .with_phone_number(PHONE)
+                    .with_channel(CallConnectMessageChannel::Whatsapp),
+            )
+            .expect("start call");
+        assert!(started.message_id.is_some_and(|id| !id.is_empty()));
+        assert_eq!(started.channel, Some(CallConnectMessageChannel::Whatsapp));
+        assert_eq!(started.phone_number.as_deref(), Some(PHONE));
+        assert_eq!(fake.call_outcome(&reference), None);
+
+        let finished = client
+            .send(&FinishCallRequest::new(
+                reference.clone(),
+                CallState::ChallengeSucceeded,
+            ))
+            .expect("finish call");
+        assert!(finished.success);
+        assert_eq!(
+            fake.call_outcome(&reference).as_deref(),
+            Some("CHALLENGE_SUCCEEDED")
+        );
+
+        // The Server API key, given as the Call Connect key, is refused.
+        let confused = call_connect_client(&fake, flavor, Some(fake.secret()));
+        let error = api_error(
+            confused.send(&StartCallRequest::new("x").with_phone_number(PHONE)),
+            "start call with the Server API key",
+        );
+        assert_eq!(error.status, 401);
+
+        // Without a Call Connect key nothing is sent at all.
+        let before = fake.request_count();
+        let without = call_connect_client(&fake, flavor, None);
+        let error = without
+            .send(&StartCallRequest::new("y").with_phone_number(PHONE))
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InvalidInput(InvalidInput::MissingCallConnectSecret)
+            ),
+            "{error:?}"
+        );
+        assert_eq!(fake.request_count(), before);
+    }
+    // What reached Call Connect carried its key, never the Server API key.
+    let server_api = fake.authorization_header();
+    let connect = fake.call_connect_authorization_header();
+    let calls: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/call/"))
+        .collect();
+    assert_eq!(calls.len(), 6, "start, finish and the refused start, twice");
+    for request in &calls {
+        let authorization = request.header("authorization");
+        match request.status {
+            200 => assert_eq!(authorization, Some(connect.as_str())),
+            // The start the test sent with the wrong key on purpose.
+            401 => assert_eq!(authorization, Some(server_api.as_str())),
+            other => panic!("{} answered {other}", request.path),
+        }
+        assert!(!request.body.contains(fake.secret()));
+    }
+}

@@ -6,9 +6,10 @@
 //! request the SDK must send (method, path, query, body) and a realistic
 //! response, and calls the endpoint with a closure that checks the typed
 //! output. Every mock also checks the headers every request carries:
-//! `authorization` (`Basic base64("<secret>:")`, computed outside the SDK),
-//! `user-agent`, `x-authsignal-version`, `accept`, and `content-type`
-//! exactly when there is a body.
+//! `authorization` (`Basic base64("<secret>:")` with the key of the row's
+//! service, computed outside the SDK: the Server API key, or Call Connect's
+//! own key), `user-agent`, `x-authsignal-version`, `accept`, and
+//! `content-type` exactly when there is a body.
 //!
 //! Adding an endpoint is one row in [`happy_table`];
 //! [`the_table_covers_every_endpoint_in_core`] fails until it is there.
@@ -27,6 +28,10 @@ use serde_json::{Value, json};
 const SECRET: &str = "sk_test_scenarios";
 /// `Basic base64("sk_test_scenarios:")`, computed with coreutils `base64`.
 const AUTHORIZATION: &str = "Basic c2tfdGVzdF9zY2VuYXJpb3M6";
+/// Call Connect's own key…
+const CALL_CONNECT_SECRET: &str = "sk_test_scenarios_call_connect";
+/// …and `Basic base64("sk_test_scenarios_call_connect:")`, from coreutils `base64`.
+const CALL_CONNECT_AUTHORIZATION: &str = "Basic c2tfdGVzdF9zY2VuYXJpb3NfY2FsbF9jb25uZWN0Og==";
 
 /// A user id that needs percent-encoding in a path (`:`, `/`, non-ASCII)…
 const USER: &str = "user:1/ü";
@@ -134,6 +139,14 @@ impl Scenario {
         }
     }
 
+    /// The `authorization` header the row's service must get.
+    fn authorization(&self) -> Matcher {
+        match self.host {
+            Host::Api => AUTHORIZATION.into(),
+            Host::CallConnect => CALL_CONNECT_AUTHORIZATION.into(),
+        }
+    }
+
     /// A mock that answers only the exact request this row describes.
     fn mock(&self, server: &mut ServerGuard) -> Mock {
         let query = if self.query.is_empty() {
@@ -162,7 +175,7 @@ impl Scenario {
                 let query = request.path_and_query().split_once('?').map(|(_, q)| q);
                 query.map_or(0, |q| q.split('&').count()) == pairs
             })
-            .match_header("authorization", AUTHORIZATION)
+            .match_header("authorization", self.authorization())
             .match_header("user-agent", Matcher::Regex("^authsignal-rust/".into()))
             .match_header("x-authsignal-version", Matcher::Regex(r"^\d+\.\d+".into()))
             .match_header("accept", "application/json")
@@ -194,6 +207,7 @@ fn config(server: &ServerGuard, policy: RetryPolicy) -> Builder<Config> {
     Config::builder(SECRET)
         .with_base_url(format!("{}/v1", server.url()))
         .with_call_connect_url(server.url())
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
         .with_retry_policy(policy)
 }
 

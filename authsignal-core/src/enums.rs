@@ -263,3 +263,26 @@ open_enum! {
         ChallengeFailed = "CHALLENGE_FAILED",
     }
 }
+
+open_enum! {
+    /// Where a Terminal API payment session stands.
+    pub enum PaymentSessionStatus {
+        /// Waiting for the customer at the terminal.
+        Pending = "PENDING",
+        /// The customer authorised the payment.
+        Completed = "COMPLETED",
+        /// The session ran out of time.
+        Expired = "EXPIRED",
+        /// The authorisation failed.
+        Failed = "FAILED",
+    }
+}
+
+impl PaymentSessionStatus {
+    /// Whether polling can stop: every status but `PENDING`. The docs do
+    /// not say so outright; an unknown status counts as final, so that a
+    /// polling loop cannot spin on a value it does not understand.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::Pending)
+    }
+}

@@ -1,14 +1,16 @@
 //! Which credential each service gets, offline: the Server API key for the
 //! Server API only, Call Connect's own key for Call Connect (and nothing when
-//! it is missing), and the regional Call Connect hosts. Every endpoint is
+//! it is missing), the request's terminal id (and no `Authorization`) for
+//! the Terminal API, and the regional Call Connect hosts. Every endpoint is
 //! enumerated from core's one list, so a new one is checked without a test
 //! change.
 
 use std::cell::Cell;
 
 use authsignal_core::{
-    Builder, CallState, Client, Config, Endpoint, EndpointInfo, EndpointVisitor, Error,
-    FinishCallRequest, InvalidInput, Region, Service, StartCallRequest, TransportError,
+    Builder, CallState, Client, Config, CreatePaymentSessionRequest, Endpoint, EndpointInfo,
+    EndpointVisitor, Error, FinishCallRequest, GetPaymentSessionRequest, InvalidInput, Region,
+    Service, StartCallRequest, TERMINAL_HEADER, TransportError,
     http::{self, header},
     visit_endpoints,
 };
@@ -311,4 +313,133 @@ fn an_explicit_call_connect_url_wins_over_the_region_in_either_order() {
         config.call_connect_url(),
         "https://au-connect.api.authsignal.com"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Terminal API
+// ---------------------------------------------------------------------------
+
+const TERMINAL: &str = "term_5f2c9a";
+
+#[test]
+fn terminal_requests_carry_the_terminal_id_and_no_secret_key() {
+    let config = both_keys().build().unwrap();
+    let requests = [
+        CreatePaymentSessionRequest::new(TERMINAL, 42.5, "POS-0093-118", "NZD")
+            .build_request(&config)
+            .unwrap(),
+        GetPaymentSessionRequest::new(TERMINAL, "9a7c3e21")
+            .build_request(&config)
+            .unwrap(),
+    ];
+    for request in &requests {
+        let what = request.uri().path();
+        let headers = request.headers();
+        assert_eq!(headers[&TERMINAL_HEADER], TERMINAL, "{what}");
+        assert!(headers[&TERMINAL_HEADER].is_sensitive(), "{what}");
+        assert!(
+            !headers.contains_key(header::AUTHORIZATION),
+            "{what}: {headers:?}"
+        );
+        assert!(
+            request
+                .uri()
+                .to_string()
+                .starts_with("https://api.authsignal.com/v1/terminal/")
+        );
+        assert_carries_nothing_of(request, SECRET, what);
+        assert_carries_nothing_of(request, CALL_CONNECT_SECRET, what);
+        // The terminal id travels in its header only.
+        assert!(
+            !String::from_utf8_lossy(request.body()).contains(TERMINAL),
+            "{what}"
+        );
+        assert!(!request.uri().to_string().contains(TERMINAL), "{what}");
+    }
+
+    // The same for every Terminal endpoint core declares, and no other
+    // service ever gets the terminal header.
+    let mut terminal = 0;
+    for_every_endpoint(&config, &mut |name, service, request| {
+        let request = request.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let headers = request.headers();
+        if service == Service::Terminal {
+            terminal += 1;
+            assert!(!headers.contains_key(header::AUTHORIZATION), "{name}");
+            assert!(headers[&TERMINAL_HEADER].is_sensitive(), "{name}");
+            assert_carries_nothing_of(&request, SECRET, name);
+            assert_carries_nothing_of(&request, CALL_CONNECT_SECRET, name);
+        } else {
+            assert!(!headers.contains_key(&TERMINAL_HEADER), "{name}");
+            assert!(headers.contains_key(header::AUTHORIZATION), "{name}");
+        }
+    });
+    assert_eq!(
+        terminal, 2,
+        "create_payment_session and get_payment_session"
+    );
+}
+
+#[test]
+fn terminal_requests_work_without_a_call_connect_key_and_on_the_region_host() {
+    let config = Config::builder(SECRET)
+        .with_region(Region::Eu)
+        .build()
+        .unwrap();
+    let request = GetPaymentSessionRequest::new(TERMINAL, "ps-1")
+        .build_request(&config)
+        .unwrap();
+    assert_eq!(
+        request.uri().to_string(),
+        "https://eu.api.authsignal.com/v1/terminal/payment-session/ps-1"
+    );
+}
+
+#[test]
+fn a_bad_terminal_id_is_rejected_before_sending_without_showing_it() {
+    let config = both_keys().build().unwrap();
+    for (id, reason) in [
+        ("", "must not be empty"),
+        ("term\r\nx-evil: 1", "contains control characters"),
+        ("term\u{0}", "contains control characters"),
+    ] {
+        for error in [
+            CreatePaymentSessionRequest::new(id, 1.0, "r", "NZD")
+                .build_request(&config)
+                .unwrap_err(),
+            GetPaymentSessionRequest::new(id, "ps-1")
+                .build_request(&config)
+                .unwrap_err(),
+        ] {
+            match &error {
+                Error::InvalidInput(InvalidInput::Credential { name, reason: why }) => {
+                    assert_eq!(*name, "terminalId");
+                    assert_eq!(*why, reason, "{id:?}");
+                }
+                other => panic!("{id:?}: {other:?}"),
+            }
+            if !id.is_empty() {
+                let shown = format!("{error} {error:?}");
+                assert!(!shown.contains(id) && !shown.contains("evil"), "{shown}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_terminal_id_stays_out_of_debug() {
+    let config = both_keys().build().unwrap();
+    let create = CreatePaymentSessionRequest::new(TERMINAL, 42.5, "POS-1", "NZD");
+    let get = GetPaymentSessionRequest::new(TERMINAL, "ps-1");
+    let built = create.build_request(&config).unwrap();
+    for debug in [
+        format!("{create:?}"),
+        format!("{get:?}"),
+        format!("{built:?}"),
+        format!("{create:#?}"),
+    ] {
+        assert!(!debug.contains(TERMINAL), "{debug}");
+    }
+    assert!(format!("{create:?}").contains("<redacted>"));
+    assert!(format!("{get:?}").contains("ps-1"));
 }

@@ -58,7 +58,9 @@
 //! Call Connect lives on the same server at `/call/…`, without `/v1`
 //! ([`FakeAuthsignal::call_connect_url`]), and needs its own key,
 //! [`FakeAuthsignal::call_connect_secret`]; each key works only for its
-//! service.
+//! service. The Terminal API (`/v1/terminal/…`) needs no key but
+//! `x-authsignal-terminal` with a terminal paired by
+//! [`FakeAuthsignal::add_terminal`], otherwise 401 `unauthorized`.
 //! Each path segment is split on `/` first and then percent-decoded, so the
 //! user id `a/b` travels as `a%2Fb`; `+` in a path is a literal plus, in a
 //! query a space. Malformed JSON, missing required fields, wrong field types
@@ -67,6 +69,7 @@
 //!
 //! | Routes | Behaviour |
 //! |---|---|
+//! | `GET /authenticators` | the tenant's authenticator configurations: SMS (with `smsChannel: WHATSAPP`), EMAIL_OTP, EMAIL_MAGIC_LINK, AUTHENTICATOR_APP and PASSKEY active, SECURITY_KEY inactive |
 //! | `GET /users/{userId}` | unknown or deleted users give `isEnrolled: false` |
 //! | `PATCH` (or `POST`) `/users/{userId}` | merges the given attributes (`null` clears one, `custom` is replaced whole), answers with all attributes and `userId` |
 //! | `DELETE /users/{userId}` | forgets the user, its authenticators, devices and actions, and revokes its sessions |
@@ -79,6 +82,7 @@
 //! | `POST /challenge`, `POST /verify`, `POST /claim`, `GET`/`POST /challenges` | six-digit OTP challenges for SMS, EMAIL_OTP and WHATSAPP |
 //! | `POST /validate` | validates a track or claim token |
 //! | `POST /sessions`, `/sessions/validate`, `/sessions/refresh`, `/sessions/revoke`, `/sessions/user/revoke` | opaque access and refresh tokens |
+//! | Terminal API: `POST /terminal/payment-session`, `GET /terminal/payment-session/{challengeId}` | a new session is `PENDING` until [`FakeAuthsignal::set_payment_session_status`]; only the terminal that started a session may read it (others get 404 `not_found`) |
 //! | Call Connect: `POST /call/start`, `POST /call/finish` (no `/v1`) | start answers a `messageId` and the channel (the given one, else `SMS` with a `phoneNumber`, `EMAIL` with an `email`); finish records the `state` ([`FakeAuthsignal::call_outcome`]); finishing a call never started is 404 `not_found` |
 //!
 //! Webhook delivery is not emulated; [`sign`] is re-exported so tests can
@@ -318,6 +322,30 @@ impl FakeAuthsignal {
             "Basic {}",
             STANDARD.encode(format!("{}:", self.shared.call_connect_secret))
         )
+    }
+
+    /// Pairs the terminal `terminal_id`: from now on the Terminal API
+    /// (`/v1/terminal/…`) accepts it in `x-authsignal-terminal`. No terminal
+    /// is paired at first, so every Terminal API request gets 401.
+    pub fn add_terminal(&self, terminal_id: &str) {
+        self.shared.lock().terminals.insert(terminal_id.to_owned());
+    }
+
+    /// Plays the customer at the terminal: sets the status of the payment
+    /// session `challenge_id` (`"COMPLETED"`, `"EXPIRED"`, `"FAILED"` or back
+    /// to `"PENDING"`). Returns `false`, changing nothing, when there is no
+    /// such session or the status is none of those.
+    pub fn set_payment_session_status(&self, challenge_id: &str, status: &str) -> bool {
+        if !state::PAYMENT_SESSION_STATUSES.contains(&status) {
+            return false;
+        }
+        match self.shared.lock().payment_sessions.get_mut(challenge_id) {
+            Some(session) => {
+                session.status = status.to_owned();
+                true
+            }
+            None => false,
+        }
     }
 
     /// The `state` the call `reference_id` was finished with

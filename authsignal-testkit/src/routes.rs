@@ -4,8 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::state::{
-    ACTION_STATES, Authenticator, CHALLENGE_TTL_SECS, Call, Challenge, Device, MAX_VERIFY_ATTEMPTS,
-    State, TOKEN_TTL_MILLIS, is_success_state, new_idempotency_key,
+    ACTION_STATES, AUTHENTICATOR_CONFIGURATIONS, Authenticator, CHALLENGE_TTL_SECS, Call,
+    Challenge, Device, MAX_VERIFY_ATTEMPTS, PaymentSession, State, TOKEN_TTL_MILLIS,
+    is_success_state, new_idempotency_key,
 };
 use crate::util::{is_valid_action_code, now_millis, otp_code, parse_datetime, uuid_v4};
 
@@ -101,6 +102,9 @@ pub(crate) enum Service {
     Api,
     /// Call Connect under `/call`, Basic auth with the Call Connect key.
     CallConnect,
+    /// The Terminal API under `/v1/terminal`, `x-authsignal-terminal` with
+    /// a terminal id the fake knows.
+    Terminal,
 }
 
 /// A request that passed authentication, with its path split after the
@@ -108,6 +112,8 @@ pub(crate) enum Service {
 #[derive(Debug)]
 pub(crate) struct ApiRequest<'a> {
     pub service: Service,
+    /// The calling terminal, for Terminal API requests.
+    pub terminal_id: Option<String>,
     pub method: &'a str,
     /// Percent-decoded path segments after `/v1`.
     pub segments: Vec<String>,
@@ -133,6 +139,24 @@ pub(crate) fn dispatch(state: &mut State, request: &ApiRequest<'_>) -> ApiResult
     match request.service {
         Service::Api => dispatch_api(state, request),
         Service::CallConnect => dispatch_call_connect(state, request),
+        Service::Terminal => dispatch_terminal(state, request),
+    }
+}
+
+/// Routes a Terminal API request (`/v1/terminal/…`).
+fn dispatch_terminal(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let terminal = request.terminal_id.as_deref().unwrap_or_default();
+    match (request.method, segments.as_slice()) {
+        ("POST", ["terminal", "payment-session"]) => {
+            create_payment_session(state, terminal, request)
+        }
+        ("GET", ["terminal", "payment-session", id]) => get_payment_session(state, terminal, id),
+        _ => Err(ApiError::not_found(format!(
+            "No route for {} /v1/{}.",
+            request.method,
+            request.segments.join("/")
+        ))),
     }
 }
 
@@ -154,6 +178,7 @@ fn dispatch_call_connect(state: &mut State, request: &ApiRequest<'_>) -> ApiResu
 fn dispatch_api(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
     let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
     match (request.method, segments.as_slice()) {
+        ("GET", ["authenticators"]) => Ok(authenticator_configurations()),
         ("GET", ["users"]) => query_users(state, request),
         ("POST", ["users", "authenticators"]) => batch_enroll(state, request),
         ("GET", ["users", user_id]) => Ok(get_user(state, user_id)),
@@ -439,6 +464,27 @@ fn query_users(state: &State, request: &ApiRequest<'_>) -> ApiResult {
 
 // ---------------------------------------------------------------------------
 // Authenticators
+
+/// The tenant's authenticator configurations (a fixed set).
+fn authenticator_configurations() -> Value {
+    Value::Array(
+        AUTHENTICATOR_CONFIGURATIONS
+            .iter()
+            .map(|(id, method, active, sms_channel)| {
+                let mut map = Map::new();
+                map.insert("authenticatorId".into(), json!(id));
+                map.insert("verificationMethod".into(), json!(method));
+                map.insert("isActive".into(), json!(active));
+                map.insert("isEditableByUser".into(), json!(true));
+                map.insert("isHiddenToUser".into(), json!(!active));
+                if let Some(channel) = sms_channel {
+                    map.insert("smsChannel".into(), json!(channel));
+                }
+                Value::Object(map)
+            })
+            .collect(),
+    )
+}
 
 fn get_authenticators(state: &State, user_id: &str) -> Value {
     let authenticators = state
@@ -1445,4 +1491,48 @@ fn finish_call(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
         .ok_or_else(|| ApiError::not_found("No call was started with this referenceId."))?;
     call.outcome = Some(outcome.to_owned());
     Ok(success())
+}
+
+// ---------------------------------------------------------------------------
+// Terminal API
+
+fn payment_session_json(challenge_id: &str, session: &PaymentSession) -> Value {
+    let mut map = Map::new();
+    map.insert("challengeId".into(), json!(challenge_id));
+    map.insert("status".into(), json!(session.status));
+    if let Some(reference) = &session.reference {
+        map.insert("reference".into(), json!(reference));
+    }
+    Value::Object(map)
+}
+
+fn create_payment_session(
+    state: &mut State,
+    terminal: &str,
+    request: &ApiRequest<'_>,
+) -> ApiResult {
+    let body = Body::parse(request.body)?;
+    body.check_strs(&["reference", "currency"])?;
+    match body.get("amount") {
+        None | Some(Value::Number(_)) => {}
+        Some(_) => return Err(ApiError::bad_request("`amount` must be a number.")),
+    }
+    let session = PaymentSession {
+        terminal_id: terminal.to_owned(),
+        reference: body.opt_str("reference")?.map(str::to_owned),
+        status: "PENDING".to_owned(),
+    };
+    let challenge_id = uuid_v4();
+    let response = payment_session_json(&challenge_id, &session);
+    state.payment_sessions.insert(challenge_id, session);
+    Ok(response)
+}
+
+fn get_payment_session(state: &State, terminal: &str, challenge_id: &str) -> ApiResult {
+    state
+        .payment_sessions
+        .get(challenge_id)
+        .filter(|session| session.terminal_id == terminal)
+        .map(|session| payment_session_json(challenge_id, session))
+        .ok_or_else(|| ApiError::not_found("This terminal has no such payment session."))
 }

@@ -132,17 +132,26 @@ fn handle(
             .map(|(_, value)| value.as_str())
     };
     let service = service_of(url);
+    let terminal_id = header("x-authsignal-terminal")
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
     let authorized = match service {
         Service::Api => is_authorized(header("authorization"), &shared.secret),
         Service::CallConnect => is_authorized(header("authorization"), &shared.call_connect_secret),
+        // The terminal id alone; an `Authorization` header neither helps
+        // nor hurts.
+        Service::Terminal => terminal_id.is_some_and(|id| shared.lock().terminals.contains(id)),
     };
     if !authorized {
         return error_response(&ApiError::unauthorized());
     }
-    let request = match parse_target(service, method, url, body) {
+    let mut request = match parse_target(service, method, url, body) {
         Ok(request) => request,
         Err(error) => return error_response(&error),
     };
+    if service == Service::Terminal {
+        request.terminal_id = terminal_id.map(str::to_owned);
+    }
     let mut state = shared.lock();
     match dispatch(&mut state, &request) {
         Ok(json) => (200, json),
@@ -160,10 +169,14 @@ fn path_of(url: &str) -> &str {
 }
 
 /// Which service a target belongs to: Call Connect lives at `/call/…`
-/// (no `/v1`), everything else is the Server API under `/v1`.
+/// (no `/v1`), the Terminal API at `/v1/terminal/…`, everything else is the
+/// Server API under `/v1`.
 fn service_of(url: &str) -> Service {
-    if path_of(url).starts_with("/call/") {
+    let path = path_of(url);
+    if path.starts_with("/call/") {
         Service::CallConnect
+    } else if path.starts_with("/v1/terminal/") {
+        Service::Terminal
     } else {
         Service::Api
     }
@@ -203,7 +216,7 @@ fn parse_target<'a>(
         .ok_or_else(|| ApiError::bad_request("The query string is not validly percent-encoded."))?;
     let not_found = || ApiError::not_found(format!("No route for {method} {path}."));
     let prefix = match service {
-        Service::Api => "/v1/",
+        Service::Api | Service::Terminal => "/v1/",
         Service::CallConnect => "/",
     };
     let rest = path.strip_prefix(prefix).ok_or_else(not_found)?;
@@ -221,6 +234,7 @@ fn parse_target<'a>(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiRequest {
         service,
+        terminal_id: None,
         method,
         segments,
         query,
@@ -262,6 +276,11 @@ mod tests {
         assert_eq!(service_of("/call/start"), Service::CallConnect);
         assert_eq!(service_of("http://h:1/call/finish"), Service::CallConnect);
         assert_eq!(service_of("/v1/call/start"), Service::Api);
+        assert_eq!(
+            service_of("/v1/terminal/payment-session"),
+            Service::Terminal
+        );
+        assert_eq!(service_of("/v1/terminals"), Service::Api);
         let r = parse_target(Service::CallConnect, "POST", "/call/start", b"").unwrap();
         assert_eq!(r.segments, ["call", "start"]);
     }

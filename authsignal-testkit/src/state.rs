@@ -1,6 +1,6 @@
 //! The fake's in-memory state and how it renders as wire JSON.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
@@ -26,6 +26,30 @@ pub(crate) const ALLOWED_METHODS: &[&str] = &[
     "EMAIL_MAGIC_LINK",
     "WHATSAPP",
 ];
+
+/// The tenant's authenticator configurations for `GET /authenticators`:
+/// `(authenticatorId, verificationMethod, isActive, smsChannel)`.
+pub(crate) const AUTHENTICATOR_CONFIGURATIONS: &[(&str, &str, bool, Option<&str>)] = &[
+    ("fake-config-sms", "SMS", true, Some("WHATSAPP")),
+    ("fake-config-email-otp", "EMAIL_OTP", true, None),
+    (
+        "fake-config-email-magic-link",
+        "EMAIL_MAGIC_LINK",
+        true,
+        None,
+    ),
+    (
+        "fake-config-authenticator-app",
+        "AUTHENTICATOR_APP",
+        true,
+        None,
+    ),
+    ("fake-config-passkey", "PASSKEY", true, None),
+    ("fake-config-security-key", "SECURITY_KEY", false, None),
+];
+
+/// Every `PaymentSessionStatus`.
+pub(crate) const PAYMENT_SESSION_STATUSES: &[&str] = &["PENDING", "COMPLETED", "EXPIRED", "FAILED"];
 
 /// Every `UserActionState`.
 pub(crate) const ACTION_STATES: &[&str] = &[
@@ -60,6 +84,10 @@ pub(crate) struct State {
     pub outcomes: HashMap<String, Outcome>,
     /// Call Connect calls by `referenceId`.
     pub calls: HashMap<String, Call>,
+    /// Terminal ids the Terminal API accepts.
+    pub terminals: BTreeSet<String>,
+    /// Terminal API payment sessions by `challengeId`.
+    pub payment_sessions: HashMap<String, PaymentSession>,
     pub requests: Vec<RecordedRequest>,
     /// Monotonic counter that orders actions and challenges.
     pub seq: u64,
@@ -150,6 +178,16 @@ pub(crate) struct Challenge {
     pub verified: bool,
     pub claimed: bool,
     pub seq: u64,
+}
+
+/// A Terminal API payment session.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentSession {
+    /// The terminal that started it; only it may poll it.
+    pub terminal_id: String,
+    pub reference: Option<String>,
+    /// `PENDING` until `FakeAuthsignal::set_payment_session_status`.
+    pub status: String,
 }
 
 /// A call started with Call Connect.

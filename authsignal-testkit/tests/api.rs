@@ -1373,3 +1373,106 @@ fn call_connect_needs_its_own_key() {
     );
     assert_error(&resp, 400, "invalid_request");
 }
+
+#[test]
+fn authenticator_configurations_are_listed() {
+    let fake = FakeAuthsignal::start();
+    let resp = get(&fake, "/authenticators");
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let configurations = resp.json.as_array().expect("a bare array");
+    assert_eq!(configurations.len(), 6);
+    let sms = &configurations[0];
+    assert_eq!(sms["verificationMethod"], "SMS");
+    assert_eq!(sms["smsChannel"], "WHATSAPP");
+    assert_eq!(sms["isActive"], true);
+    assert!(!sms["authenticatorId"].as_str().unwrap().is_empty());
+    assert!(
+        configurations
+            .iter()
+            .any(|c| c["verificationMethod"] == "SECURITY_KEY" && c["isActive"] == false)
+    );
+    assert!(
+        configurations[1..]
+            .iter()
+            .all(|c| c.get("smsChannel").is_none())
+    );
+    // It is a Server API route: the API key is needed.
+    let resp = send_raw(&fake, "GET", "/v1/authenticators", None, None);
+    assert_error(&resp, 401, "unauthorized");
+}
+
+#[test]
+fn payment_sessions_need_a_paired_terminal() {
+    let fake = FakeAuthsignal::start();
+    let create = r#"{"amount":42.5,"reference":"POS-0093-118","currency":"NZD"}"#;
+    let terminal = |id| [("x-authsignal-terminal", id)];
+
+    // Nobody is paired yet; the Server API key does not open the Terminal API.
+    let resp = send_with_headers(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        &terminal("term-1"),
+        Some(create),
+    );
+    assert_error(&resp, 401, "unauthorized");
+    let server_api = fake.authorization_header();
+    let resp = send_raw(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        Some(&server_api),
+        Some(create),
+    );
+    assert_error(&resp, 401, "unauthorized");
+
+    fake.add_terminal("term-1");
+    fake.add_terminal("term-2");
+    let resp = send_with_headers(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        &terminal("term-1"),
+        Some(create),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.json["status"], "PENDING");
+    assert_eq!(resp.json["reference"], "POS-0093-118");
+    let id = resp.str("challengeId");
+
+    let path = format!("/v1/terminal/payment-session/{id}");
+    let poll = |terminal_id| send_with_headers(&fake, "GET", &path, &terminal(terminal_id), None);
+    let resp = poll("term-1");
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(
+        resp.json,
+        json!({"challengeId": id, "status": "PENDING", "reference": "POS-0093-118"})
+    );
+    // Another terminal cannot see it; an unknown one is not let in.
+    assert_error(&poll("term-2"), 404, "not_found");
+    assert_error(&poll("term-3"), 401, "unauthorized");
+
+    // The customer approves at the terminal.
+    assert!(fake.set_payment_session_status(&id, "COMPLETED"));
+    assert_eq!(poll("term-1").json["status"], "COMPLETED");
+    assert!(!fake.set_payment_session_status(&id, "REFUNDED"));
+    assert!(!fake.set_payment_session_status("nope", "FAILED"));
+    assert_eq!(poll("term-1").json["status"], "COMPLETED");
+
+    let unknown = send_with_headers(
+        &fake,
+        "GET",
+        "/v1/terminal/payment-session/nope",
+        &terminal("term-1"),
+        None,
+    );
+    assert_error(&unknown, 404, "not_found");
+    let bad = send_with_headers(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        &terminal("term-1"),
+        Some(r#"{"amount":"42.5"}"#),
+    );
+    assert_error(&bad, 400, "invalid_request");
+}

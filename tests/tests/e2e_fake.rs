@@ -676,3 +676,86 @@ fn call_connect_runs_with_its_own_key_and_never_with_the_server_api_key() {
         assert!(!request.body.contains(fake.secret()));
     }
 }
+
+// (i) ------------------------------------------------------------------------
+
+#[test]
+fn a_point_of_sale_runs_a_payment_session_with_the_terminal_id_alone() {
+    let fake = FakeAuthsignal::start();
+    fake.add_terminal("term-A");
+    for flavor in Flavor::ALL {
+        let client = client(&fake, flavor);
+        let reference = format!("{flavor:?}-POS-0093");
+        let created = client
+            .send(&CreatePaymentSessionRequest::new(
+                "term-A",
+                42.5,
+                reference.clone(),
+                "NZD",
+            ))
+            .expect("create payment session");
+        assert_eq!(created.status, PaymentSessionStatus::Pending);
+        assert_eq!(created.reference.as_deref(), Some(reference.as_str()));
+
+        let poll = GetPaymentSessionRequest::new("term-A", created.challenge_id.clone());
+        let polled = client.send(&poll).expect("poll");
+        assert_eq!(polled, created);
+        assert!(!polled.status.is_final());
+
+        // The customer approves at the terminal.
+        assert!(fake.set_payment_session_status(&created.challenge_id, "COMPLETED"));
+        let done = client.send(&poll).expect("poll again");
+        assert_eq!(done.status, PaymentSessionStatus::Completed);
+        assert!(done.status.is_final());
+
+        // A terminal that is not paired is turned away.
+        let error = api_error(
+            client.send(&GetPaymentSessionRequest::new(
+                "term-B",
+                created.challenge_id.clone(),
+            )),
+            "poll from an unpaired terminal",
+        );
+        assert_eq!(error.status, 401);
+        assert_eq!(error.code, Some(ErrorCode::Unauthorized));
+    }
+    // Every Terminal request carried the terminal id and no secret key.
+    let terminal_requests: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v1/terminal/"))
+        .collect();
+    assert_eq!(terminal_requests.len(), 8);
+    for request in &terminal_requests {
+        assert_eq!(request.header("authorization"), None, "{}", request.path);
+        assert!(request.header("x-authsignal-terminal").is_some());
+        assert!(!request.body.contains(fake.secret()));
+        assert!(
+            !request.body.contains("term-"),
+            "the id goes in the header only"
+        );
+    }
+}
+
+#[test]
+fn the_tenant_authenticator_configurations_are_listed() {
+    let fake = FakeAuthsignal::start();
+    for flavor in Flavor::ALL {
+        let configurations = client(&fake, flavor)
+            .send(&GetAuthenticatorConfigurationsRequest::new())
+            .expect("authenticator configurations");
+        assert!(configurations.len() >= 5);
+        let sms = configurations
+            .iter()
+            .find(|c| c.verification_method == VerificationMethod::Sms)
+            .expect("an SMS configuration");
+        assert!(sms.is_active);
+        assert_eq!(sms.sms_channel, Some(SmsChannel::Whatsapp));
+        assert!(
+            configurations
+                .iter()
+                .any(|c| c.verification_method == VerificationMethod::Passkey && c.is_active)
+        );
+        assert!(configurations.iter().any(|c| !c.is_active));
+    }
+}

@@ -8,8 +8,9 @@
 //! output. Every mock also checks the headers every request carries:
 //! `authorization` (`Basic base64("<secret>:")` with the key of the row's
 //! service, computed outside the SDK: the Server API key, or Call Connect's
-//! own key), `user-agent`, `x-authsignal-version`, `accept`, and
-//! `content-type` exactly when there is a body.
+//! own key; none at all on the Terminal API, whose rows check
+//! `x-authsignal-terminal` instead), `user-agent`, `x-authsignal-version`,
+//! `accept`, and `content-type` exactly when there is a body.
 //!
 //! Adding an endpoint is one row in [`happy_table`];
 //! [`the_table_covers_every_endpoint_in_core`] fails until it is there.
@@ -54,6 +55,8 @@ enum Host {
     Api,
     /// The Call Connect host (no `/v1`).
     CallConnect,
+    /// The Terminal API (`…/v1`), as this terminal.
+    Terminal(&'static str),
 }
 
 /// Calls one endpoint, checks its typed output, and returns `Endpoint::NAME`
@@ -112,6 +115,11 @@ impl Scenario {
         self
     }
 
+    fn on_terminal(mut self, terminal_id: &'static str) -> Self {
+        self.host = Host::Terminal(terminal_id);
+        self
+    }
+
     fn query(mut self, pairs: &[(&'static str, &str)]) -> Self {
         self.query = pairs.iter().map(|&(k, v)| (k, v.to_owned())).collect();
         self
@@ -134,16 +142,27 @@ impl Scenario {
 
     fn full_path(&self) -> String {
         match self.host {
-            Host::Api => format!("/v1{}", self.path),
+            Host::Api | Host::Terminal(_) => format!("/v1{}", self.path),
             Host::CallConnect => self.path.clone(),
         }
     }
 
-    /// The `authorization` header the row's service must get.
+    /// The `authorization` header the row's service must get: none on the
+    /// Terminal API, where the Server API key must not go.
     fn authorization(&self) -> Matcher {
         match self.host {
             Host::Api => AUTHORIZATION.into(),
             Host::CallConnect => CALL_CONNECT_AUTHORIZATION.into(),
+            Host::Terminal(_) => Matcher::Missing,
+        }
+    }
+
+    /// The `x-authsignal-terminal` header: the terminal id on the Terminal
+    /// API, absent everywhere else.
+    fn terminal(&self) -> Matcher {
+        match self.host {
+            Host::Terminal(id) => id.into(),
+            Host::Api | Host::CallConnect => Matcher::Missing,
         }
     }
 
@@ -176,6 +195,7 @@ impl Scenario {
                 query.map_or(0, |q| q.split('&').count()) == pairs
             })
             .match_header("authorization", self.authorization())
+            .match_header("x-authsignal-terminal", self.terminal())
             .match_header("user-agent", Matcher::Regex("^authsignal-rust/".into()))
             .match_header("x-authsignal-version", Matcher::Regex(r"^\d+\.\d+".into()))
             .match_header("accept", "application/json")
@@ -528,6 +548,51 @@ fn happy_table() -> Vec<Scenario> {
                 })
             }),
         // --- Authenticators -----------------------------------------------
+        Scenario::get("get_authenticator_configurations", "/authenticators")
+            .respond(json!([
+                {
+                    "authenticatorId": "3c0d5a52-7f1e-4c8b-9a61-1d2f0e9b7a10",
+                    "verificationMethod": "SMS",
+                    "isActive": true,
+                    "isEditableByUser": true,
+                    "isHiddenToUser": false,
+                    "smsChannel": "WHATSAPP",
+                },
+                {
+                    "authenticatorId": "b7e21f04-2d9c-4e55-8f3a-6a4c9d0e1b22",
+                    "verificationMethod": "PASSKEY",
+                    "isActive": true,
+                    "isEditableByUser": true,
+                    "isHiddenToUser": false,
+                },
+                {
+                    "authenticatorId": "e41a9c77-5b08-4f2d-a3e6-0c8d7b6f5a33",
+                    "verificationMethod": "EMAIL_OTP",
+                    "isActive": false,
+                },
+            ]))
+            .call(|c| {
+                check(c, GetAuthenticatorConfigurationsRequest::new(), |out| {
+                    let methods: Vec<_> = out.iter().map(|a| &a.verification_method).collect();
+                    assert_eq!(
+                        methods,
+                        [
+                            &VerificationMethod::Sms,
+                            &VerificationMethod::Passkey,
+                            &VerificationMethod::EmailOtp
+                        ]
+                    );
+                    assert_eq!(
+                        out[0].authenticator_id,
+                        "3c0d5a52-7f1e-4c8b-9a61-1d2f0e9b7a10"
+                    );
+                    assert_eq!(out[0].sms_channel, Some(SmsChannel::Whatsapp));
+                    assert_eq!(out[0].is_editable_by_user, Some(true));
+                    assert_eq!(out[1].is_hidden_to_user, Some(false));
+                    assert!(out[0].is_active && out[1].is_active && !out[2].is_active);
+                    assert_eq!(out[2].is_editable_by_user, None);
+                })
+            }),
         Scenario::get(
             "get_authenticators",
             format!("/users/{USER_PATH}/authenticators"),
@@ -934,6 +999,45 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out.user_id, USER);
                 assert_eq!(out.device_id, DEVICE);
                 assert_eq!(out.invalidated_at.as_deref(), Some("2023-11-07T06:00:00Z"));
+            })
+        }),
+        // --- Terminal API (the terminal id, no secret key) -----------------
+        Scenario::post("create_payment_session", "/terminal/payment-session")
+            .on_terminal("term_5f2c9a")
+            .body(json!({"amount": 42.5, "reference": "POS-0093-118", "currency": "NZD"}))
+            .respond(json!({
+                "challengeId": "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+                "status": "PENDING",
+                "reference": "POS-0093-118",
+            }))
+            .call(|c| {
+                let request =
+                    CreatePaymentSessionRequest::new("term_5f2c9a", 42.5, "POS-0093-118", "NZD");
+                check(c, request, |out| {
+                    assert_eq!(out.challenge_id, "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70");
+                    assert_eq!(out.status, PaymentSessionStatus::Pending);
+                    assert_eq!(out.reference.as_deref(), Some("POS-0093-118"));
+                })
+            }),
+        Scenario::get(
+            "get_payment_session",
+            "/terminal/payment-session/9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+        )
+        .on_terminal("term_5f2c9a")
+        .respond(json!({
+            "challengeId": "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+            "status": "COMPLETED",
+            "reference": "POS-0093-118",
+        }))
+        .call(|c| {
+            let request = GetPaymentSessionRequest::new(
+                "term_5f2c9a",
+                "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+            );
+            check(c, request, |out| {
+                assert_eq!(out.status, PaymentSessionStatus::Completed);
+                assert!(out.status.is_final());
+                assert_eq!(out.reference.as_deref(), Some("POS-0093-118"));
             })
         }),
         // --- Call Connect (its own host, no `/v1`) -------------------------

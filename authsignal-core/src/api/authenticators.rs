@@ -1,13 +1,78 @@
-//! Authenticators: list, enroll (verified elsewhere, one or in bulk), delete.
+//! Authenticators: the tenant's authenticator configurations; a user's
+//! authenticators: list, enroll (verified elsewhere, one or in bulk), delete.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{ignore_body, null_as_default, setters};
 use crate::{
-    Idempotency, InvalidInput, SecretString, VerificationMethod,
+    Idempotency, InvalidInput, SecretString, SmsChannel, VerificationMethod,
     endpoint::{Endpoint, PathBuilder, json_body},
 };
+
+/// `GET /authenticators`: the authenticators the tenant has configured
+/// (which methods exist, which are active, how the pre-built UI shows them).
+///
+/// Not to be confused with a user's authenticators,
+/// [`GetAuthenticatorsRequest`] (`GET /users/{userId}/authenticators`).
+///
+/// ```
+/// use authsignal_core::{Config, Endpoint, GetAuthenticatorConfigurationsRequest, SmsChannel, http};
+/// let get = GetAuthenticatorConfigurationsRequest::new();
+/// let request = get.build_request(&Config::builder("sk_test").build()?)?;
+/// assert_eq!(request.uri(), "https://api.authsignal.com/v1/authenticators");
+///
+/// let configurations = get.parse_response(http::Response::new(
+///     br#"[{"authenticatorId":"a-1","verificationMethod":"SMS","isActive":true,"smsChannel":"WHATSAPP"}]"#.to_vec(),
+/// ))?;
+/// assert_eq!(configurations[0].sms_channel, Some(SmsChannel::Whatsapp));
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct GetAuthenticatorConfigurationsRequest {}
+
+impl GetAuthenticatorConfigurationsRequest {
+    /// The request (it has no parameters).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+
+/// One of the tenant's authenticator configurations, from
+/// [`GetAuthenticatorConfigurationsRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AuthenticatorConfiguration {
+    /// The configuration's id.
+    pub authenticator_id: String,
+    /// The method it configures. WhatsApp is an `SMS` configuration with
+    /// [`sms_channel`](Self::sms_channel) `WHATSAPP`.
+    pub verification_method: VerificationMethod,
+    /// Whether it is enabled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub is_active: bool,
+    /// Whether users may edit this authenticator in the pre-built UI.
+    pub is_editable_by_user: Option<bool>,
+    /// Whether the pre-built UI hides it from users.
+    pub is_hidden_to_user: Option<bool>,
+    /// SMS configurations only: `DEFAULT` allows regular SMS only,
+    /// `WHATSAPP` allows both SMS and WhatsApp messages.
+    pub sms_channel: Option<SmsChannel>,
+}
+
+impl Endpoint for GetAuthenticatorConfigurationsRequest {
+    type Output = Vec<AuthenticatorConfiguration>;
+    const NAME: &'static str = "get_authenticator_configurations";
+    const METHOD: Method = Method::GET;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("authenticators");
+        Ok(())
+    }
+}
 
 /// An authenticator a user has enrolled.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -490,6 +555,11 @@ impl Endpoint for BatchEnrollVerifiedAuthenticatorsRequest {
 }
 
 crate::client::endpoints! {
+    /// The tenant's authenticator configurations: which methods exist and
+    /// which are active.
+    get_authenticator_configurations(GetAuthenticatorConfigurationsRequest) -> Vec<AuthenticatorConfiguration>,
+        route = "GET /authenticators",
+        example = GetAuthenticatorConfigurationsRequest::new();
     /// A user's authenticators (passkeys, authenticator apps, phone numbers…).
     get_authenticators(GetAuthenticatorsRequest) -> Vec<UserAuthenticator>,
         route = "GET /users/{userId}/authenticators",

@@ -1,0 +1,386 @@
+//! Offline tests for the documented Server API beyond what the official SDKs
+//! offer: the tenant's authenticator configurations and the Terminal API.
+//! For each: the exact method, URI, headers and JSON body of the built
+//! request, the typed output of the docs' example payloads, and unknown enum
+//! values that round-trip.
+
+use std::cell::RefCell;
+
+use authsignal_core::{
+    AuthenticatorConfiguration, Client, Config, CreatePaymentSessionRequest, Endpoint, Error,
+    GetAuthenticatorConfigurationsRequest, GetPaymentSessionRequest, Idempotency, InvalidInput,
+    PaymentSessionStatus, Service, SmsChannel, TERMINAL_HEADER, TransportError, VerificationMethod,
+    http::{self, Method, header},
+};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+const SECRET: &str = "sk_test_documented_api";
+const API: &str = "https://api.authsignal.com/v1";
+const TERMINAL: &str = "term_5f2c9a";
+
+fn config() -> Config {
+    Config::builder(SECRET).build().unwrap()
+}
+
+fn response(status: u16, body: &str) -> http::Response<Vec<u8>> {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+/// Checks the headers every request carries and returns the credential
+/// headers for the caller to check: `(authorization, x-authsignal-terminal)`.
+fn common_headers(request: &http::Request<Vec<u8>>) -> (Option<String>, Option<String>) {
+    let headers = request.headers();
+    assert_eq!(headers[header::USER_AGENT], authsignal_core::USER_AGENT);
+    assert_eq!(headers["x-authsignal-version"], authsignal_core::VERSION);
+    assert_eq!(headers[header::ACCEPT], "application/json");
+    let has_body = !request.body().is_empty();
+    assert_eq!(
+        headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap()),
+        has_body.then_some("application/json"),
+        "content-type exactly when there is a body"
+    );
+    // user-agent, version, accept, one credential, content-type if a body.
+    assert_eq!(headers.len(), 4 + usize::from(has_body), "{headers:?}");
+    let text = |name: &http::HeaderName| headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+    (text(&header::AUTHORIZATION), text(&TERMINAL_HEADER))
+}
+
+fn server_api_authorization() -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"))
+    )
+}
+
+fn json_body(request: &http::Request<Vec<u8>>) -> Value {
+    serde_json::from_slice(request.body()).unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// GET /authenticators
+// ---------------------------------------------------------------------------
+
+/// The docs' example (addendum §1).
+const CONFIGURATIONS: &str = r#"[
+  {"authenticatorId": "3c0d5a52-7f1e-4c8b-9a61-1d2f0e9b7a10", "verificationMethod": "SMS", "isActive": true,
+   "isEditableByUser": true, "isHiddenToUser": false, "smsChannel": "WHATSAPP"},
+  {"authenticatorId": "b7e21f04-2d9c-4e55-8f3a-6a4c9d0e1b22", "verificationMethod": "PASSKEY", "isActive": true,
+   "isEditableByUser": true, "isHiddenToUser": false},
+  {"authenticatorId": "e41a9c77-5b08-4f2d-a3e6-0c8d7b6f5a33", "verificationMethod": "EMAIL_OTP", "isActive": false}
+]"#;
+
+#[test]
+fn get_authenticator_configurations_is_a_bare_get_with_the_server_api_key() {
+    let get = GetAuthenticatorConfigurationsRequest::new();
+    assert_eq!(get, GetAuthenticatorConfigurationsRequest::default());
+    let request = get.build_request(&config()).unwrap();
+    assert_eq!(request.method(), Method::GET);
+    assert_eq!(request.uri().to_string(), format!("{API}/authenticators"));
+    assert!(request.body().is_empty());
+    let (authorization, terminal) = common_headers(&request);
+    assert_eq!(authorization, Some(server_api_authorization()));
+    assert!(request.headers()[header::AUTHORIZATION].is_sensitive());
+    assert_eq!(terminal, None);
+    assert_eq!(
+        <GetAuthenticatorConfigurationsRequest as Endpoint>::IDEMPOTENCY,
+        Idempotency::Idempotent
+    );
+    assert_eq!(
+        <GetAuthenticatorConfigurationsRequest as Endpoint>::SERVICE,
+        Service::Api
+    );
+    assert_eq!(
+        <GetAuthenticatorConfigurationsRequest as Endpoint>::NAME,
+        "get_authenticator_configurations"
+    );
+}
+
+#[test]
+fn authenticator_configurations_parse_from_the_docs_example() {
+    let configurations: Vec<AuthenticatorConfiguration> =
+        GetAuthenticatorConfigurationsRequest::new()
+            .parse_response(response(200, CONFIGURATIONS))
+            .unwrap();
+    assert_eq!(configurations.len(), 3);
+    let sms = &configurations[0];
+    assert_eq!(sms.authenticator_id, "3c0d5a52-7f1e-4c8b-9a61-1d2f0e9b7a10");
+    assert_eq!(sms.verification_method, VerificationMethod::Sms);
+    assert!(sms.is_active);
+    assert_eq!(sms.is_editable_by_user, Some(true));
+    assert_eq!(sms.is_hidden_to_user, Some(false));
+    assert_eq!(sms.sms_channel, Some(SmsChannel::Whatsapp));
+    let passkey = &configurations[1];
+    assert_eq!(passkey.verification_method, VerificationMethod::Passkey);
+    assert_eq!(passkey.sms_channel, None);
+    let email = &configurations[2];
+    assert_eq!(email.verification_method, VerificationMethod::EmailOtp);
+    assert!(!email.is_active);
+    assert_eq!(email.is_editable_by_user, None);
+    assert_eq!(email.is_hidden_to_user, None);
+
+    // An empty tenant.
+    let none = GetAuthenticatorConfigurationsRequest::new()
+        .parse_response(response(200, "[]"))
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+#[test]
+fn authenticator_configurations_keep_unknown_methods_and_channels() {
+    let body = r#"[{"authenticatorId":"x-1","verificationMethod":"QR_CODE","isActive":true,
+        "smsChannel":"RCS","futureField":{"a":1}}]"#;
+    let configurations = GetAuthenticatorConfigurationsRequest::new()
+        .parse_response(response(200, body))
+        .unwrap();
+    let only = &configurations[0];
+    assert!(only.verification_method.is_unknown());
+    assert_eq!(only.verification_method.as_str(), "QR_CODE");
+    let channel = only.sms_channel.as_ref().unwrap();
+    assert!(channel.is_unknown());
+    // Unknown values serialize back unchanged.
+    assert_eq!(
+        serde_json::to_value(&only.verification_method).unwrap(),
+        json!("QR_CODE")
+    );
+    assert_eq!(serde_json::to_value(channel).unwrap(), json!("RCS"));
+    // A required field missing is an unexpected response, not a panic.
+    let error = GetAuthenticatorConfigurationsRequest::new()
+        .parse_response(response(
+            200,
+            r#"[{"verificationMethod":"SMS","isActive":true}]"#,
+        ))
+        .unwrap_err();
+    assert!(matches!(error, Error::UnexpectedResponse(_)), "{error:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Terminal API
+// ---------------------------------------------------------------------------
+
+#[test]
+fn create_payment_session_posts_amount_reference_and_currency_with_the_terminal_header() {
+    let create = CreatePaymentSessionRequest::new(TERMINAL, 42.5, "POS-0093-118", "NZD");
+    let request = create.build_request(&config()).unwrap();
+    assert_eq!(request.method(), Method::POST);
+    assert_eq!(
+        request.uri().to_string(),
+        format!("{API}/terminal/payment-session")
+    );
+    let (authorization, terminal) = common_headers(&request);
+    assert_eq!(authorization, None, "no Server API key on the Terminal API");
+    assert_eq!(terminal.as_deref(), Some(TERMINAL));
+    assert!(request.headers()[&TERMINAL_HEADER].is_sensitive());
+    assert_eq!(
+        json_body(&request),
+        json!({"amount": 42.5, "reference": "POS-0093-118", "currency": "NZD"})
+    );
+    // Whole amounts go out as JSON numbers too.
+    let whole = CreatePaymentSessionRequest::new(TERMINAL, 100.0, "POS-2", "AUD")
+        .build_request(&config())
+        .unwrap();
+    assert_eq!(json_body(&whole)["amount"], json!(100.0));
+
+    assert_eq!(
+        <CreatePaymentSessionRequest as Endpoint>::IDEMPOTENCY,
+        Idempotency::NonIdempotent
+    );
+    assert_eq!(
+        <CreatePaymentSessionRequest as Endpoint>::SERVICE,
+        Service::Terminal
+    );
+    assert_eq!(
+        <CreatePaymentSessionRequest as Endpoint>::NAME,
+        "create_payment_session"
+    );
+}
+
+#[test]
+fn create_payment_session_refuses_an_amount_json_cannot_carry() {
+    for amount in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let error = CreatePaymentSessionRequest::new(TERMINAL, amount, "POS-1", "NZD")
+            .build_request(&config())
+            .unwrap_err();
+        match error {
+            Error::InvalidInput(InvalidInput::Field { name, .. }) => assert_eq!(name, "amount"),
+            other => panic!("{amount}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn get_payment_session_polls_one_session_by_id() {
+    let get = GetPaymentSessionRequest::new(TERMINAL, "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70");
+    let request = get.build_request(&config()).unwrap();
+    assert_eq!(request.method(), Method::GET);
+    assert_eq!(
+        request.uri().to_string(),
+        format!("{API}/terminal/payment-session/9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70")
+    );
+    assert!(request.body().is_empty());
+    let (authorization, terminal) = common_headers(&request);
+    assert_eq!(authorization, None);
+    assert_eq!(terminal.as_deref(), Some(TERMINAL));
+    assert_eq!(
+        <GetPaymentSessionRequest as Endpoint>::IDEMPOTENCY,
+        Idempotency::Idempotent
+    );
+    assert_eq!(
+        <GetPaymentSessionRequest as Endpoint>::SERVICE,
+        Service::Terminal
+    );
+
+    // The id is one percent-encoded segment; an empty one is refused.
+    let odd = GetPaymentSessionRequest::new(TERMINAL, "a/b c")
+        .build_request(&config())
+        .unwrap();
+    assert_eq!(odd.uri().path(), "/v1/terminal/payment-session/a%2Fb%20c");
+    for id in ["", ".", ".."] {
+        let error = GetPaymentSessionRequest::new(TERMINAL, id)
+            .build_request(&config())
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InvalidInput(InvalidInput::PathParameter {
+                    name: "challengeId",
+                    ..
+                })
+            ),
+            "{id:?}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn payment_sessions_parse_from_the_docs_examples() {
+    let created = CreatePaymentSessionRequest::new(TERMINAL, 42.5, "POS-0093-118", "NZD")
+        .parse_response(response(
+            200,
+            r#"{"challengeId": "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70", "status": "PENDING", "reference": "POS-0093-118"}"#,
+        ))
+        .unwrap();
+    assert_eq!(created.challenge_id, "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70");
+    assert_eq!(created.status, PaymentSessionStatus::Pending);
+    assert_eq!(created.reference.as_deref(), Some("POS-0093-118"));
+    assert!(!created.status.is_final());
+
+    let polled = GetPaymentSessionRequest::new(TERMINAL, &created.challenge_id)
+        .parse_response(response(
+            200,
+            r#"{"challengeId": "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70", "status": "COMPLETED", "reference": "POS-0093-118"}"#,
+        ))
+        .unwrap();
+    assert_eq!(polled.status, PaymentSessionStatus::Completed);
+    assert!(polled.status.is_final());
+
+    // The reference may be missing; the id and status may not.
+    let bare = GetPaymentSessionRequest::new(TERMINAL, "ps-1")
+        .parse_response(response(
+            200,
+            r#"{"challengeId":"ps-1","status":"EXPIRED"}"#,
+        ))
+        .unwrap();
+    assert_eq!(bare.reference, None);
+    for body in [r#"{"status":"PENDING"}"#, r#"{"challengeId":"ps-1"}"#] {
+        let error = GetPaymentSessionRequest::new(TERMINAL, "ps-1")
+            .parse_response(response(200, body))
+            .unwrap_err();
+        assert!(matches!(error, Error::UnexpectedResponse(_)), "{body}");
+    }
+}
+
+#[test]
+fn payment_session_statuses_are_open() {
+    for (wire, status, is_final) in [
+        ("PENDING", PaymentSessionStatus::Pending, false),
+        ("COMPLETED", PaymentSessionStatus::Completed, true),
+        ("EXPIRED", PaymentSessionStatus::Expired, true),
+        ("FAILED", PaymentSessionStatus::Failed, true),
+    ] {
+        assert_eq!(PaymentSessionStatus::from(wire), status);
+        assert_eq!(status.as_str(), wire);
+        assert_eq!(status.is_final(), is_final, "{wire}");
+        assert_eq!(serde_json::to_value(&status).unwrap(), json!(wire));
+    }
+    let session = GetPaymentSessionRequest::new(TERMINAL, "ps-1")
+        .parse_response(response(
+            200,
+            r#"{"challengeId":"ps-1","status":"REFUNDED"}"#,
+        ))
+        .unwrap();
+    assert!(session.status.is_unknown());
+    assert_eq!(session.status.as_str(), "REFUNDED");
+    assert_eq!(
+        serde_json::to_value(&session.status).unwrap(),
+        json!("REFUNDED")
+    );
+    // A polling loop stops on a status it does not know.
+    assert!(session.status.is_final());
+}
+
+#[test]
+fn a_point_of_sale_starts_a_session_and_polls_it_through_a_client() {
+    let seen = RefCell::new(Vec::new());
+    let polls = RefCell::new(0);
+    let transport =
+        |request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+            let terminal = request.headers()[&TERMINAL_HEADER]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(!request.headers().contains_key(header::AUTHORIZATION));
+            seen.borrow_mut().push((
+                request.method().clone(),
+                request.uri().path().to_owned(),
+                terminal,
+            ));
+            let body = if request.method() == Method::POST {
+                r#"{"challengeId":"ps-9","status":"PENDING","reference":"POS-7"}"#
+            } else {
+                *polls.borrow_mut() += 1;
+                if *polls.borrow() < 3 {
+                    r#"{"challengeId":"ps-9","status":"PENDING","reference":"POS-7"}"#
+                } else {
+                    r#"{"challengeId":"ps-9","status":"COMPLETED","reference":"POS-7"}"#
+                }
+            };
+            Ok(response(200, body))
+        };
+    let client = Client::with_transport(config(), transport);
+    let session = client
+        .create_payment_session(CreatePaymentSessionRequest::new(
+            "term-A", 9.99, "POS-7", "NZD",
+        ))
+        .unwrap();
+    let mut status = session.status;
+    while !status.is_final() {
+        status = client
+            .get_payment_session(GetPaymentSessionRequest::new(
+                "term-A",
+                &session.challenge_id,
+            ))
+            .unwrap()
+            .status;
+    }
+    assert_eq!(status, PaymentSessionStatus::Completed);
+    let seen = seen.into_inner();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(
+        seen[0],
+        (
+            Method::POST,
+            "/v1/terminal/payment-session".to_owned(),
+            "term-A".to_owned()
+        )
+    );
+    assert!(seen[1..].iter().all(|(m, p, t)| m == Method::GET
+        && p == "/v1/terminal/payment-session/ps-9"
+        && t == "term-A"));
+}

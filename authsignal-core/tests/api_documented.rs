@@ -1,15 +1,17 @@
 //! Offline tests for the documented Server API beyond what the official SDKs
-//! offer: the tenant's authenticator configurations and the Terminal API.
-//! For each: the exact method, URI, headers and JSON body of the built
-//! request, the typed output of the docs' example payloads, and unknown enum
-//! values that round-trip.
+//! offer (the tenant's authenticator configurations, the Terminal API) and
+//! for the requests whose shape follows the current docs (challenge resend,
+//! claim). For each: the exact method, URI, headers and JSON body of the
+//! built request, the typed output of the docs' example payloads, and
+//! unknown enum values that round-trip.
 
 use std::cell::RefCell;
 
 use authsignal_core::{
-    AuthenticatorConfiguration, Client, Config, CreatePaymentSessionRequest, Endpoint, Error,
-    GetAuthenticatorConfigurationsRequest, GetPaymentSessionRequest, Idempotency, InvalidInput,
-    PaymentSessionStatus, Service, SmsChannel, TERMINAL_HEADER, TransportError, VerificationMethod,
+    AuthenticatorConfiguration, ChallengeRequest, ClaimChallengeRequest, Client, Config,
+    CreatePaymentSessionRequest, Endpoint, Error, GetAuthenticatorConfigurationsRequest,
+    GetPaymentSessionRequest, Idempotency, InvalidInput, PaymentSessionStatus, Service, SmsChannel,
+    TERMINAL_HEADER, TransportError, VerificationMethod,
     http::{self, Method, header},
 };
 use base64::Engine as _;
@@ -383,4 +385,142 @@ fn a_point_of_sale_starts_a_session_and_polls_it_through_a_client() {
     assert!(seen[1..].iter().all(|(m, p, t)| m == Method::GET
         && p == "/v1/terminal/payment-session/ps-9"
         && t == "term-A"));
+}
+
+// ---------------------------------------------------------------------------
+// POST /challenge: start or resend
+// ---------------------------------------------------------------------------
+
+const CHALLENGE_ID: &str = "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21";
+
+fn invalid_field(error: Error) -> (&'static str, String) {
+    match error {
+        Error::InvalidInput(InvalidInput::Field { name, reason }) => (name, reason.into_owned()),
+        other => panic!("expected InvalidInput::Field, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_resend_sends_the_challenge_id_alone() {
+    let resend = ChallengeRequest::resend(CHALLENGE_ID);
+    assert_eq!(resend.challenge_id.as_deref(), Some(CHALLENGE_ID));
+    assert_eq!(resend.verification_method, None);
+    assert_eq!(resend.action, None);
+    let request = resend.build_request(&config()).unwrap();
+    assert_eq!(request.method(), Method::POST);
+    assert_eq!(request.uri().to_string(), format!("{API}/challenge"));
+    let (authorization, terminal) = common_headers(&request);
+    assert_eq!(authorization, Some(server_api_authorization()));
+    assert_eq!(terminal, None);
+    assert_eq!(json_body(&request), json!({"challengeId": CHALLENGE_ID}));
+
+    // The response is the usual one (the addendum's example).
+    let output = resend
+        .parse_response(response(
+            200,
+            r#"{"challengeId": "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21", "idempotencyKey": "c2b1a098-7f6e-4d5c-b4a3-92817f6e5d4c", "expiresAt": 1764662700}"#,
+        ))
+        .unwrap();
+    assert_eq!(output.challenge_id, CHALLENGE_ID);
+    assert_eq!(
+        output.idempotency_key.as_deref(),
+        Some("c2b1a098-7f6e-4d5c-b4a3-92817f6e5d4c")
+    );
+    assert_eq!(output.expires_at, 1_764_662_700);
+}
+
+#[test]
+fn a_resend_may_also_name_the_method_and_action() {
+    let request = ChallengeRequest::resend(CHALLENGE_ID)
+        .with_verification_method(VerificationMethod::Sms)
+        .with_action("signIn")
+        .build_request(&config())
+        .unwrap();
+    assert_eq!(
+        json_body(&request),
+        json!({"challengeId": CHALLENGE_ID, "verificationMethod": "SMS", "action": "signIn"})
+    );
+}
+
+#[test]
+fn a_start_sends_the_method_and_action_and_no_challenge_id() {
+    let start = ChallengeRequest::new(VerificationMethod::Whatsapp, "signIn")
+        .with_phone_number("+6421555012");
+    assert_eq!(start.challenge_id, None);
+    let request = start.build_request(&config()).unwrap();
+    assert_eq!(
+        json_body(&request),
+        json!({"verificationMethod": "WHATSAPP", "action": "signIn", "phoneNumber": "+6421555012"})
+    );
+}
+
+#[test]
+fn a_challenge_is_either_a_start_or_a_resend_never_half_of_one() {
+    let mut no_action = ChallengeRequest::new(VerificationMethod::Sms, "signIn");
+    no_action.action = None;
+    let mut no_method = ChallengeRequest::new(VerificationMethod::Sms, "signIn");
+    no_method.verification_method = None;
+    let empty_action = ChallengeRequest::new(VerificationMethod::Sms, "");
+    let mut neither = ChallengeRequest::resend(CHALLENGE_ID);
+    neither.challenge_id = None;
+    for (request, field) in [
+        (no_action, "action"),
+        (no_method, "verificationMethod"),
+        (empty_action, "action"),
+        (neither, "verificationMethod"),
+        (ChallengeRequest::resend(""), "challengeId"),
+    ] {
+        let (name, reason) = invalid_field(request.build_request(&config()).unwrap_err());
+        assert_eq!(name, field, "{request:?}");
+        if field != "challengeId" {
+            assert!(reason.contains("ChallengeRequest::resend"), "{reason}");
+        }
+    }
+    // Through a client nothing is sent.
+    let sent = RefCell::new(0);
+    let transport = |_: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+        *sent.borrow_mut() += 1;
+        Ok(response(200, "{}"))
+    };
+    let client = Client::with_transport(config(), transport);
+    let error = client.challenge(ChallengeRequest::resend("")).unwrap_err();
+    assert_eq!(error.attempts(), 0);
+    assert_eq!(*sent.borrow(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// POST /claim: exactly the documented fields
+// ---------------------------------------------------------------------------
+
+#[test]
+fn claim_sends_exactly_the_documented_fields() {
+    let claim = ClaimChallengeRequest::new("usr_8841", CHALLENGE_ID);
+    assert_eq!(claim.user_id, "usr_8841", "the user id comes first");
+    let request = claim.build_request(&config()).unwrap();
+    assert_eq!(request.method(), Method::POST);
+    assert_eq!(request.uri().to_string(), format!("{API}/claim"));
+    assert_eq!(common_headers(&request).0, Some(server_api_authorization()));
+    assert_eq!(
+        json_body(&request),
+        json!({"challengeId": CHALLENGE_ID, "userId": "usr_8841"})
+    );
+    let skip = ClaimChallengeRequest::new("usr_8841", CHALLENGE_ID)
+        .with_skip_verification_check(true)
+        .build_request(&config())
+        .unwrap();
+    let body = json_body(&skip);
+    assert_eq!(
+        body,
+        json!({"challengeId": CHALLENGE_ID, "userId": "usr_8841", "skipVerificationCheck": true})
+    );
+
+    let claimed = claim
+        .parse_response(response(
+            200,
+            r#"{"token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3JfODg0MSJ9.c2lnbmF0dXJl", "verificationMethod": "SMS"}"#,
+        ))
+        .unwrap();
+    assert!(claimed.token.expose_secret().ends_with(".c2lnbmF0dXJl"));
+    assert_eq!(claimed.verification_method, Some(VerificationMethod::Sms));
+    assert!(!format!("{claimed:?}").contains("c2lnbmF0dXJl"));
 }

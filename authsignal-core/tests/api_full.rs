@@ -590,8 +590,10 @@ fn challenge_posts_required_fields_only_by_default() {
 
 #[test]
 fn challenge_posts_every_set_field_with_space_joined_scopes() {
-    let request = ChallengeRequest::new(VerificationMethod::EmailOtp, "signUp")
-        .with_challenge_id("ch-1")
+    // A resend that also names the method and action sends them too.
+    let request = ChallengeRequest::resend("ch-1")
+        .with_verification_method(VerificationMethod::EmailOtp)
+        .with_action("signUp")
         .with_idempotency_key("idem-1")
         .with_user_id("user-1")
         .with_email("test@example.com")
@@ -685,18 +687,11 @@ fn claim_never_sends_an_unset_skip_flag() {
     );
     assert_eq!(body, json!({"challengeId": "ch-1", "userId": "user-1"}));
 
-    let request = ClaimChallengeRequest::new("user-1", "ch-1")
-        .with_skip_verification_check(false)
-        .with_device_id("dev-1")
-        .with_ip_address("203.0.113.7")
-        .with_user_agent("Mozilla/5.0")
-        .with_custom(json!({"k": "v"}));
+    let request = ClaimChallengeRequest::new("user-1", "ch-1").with_skip_verification_check(false);
     let body = build(&request, &config(), Method::POST, &format!("{API}/claim"));
     assert_eq!(
         body,
-        json!({"challengeId": "ch-1", "userId": "user-1", "skipVerificationCheck": false,
-               "deviceId": "dev-1", "ipAddress": "203.0.113.7", "userAgent": "Mozilla/5.0",
-               "custom": {"k": "v"}})
+        json!({"challengeId": "ch-1", "userId": "user-1", "skipVerificationCheck": false})
     );
     assert_eq!(
         <ClaimChallengeRequest as Endpoint>::IDEMPOTENCY,

@@ -107,8 +107,10 @@
 //!   unknown `challengeId` on `/verify` reads as an expired challenge.
 //!   `POST /challenge` with the `idempotencyKey` of a tracked action links to
 //!   it (a `BLOCK` action refuses); without one, a new action is created
-//!   (right away when `userId` is given, otherwise at claim time). With a
-//!   `challengeId` of an open challenge it re-sends a fresh code.
+//!   (right away when `userId` is given, otherwise at claim time). With the
+//!   `challengeId` of an open challenge, alone or with a matching
+//!   `verificationMethod` and `action`, it re-sends a fresh code to the same
+//!   destination and extends the expiry.
 //! - **Claim** needs a verified challenge (unless `skipVerificationCheck`),
 //!   works once, records the verified email or phone number on the user and
 //!   returns a token that validates like a track token.

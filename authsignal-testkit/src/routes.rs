@@ -997,31 +997,49 @@ fn validate(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
 
 fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
     let body = Body::parse(request.body)?;
-    let method = body.req_str("verificationMethod")?;
-    if !CHALLENGE_METHODS.contains(&method) {
-        return Err(ApiError::bad_request(format!(
-            "`verificationMethod` must be one of {}.",
-            CHALLENGE_METHODS.join(", ")
-        )));
+    let challenge_id = body.opt_str("challengeId")?.filter(|c| !c.is_empty());
+    // A resend needs only the challenge; a new challenge needs both.
+    let method = match challenge_id {
+        Some(_) => body.opt_str("verificationMethod")?,
+        None => Some(body.req_str("verificationMethod")?),
+    };
+    if let Some(method) = method {
+        if !CHALLENGE_METHODS.contains(&method) {
+            return Err(ApiError::bad_request(format!(
+                "`verificationMethod` must be one of {}.",
+                CHALLENGE_METHODS.join(", ")
+            )));
+        }
     }
-    let action_code = body.req_str("action")?;
-    check_action_code(action_code)?;
+    let action_code = match challenge_id {
+        Some(_) => body.opt_str("action")?,
+        None => Some(body.req_str("action")?),
+    };
+    if let Some(action_code) = action_code {
+        check_action_code(action_code)?;
+    }
     body.check_strs(&["locale", "deviceId", "ipAddress", "userAgent", "scope"])?;
     body.opt_object("custom")?;
     let sms_channel = body.opt_str("smsChannel")?;
     let user_id = body.opt_str("userId")?.filter(|u| !u.is_empty());
     let email = body.opt_str("email")?.filter(|e| !e.is_empty());
     let phone_number = body.opt_str("phoneNumber")?.filter(|p| !p.is_empty());
-    let challenge_id = body.opt_str("challengeId")?;
     let idempotency_key = body.opt_str("idempotencyKey")?.filter(|k| !k.is_empty());
 
-    // Resend: a fresh code for an open challenge.
+    // Resend: a fresh code for an open challenge, to the same destination.
     if let Some(challenge_id) = challenge_id {
         let challenge = state
             .challenges
             .get_mut(challenge_id)
             .filter(|c| !c.verified && !c.claimed)
             .ok_or_else(|| ApiError::bad_request("`challengeId` is not an open challenge."))?;
+        if method.is_some_and(|m| m != challenge.verification_method)
+            || action_code.is_some_and(|a| a != challenge.action_code)
+        {
+            return Err(ApiError::bad_request(
+                "`verificationMethod` and `action` must match the challenge being re-sent.",
+            ));
+        }
         challenge.code = otp_code();
         challenge.attempts = 0;
         challenge.expires_at = now_millis() / 1000 + CHALLENGE_TTL_SECS;
@@ -1033,6 +1051,13 @@ fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
         state.last_challenge_id = Some(challenge_id.to_owned());
         return Ok(response);
     }
+
+    // Both are required without a `challengeId` (checked above).
+    let (Some(method), Some(action_code)) = (method, action_code) else {
+        return Err(ApiError::bad_request(
+            "`verificationMethod` and `action` are required.",
+        ));
+    };
 
     // Link to a tracked action, or start a new one.
     let mut user_id = user_id.map(str::to_owned);
@@ -1208,8 +1233,6 @@ fn claim(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
     let challenge_id = body.req_str("challengeId")?;
     let user_id = body.req_str("userId")?;
     let skip_verification = body.opt_bool("skipVerificationCheck")?.unwrap_or(false);
-    body.check_strs(&["deviceId", "ipAddress", "userAgent"])?;
-    body.opt_object("custom")?;
 
     let challenge = state
         .challenges

@@ -1476,3 +1476,70 @@ fn payment_sessions_need_a_paired_terminal() {
     );
     assert_error(&bad, 400, "invalid_request");
 }
+
+#[test]
+fn challenge_resend_by_challenge_id_alone() {
+    let fake = FakeAuthsignal::start();
+    let started = post(
+        &fake,
+        "/challenge",
+        &json!({"verificationMethod": "SMS", "action": "signIn", "phoneNumber": "+6421555012"}),
+    );
+    assert_eq!(started.status, 200, "{}", started.body);
+    let id = started.str("challengeId");
+    let first_code = fake.last_code_for(&id).unwrap();
+
+    // The documented shape without a challenge id still needs both fields.
+    for body in [
+        json!({"verificationMethod": "SMS"}),
+        json!({"action": "signIn"}),
+        json!({}),
+    ] {
+        assert_error(&post(&fake, "/challenge", &body), 400, "invalid_request");
+    }
+
+    let resent = post(&fake, "/challenge", &json!({"challengeId": id}));
+    assert_eq!(resent.status, 200, "{}", resent.body);
+    assert_eq!(resent.json["challengeId"], id.as_str());
+    assert_eq!(
+        resent.json["idempotencyKey"],
+        started.json["idempotencyKey"]
+    );
+    assert!(resent.json["expiresAt"].as_i64() >= started.json["expiresAt"].as_i64());
+    assert_eq!(fake.last_challenge_id().as_deref(), Some(id.as_str()));
+    let code = fake.last_code_for(&id).unwrap();
+    // Only the newest code works (a six-digit clash is possible, so only
+    // check the old one when it differs).
+    if code != first_code {
+        let old = post(
+            &fake,
+            "/verify",
+            &json!({"challengeId": id, "verificationCode": first_code}),
+        );
+        assert_eq!(old.json["isVerified"], false);
+    }
+    // A resend that names a different method or action is refused.
+    for body in [
+        json!({"challengeId": id, "verificationMethod": "EMAIL_OTP"}),
+        json!({"challengeId": id, "action": "withdraw"}),
+    ] {
+        assert_error(&post(&fake, "/challenge", &body), 400, "invalid_request");
+    }
+    let code = fake.last_code_for(&id).unwrap();
+    let ok = post(
+        &fake,
+        "/verify",
+        &json!({"challengeId": id, "verificationCode": code}),
+    );
+    assert_eq!(ok.json["isVerified"], true, "{}", ok.body);
+    assert_eq!(ok.json["phoneNumber"], "+6421555012");
+
+    // A verified (or unknown) challenge cannot be re-sent.
+    for unknown in [id.as_str(), "nope"] {
+        assert_error(
+            &post(&fake, "/challenge", &json!({"challengeId": unknown})),
+            400,
+            "invalid_request",
+        );
+    }
+}

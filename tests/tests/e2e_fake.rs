@@ -759,3 +759,64 @@ fn the_tenant_authenticator_configurations_are_listed() {
         assert!(configurations.iter().any(|c| !c.is_active));
     }
 }
+
+// (j) ------------------------------------------------------------------------
+
+#[test]
+fn a_code_that_did_not_arrive_is_resent_by_challenge_id_and_claimed() {
+    let fake = FakeAuthsignal::start();
+    for flavor in Flavor::ALL {
+        let client = client(&fake, flavor);
+        let user = user_id(flavor, "resend");
+        let started = client
+            .send(
+                &ChallengeRequest::new(VerificationMethod::Sms, "signUp").with_phone_number(PHONE),
+            )
+            .expect("start challenge");
+        let resent = client
+            .send(&ChallengeRequest::resend(started.challenge_id.clone()))
+            .expect("resend by challenge id");
+        assert_eq!(resent.challenge_id, started.challenge_id);
+        assert!(resent.expires_at >= started.expires_at);
+
+        // The code of the resend verifies, and the challenge is claimed.
+        let code = fake
+            .last_code_for(&resent.challenge_id)
+            .expect("a re-sent code");
+        let verified = client
+            .send(&VerifyRequest::new(resent.challenge_id.clone(), code))
+            .expect("verify");
+        assert!(verified.is_verified, "{flavor:?}: {verified:?}");
+        let claimed = client
+            .send(&ClaimChallengeRequest::new(
+                user.clone(),
+                resent.challenge_id.clone(),
+            ))
+            .expect("claim");
+        assert_eq!(claimed.verification_method, Some(VerificationMethod::Sms));
+        let validated = validate(&client, &claimed.token);
+        assert!(validated.is_valid, "{validated:?}");
+        assert_eq!(validated.user_id.as_deref(), Some(user.as_str()));
+
+        // A claimed challenge cannot be re-sent.
+        let error = api_error(
+            client.send(&ChallengeRequest::resend(resent.challenge_id.clone())),
+            "resend a claimed challenge",
+        );
+        assert_eq!(error.status, 400);
+    }
+    // The resends went out as `{"challengeId": …}` alone; the claims as the
+    // documented three fields at most.
+    for request in fake.requests().iter().filter(|r| r.path == "/v1/challenge") {
+        let body = request.json().expect("a JSON body");
+        if body.get("verificationMethod").is_none() {
+            let keys: Vec<_> = body.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["challengeId"], "{}", request.body);
+        }
+    }
+    for request in fake.requests().iter().filter(|r| r.path == "/v1/claim") {
+        let body = request.json().expect("a JSON body");
+        let keys: Vec<_> = body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["challengeId", "userId"], "{}", request.body);
+    }
+}

@@ -782,6 +782,25 @@ fn happy_table() -> Vec<Scenario> {
                     assert_eq!(out.expires_at, 1_714_557_900);
                 })
             }),
+        // A resend names the open challenge alone.
+        Scenario::post("challenge", "/challenge")
+            .body(json!({"challengeId": "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21"}))
+            .respond(json!({
+                "challengeId": "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21",
+                "idempotencyKey": "c2b1a098-7f6e-4d5c-b4a3-92817f6e5d4c",
+                "expiresAt": 1_764_662_700,
+            }))
+            .call(|c| {
+                let request = ChallengeRequest::resend("5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21");
+                check(c, request, |out| {
+                    assert_eq!(out.challenge_id, "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21");
+                    assert_eq!(
+                        out.idempotency_key.as_deref(),
+                        Some("c2b1a098-7f6e-4d5c-b4a3-92817f6e5d4c")
+                    );
+                    assert_eq!(out.expires_at, 1_764_662_700);
+                })
+            }),
         Scenario::post("verify", "/verify")
             .body(json!({"challengeId": "ch-1", "verificationCode": "123456"}))
             .respond(json!({
@@ -798,23 +817,21 @@ fn happy_table() -> Vec<Scenario> {
                     assert_eq!(out.failure_reason, None);
                 })
             }),
+        // Exactly the documented body: no rule inputs on claim.
         Scenario::post("claim_challenge", "/claim")
             .body(json!({
-                "challengeId": "ch-1",
+                "challengeId": "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21",
                 "userId": USER,
                 "skipVerificationCheck": false,
-                "deviceId": DEVICE,
-                "ipAddress": "203.0.113.7",
             }))
             .respond(json!({
                 "token": "eyJhbGciOiJIUzI1NiJ9.claim",
                 "verificationMethod": "SMS",
             }))
             .call(|c| {
-                let request = ClaimChallengeRequest::new(USER, "ch-1")
-                    .with_skip_verification_check(false)
-                    .with_device_id(DEVICE)
-                    .with_ip_address("203.0.113.7");
+                let request =
+                    ClaimChallengeRequest::new(USER, "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21")
+                        .with_skip_verification_check(false);
                 check(c, request, |out| {
                     assert_eq!(out.token.expose_secret(), "eyJhbGciOiJIUzI1NiJ9.claim");
                     assert_eq!(out.verification_method, Some(VerificationMethod::Sms));

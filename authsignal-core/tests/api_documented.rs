@@ -1,17 +1,21 @@
 //! Offline tests for the documented Server API beyond what the official SDKs
 //! offer (the tenant's authenticator configurations, the Terminal API) and
-//! for the requests whose shape follows the current docs (challenge resend,
-//! claim). For each: the exact method, URI, headers and JSON body of the
+//! for the requests and responses whose shape follows the current docs
+//! (challenge resend, claim, the fields the first version lacked, error
+//! codes). For each: the exact method, URI, headers and JSON body of the
 //! built request, the typed output of the docs' example payloads, and
 //! unknown enum values that round-trip.
 
 use std::cell::RefCell;
 
 use authsignal_core::{
-    AuthenticatorConfiguration, ChallengeRequest, ClaimChallengeRequest, Client, Config,
-    CreatePaymentSessionRequest, Endpoint, Error, GetAuthenticatorConfigurationsRequest,
-    GetPaymentSessionRequest, Idempotency, InvalidInput, PaymentSessionStatus, Service, SmsChannel,
-    TERMINAL_HEADER, TransportError, VerificationMethod,
+    AuthenticatorConfiguration, BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest,
+    ChallengeRequest, ClaimChallengeRequest, Client, Config, CreatePaymentSessionRequest, Endpoint,
+    EnrollVerifiedAuthenticatorRequest, Error, ErrorCode, GetActionRequest,
+    GetAuthenticatorConfigurationsRequest, GetAuthenticatorsRequest, GetPaymentSessionRequest,
+    GetUserRequest, Idempotency, InvalidInput, PaymentSessionStatus, QueryUserActionsRequest,
+    Service, SmsChannel, TERMINAL_HEADER, TransportError, UpdateActionRequest, UserActionState,
+    VerificationMethod,
     http::{self, Method, header},
 };
 use base64::Engine as _;
@@ -523,4 +527,335 @@ fn claim_sends_exactly_the_documented_fields() {
     assert!(claimed.token.expose_secret().ends_with(".c2lnbmF0dXJl"));
     assert_eq!(claimed.verification_method, Some(VerificationMethod::Sms));
     assert!(!format!("{claimed:?}").contains("c2lnbmF0dXJl"));
+}
+
+// ---------------------------------------------------------------------------
+// Fields the first version lacked
+// ---------------------------------------------------------------------------
+
+#[test]
+fn get_user_reads_locale_and_does_without_the_verified_flags() {
+    // The docs' example (addendum §6.1).
+    let user = GetUserRequest::new("usr_8841")
+        .parse_response(response(
+            200,
+            r#"{"isEnrolled": true, "email": "ana@example.org", "phoneNumber": "+6421555012", "username": "ana@example.org",
+                "displayName": "Ana Ruiz", "allowedVerificationMethods": ["SMS", "PASSKEY"], "enrolledVerificationMethods": ["SMS"],
+                "defaultVerificationMethod": "SMS", "custom": {"tier": "gold"}, "locale": "es"}"#,
+        ))
+        .unwrap();
+    assert_eq!(user.locale.as_deref(), Some("es"));
+    assert_eq!(user.email_verified, None);
+    assert_eq!(user.phone_number_verified, None);
+    assert_eq!(
+        user.enrolled_verification_methods,
+        [VerificationMethod::Sms]
+    );
+    assert_eq!(
+        user.default_verification_method,
+        Some(VerificationMethod::Sms)
+    );
+    // `DEVICE` is a method the docs list for the default.
+    let device = GetUserRequest::new("u")
+        .parse_response(response(
+            200,
+            r#"{"isEnrolled":true,"defaultVerificationMethod":"DEVICE"}"#,
+        ))
+        .unwrap();
+    assert_eq!(
+        device.default_verification_method,
+        Some(VerificationMethod::Device)
+    );
+}
+
+#[test]
+fn get_action_reads_rule_ids_and_the_priority_rule() {
+    // The docs' example (addendum §6.2).
+    let action = GetActionRequest::new("usr_8841", "signIn", "k")
+        .parse_response(response(
+            200,
+            r#"{"state": "CHALLENGE_SUCCEEDED", "createdAt": "2026-11-30T21:04:11.512Z", "stateUpdatedAt": "2026-11-30T21:05:02.090Z",
+                "verificationMethod": "PASSKEY", "output": {}, "priorityRuleId": "rule_new_device",
+                "ruleIds": ["rule_new_device", "rule_high_amount"],
+                "rules": [{"ruleId": "rule_new_device", "name": "New device"}, {"ruleId": "rule_high_amount", "name": "High amount"}]}"#,
+        ))
+        .unwrap();
+    assert_eq!(action.state, UserActionState::ChallengeSucceeded);
+    assert_eq!(action.priority_rule_id.as_deref(), Some("rule_new_device"));
+    assert_eq!(action.rule_ids, ["rule_new_device", "rule_high_amount"]);
+    assert_eq!(action.rules.len(), 2);
+    assert_eq!(action.rules[0].name.as_deref(), Some("New device"));
+    // `null` lists read as empty.
+    let bare = GetActionRequest::new("u", "signIn", "k")
+        .parse_response(response(
+            200,
+            r#"{"state":"ALLOW","ruleIds":null,"priorityRuleId":null}"#,
+        ))
+        .unwrap();
+    assert!(bare.rule_ids.is_empty());
+    assert_eq!(bare.priority_rule_id, None);
+}
+
+#[test]
+fn user_actions_carry_user_agent_ip_address_and_country() {
+    // The docs' example (addendum §6.3).
+    let actions = QueryUserActionsRequest::new("usr_8841")
+        .parse_response(response(
+            200,
+            r#"[{"actionCode": "signIn", "idempotencyKey": "1f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f", "createdAt": "2026-11-29T08:15:00.000Z",
+                 "updatedAt": "2026-11-29T08:15:40.000Z", "state": "CHALLENGE_SUCCEEDED", "stateUpdatedAt": "2026-11-29T08:15:40.000Z",
+                 "verificationMethod": "SMS", "verifiedByAuthenticatorId": "a1b2c3d4-0000-4e5f-8a9b-112233445566",
+                 "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)", "ipAddress": "203.0.113.7", "countryCode": "NZ"}]"#,
+        ))
+        .unwrap();
+    let action = &actions[0];
+    assert_eq!(
+        action.user_agent.as_deref(),
+        Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)")
+    );
+    assert_eq!(action.ip_address.as_deref(), Some("203.0.113.7"));
+    assert_eq!(action.country_code.as_deref(), Some("NZ"));
+    assert_eq!(
+        action.verified_by_authenticator_id.as_deref(),
+        Some("a1b2c3d4-0000-4e5f-8a9b-112233445566")
+    );
+}
+
+#[test]
+fn enroll_sends_a_passkey_with_the_batch_endpoint_field_names() {
+    let request =
+        EnrollVerifiedAuthenticatorRequest::passkey("usr_8841", "Y3JlZC0x", "pQECAyYgASFYIPr")
+            .with_name("MacBook")
+            .with_is_default(true)
+            .build_request(&config())
+            .unwrap();
+    assert_eq!(request.method(), Method::POST);
+    assert_eq!(
+        request.uri().to_string(),
+        format!("{API}/users/usr_8841/authenticators")
+    );
+    assert_eq!(common_headers(&request).0, Some(server_api_authorization()));
+    assert_eq!(
+        json_body(&request),
+        json!({"verificationMethod": "PASSKEY", "credentialId": "Y3JlZC0x",
+               "credentialPublicKey": "pQECAyYgASFYIPr", "name": "MacBook", "isDefault": true})
+    );
+    // The same names as one item of the batch endpoint.
+    let batch = BatchEnrollVerifiedAuthenticatorsRequest::new([BatchEnrollAuthenticator::passkey(
+        "usr_8841",
+        "Y3JlZC0x",
+        "pQECAyYgASFYIPr",
+    )
+    .with_name("MacBook")])
+    .build_request(&config())
+    .unwrap();
+    let item = json_body(&batch)["authenticators"][0].clone();
+    for field in ["credentialId", "credentialPublicKey", "name"] {
+        assert_eq!(item[field], json_body(&request)[field], "{field}");
+    }
+}
+
+#[test]
+fn enroll_can_still_send_the_deprecated_oob_channel() {
+    let request = EnrollVerifiedAuthenticatorRequest::new("u", VerificationMethod::EmailOtp)
+        .with_email("ana@example.org")
+        .with_oob_channel(VerificationMethod::EmailOtp)
+        .build_request(&config())
+        .unwrap();
+    assert_eq!(
+        json_body(&request),
+        json!({"verificationMethod": "EMAIL_OTP", "email": "ana@example.org", "oobChannel": "EMAIL_OTP"})
+    );
+    // Unset, it is not sent.
+    let plain = EnrollVerifiedAuthenticatorRequest::new("u", VerificationMethod::Sms)
+        .with_phone_number("+6421555012")
+        .build_request(&config())
+        .unwrap();
+    assert_eq!(
+        json_body(&plain),
+        json!({"verificationMethod": "SMS", "phoneNumber": "+6421555012"})
+    );
+}
+
+#[test]
+fn enroll_reads_recovery_codes_as_secrets_and_their_absence_as_none() {
+    // The docs' example (addendum §6.5).
+    let enroll = EnrollVerifiedAuthenticatorRequest::new("usr_8841", VerificationMethod::Sms);
+    let enrolled = enroll
+        .parse_response(response(
+            200,
+            r#"{"authenticator": {"userAuthenticatorId": "6e5d4c3b-2a19-4087-b6c5-d4e3f2a1b0c9", "userId": "usr_8841",
+                  "verificationMethod": "SMS", "phoneNumber": "+6421555012", "createdAt": "2026-12-01T02:10:44.301Z",
+                  "verifiedAt": "2026-12-01T02:10:44.301Z"},
+                "recoveryCodes": ["k3v9-2mqa", "p8x1-77rd", "z0c4-hh5t"]}"#,
+        ))
+        .unwrap();
+    let codes: Vec<_> = enrolled
+        .recovery_codes
+        .iter()
+        .map(|c| c.expose_secret())
+        .collect();
+    assert_eq!(codes, ["k3v9-2mqa", "p8x1-77rd", "z0c4-hh5t"]);
+    assert!(!format!("{enrolled:?}").contains("k3v9-2mqa"));
+    // A tenant may skip or hide them.
+    for body in [
+        r#"{"authenticator":{"userAuthenticatorId":"a","verificationMethod":"SMS"}}"#,
+        r#"{"authenticator":{"userAuthenticatorId":"a","verificationMethod":"SMS"},"recoveryCodes":null}"#,
+    ] {
+        assert!(
+            enroll
+                .parse_response(response(200, body))
+                .unwrap()
+                .recovery_codes
+                .is_empty()
+        );
+    }
+}
+
+#[test]
+fn previous_sms_channel_is_an_open_enum() {
+    // The docs' example (addendum §6.6), then one with a channel not known yet.
+    let authenticators = GetAuthenticatorsRequest::new("usr_8841")
+        .parse_response(response(
+            200,
+            r#"[{"userAuthenticatorId": "6e5d4c3b-2a19-4087-b6c5-d4e3f2a1b0c9", "verificationMethod": "SMS", "phoneNumber": "+6421555012",
+                 "createdAt": "2026-12-01T02:10:44.301Z", "lastVerifiedAt": "2026-12-01T09:31:02.777Z", "previousSmsChannel": "WHATSAPP"},
+                {"userAuthenticatorId": "b", "verificationMethod": "SMS", "previousSmsChannel": "RCS"},
+                {"userAuthenticatorId": "c", "verificationMethod": "SMS", "previousSmsChannel": "DEFAULT"},
+                {"userAuthenticatorId": "d", "verificationMethod": "PASSKEY"}]"#,
+        ))
+        .unwrap();
+    assert_eq!(
+        authenticators[0].previous_sms_channel,
+        Some(SmsChannel::Whatsapp)
+    );
+    assert_eq!(
+        authenticators[0].last_verified_at.as_deref(),
+        Some("2026-12-01T09:31:02.777Z")
+    );
+    let unknown = authenticators[1].previous_sms_channel.as_ref().unwrap();
+    assert!(unknown.is_unknown());
+    assert_eq!(serde_json::to_value(unknown).unwrap(), json!("RCS"));
+    assert_eq!(
+        authenticators[2].previous_sms_channel,
+        Some(SmsChannel::Default)
+    );
+    assert_eq!(authenticators[3].previous_sms_channel, None);
+}
+
+#[test]
+fn update_action_decodes_whatever_subset_of_the_action_arrives() {
+    let update =
+        UpdateActionRequest::new("usr_8841", "signIn", "k", UserActionState::ReviewSucceeded);
+    // The request is unchanged: `{"state": …}`.
+    let request = update.build_request(&config()).unwrap();
+    assert_eq!(request.method(), Method::PATCH);
+    assert_eq!(json_body(&request), json!({"state": "REVIEW_SUCCEEDED"}));
+
+    // The docs: a full action object.
+    let full = update
+        .parse_response(response(
+            200,
+            r#"{"state":"REVIEW_SUCCEEDED","createdAt":"2026-11-30T21:04:11.512Z","stateUpdatedAt":"2026-11-30T21:09:00.000Z",
+                "output":{"note":"ok"},"verificationMethod":"SMS","ruleIds":["rule_review"]}"#,
+        ))
+        .unwrap();
+    assert_eq!(full.state, Some(UserActionState::ReviewSucceeded));
+    assert_eq!(full.created_at.as_deref(), Some("2026-11-30T21:04:11.512Z"));
+    assert_eq!(
+        full.state_updated_at.as_deref(),
+        Some("2026-11-30T21:09:00.000Z")
+    );
+    assert_eq!(full.output, Some(json!({"note": "ok"})));
+    assert_eq!(full.verification_method, Some(VerificationMethod::Sms));
+    assert_eq!(full.rule_ids, ["rule_review"]);
+    // The PHP mock's shape.
+    let php = update
+        .parse_response(response(
+            200,
+            r#"{"userId":"usr_8841","action":"signIn","idempotencyKey":"k","state":"REVIEW_SUCCEEDED"}"#,
+        ))
+        .unwrap();
+    assert_eq!(php.user_id.as_deref(), Some("usr_8841"));
+    assert_eq!(php.action.as_deref(), Some("signIn"));
+    assert_eq!(php.idempotency_key.as_deref(), Some("k"));
+    // Nothing at all, or nulls: still a success.
+    for body in ["{}", r#"{"state":null,"ruleIds":null,"output":null}"#] {
+        let empty = update.parse_response(response(200, body)).unwrap();
+        assert_eq!(empty.state, None, "{body}");
+        assert!(empty.rule_ids.is_empty());
+    }
+    // An unknown state round-trips.
+    let future = update
+        .parse_response(response(200, r#"{"state":"ESCALATED"}"#))
+        .unwrap();
+    assert_eq!(
+        future.state.as_ref().map(UserActionState::as_str),
+        Some("ESCALATED")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Error codes
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_known_error_code_maps_to_its_variant() {
+    let codes = [
+        (400, "invalid_request", ErrorCode::InvalidRequest),
+        (401, "unauthorized", ErrorCode::Unauthorized),
+        (404, "not_found", ErrorCode::NotFound),
+        (422, "invalid_request_token", ErrorCode::InvalidRequestToken),
+        (429, "too_many_requests", ErrorCode::TooManyRequests),
+        (
+            400,
+            "invalid_configuration",
+            ErrorCode::InvalidConfiguration,
+        ),
+        (400, "invalid_credential", ErrorCode::InvalidCredential),
+        (409, "conflict", ErrorCode::Conflict),
+    ];
+    for (status, wire, code) in codes {
+        assert_eq!(ErrorCode::from(wire), code);
+        assert_eq!(code.as_str(), wire);
+        assert!(!code.is_unknown(), "{wire}");
+        // As the raw error body carries it: both `error` and `errorCode`.
+        let body = format!(
+            r#"{{"error":"{wire}","errorCode":"{wire}","errorDescription":"body.verificationMethod must be equal to one of the allowed values"}}"#
+        );
+        let error = GetUserRequest::new("u")
+            .parse_response(response(status, &body))
+            .unwrap_err();
+        assert_eq!(error.code(), Some(&code), "{wire}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+    }
+    // A code this version does not know keeps its text.
+    let error = GetUserRequest::new("u")
+        .parse_response(response(403, r#"{"errorCode":"forbidden_region"}"#))
+        .unwrap_err();
+    let code = error.code().unwrap();
+    assert!(code.is_unknown());
+    assert_eq!(code.as_str(), "forbidden_region");
+    assert_eq!(
+        serde_json::to_value(code).unwrap(),
+        json!("forbidden_region")
+    );
+}
+
+#[test]
+fn a_batch_failure_carries_a_typed_error_code() {
+    let outcome = BatchEnrollVerifiedAuthenticatorsRequest::new([BatchEnrollAuthenticator::passkey(
+        "u", "c", "k",
+    )])
+    .parse_response(response(
+        200,
+        r#"{"total":3,"succeeded":1,"failed":2,"failures":[
+            {"userId":"u2","credentialId":"c2","errorCode":"conflict","errorDescription":"Credential already exists for a different user."},
+            {"userId":"u3","credentialId":"c3","errorCode":"credential_revoked"}]}"#,
+    ))
+    .unwrap();
+    assert_eq!(outcome.failures[0].error_code, Some(ErrorCode::Conflict));
+    let unknown = outcome.failures[1].error_code.as_ref().unwrap();
+    assert_eq!(unknown.as_str(), "credential_revoked");
+    assert!(unknown.is_unknown());
 }

@@ -17,7 +17,7 @@ use std::{
 use authsignal_core::{
     AsyncClient, AuthScope, BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest,
     CallConnectMessageChannel, CallState, ChallengeRequest, ClaimChallengeRequest, Client, Config,
-    CreateSessionRequest, Endpoint, Error, FinishCallRequest, GetChallengeRequest,
+    CreateSessionRequest, Endpoint, Error, ErrorCode, FinishCallRequest, GetChallengeRequest,
     GetDevicesRequest, Idempotency, InvalidInput, InvalidateDeviceRequest,
     MAX_BATCH_ENROLL_AUTHENTICATORS, NoWaitTimer, QueryUserActionsRequest, QueryUsersRequest,
     RefreshSessionRequest, RevokeSessionRequest, RevokeUserSessionsRequest, Service, SmsChannel,
@@ -559,7 +559,7 @@ fn batch_enroll_parses_counts_and_failures() {
     let failure = &output.failures[0];
     assert_eq!(failure.user_id, "user-789");
     assert_eq!(failure.credential_id, "Y29uZmxpY3RpbmctY3JlZA");
-    assert_eq!(failure.error_code.as_deref(), Some("conflict"));
+    assert_eq!(failure.error_code, Some(ErrorCode::Conflict));
     assert_eq!(
         failure.error_description.as_deref(),
         Some("Credential already exists for a different user.")

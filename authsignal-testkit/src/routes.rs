@@ -510,11 +510,23 @@ fn enroll(state: &mut State, user_id: &str, request: &ApiRequest<'_>) -> ApiResu
         )));
     }
     body.check_strs(&["otpUri", "name", "credentialPublicKey", "aaguid"])?;
+    // Deprecated, still accepted.
+    body.opt_enum("oobChannel", &["EMAIL_MAGIC_LINK", "EMAIL_OTP", "SMS"])?;
     let is_default = body.opt_bool("isDefault")?.unwrap_or(false);
     let phone_number = body.opt_str("phoneNumber")?;
     let email = body.opt_str("email")?;
     let credential_id = body.opt_str("credentialId")?;
     match method {
+        "PASSKEY"
+            if credential_id.is_none_or(str::is_empty)
+                || body
+                    .opt_str("credentialPublicKey")?
+                    .is_none_or(str::is_empty) =>
+        {
+            return Err(ApiError::bad_request(
+                "`credentialId` and `credentialPublicKey` are required for PASSKEY.",
+            ));
+        }
         "SMS" | "WHATSAPP" if phone_number.is_none_or(str::is_empty) => {
             return Err(ApiError::bad_request(format!(
                 "`phoneNumber` is required for {method}."
@@ -595,6 +607,7 @@ pub(crate) fn add_authenticator(
         aaguid: None,
         created_at: now_millis(),
         last_verified_at: None,
+        previous_sms_channel: None,
     };
     user.authenticators.push(authenticator.clone());
     authenticator
@@ -699,6 +712,7 @@ fn batch_enroll_one(state: &mut State, item: &Value) -> Result<(), (&'static str
                 aaguid,
                 created_at: now_millis(),
                 last_verified_at: None,
+                previous_sms_channel: None,
             });
             Ok(())
         }
@@ -836,6 +850,10 @@ fn track(
         device_id.map(str::to_owned),
         true,
     );
+    if let Some(action) = state.actions.get_mut(&key) {
+        action.ip_address = body.opt_str("ipAddress")?.map(str::to_owned);
+        action.user_agent = body.opt_str("userAgent")?.map(str::to_owned);
+    }
     Ok(track_response(state, &key))
 }
 
@@ -905,7 +923,8 @@ fn update_action(
     body.opt_enum("state", ACTION_STATES)?;
     let action = find_action(state, user_id, action_code, key)?;
     action.set_state(new_state);
-    Ok(json!({ "state": action.state }))
+    // The docs answer with the whole action.
+    Ok(action.get_json())
 }
 
 fn query_actions(state: &State, user_id: &str, request: &ApiRequest<'_>) -> ApiResult {
@@ -1216,6 +1235,10 @@ fn mark_action_succeeded(state: &mut State, challenge: &Challenge) {
                     || a.phone_number.is_some() && a.phone_number == challenge.phone_number)
         }) {
             authenticator.last_verified_at = Some(now);
+            if authenticator.verification_method == "SMS" {
+                let channel = challenge.sms_channel.as_deref().unwrap_or("DEFAULT");
+                authenticator.previous_sms_channel = Some(channel.to_owned());
+            }
             authenticator_id = Some(authenticator.id.clone());
         }
         if let Some(device) = device_id.and_then(|d| user.devices.get_mut(&d)) {

@@ -121,6 +121,8 @@ pub(crate) struct Authenticator {
     pub aaguid: Option<String>,
     pub created_at: i64,
     pub last_verified_at: Option<i64>,
+    /// SMS only: the channel of the last verified challenge.
+    pub previous_sms_channel: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +147,9 @@ pub(crate) struct Action {
     pub verification_method: Option<String>,
     pub verified_by_authenticator_id: Option<String>,
     pub device_id: Option<String>,
+    /// The IP address and user agent given to track.
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
     /// The token handed out by track (absent for actions created by a challenge).
     pub token: Option<String>,
     pub seq: u64,
@@ -336,6 +341,11 @@ impl Authenticator {
         }
         insert_opt(&mut map, "phoneNumber", self.phone_number.as_deref());
         insert_opt(&mut map, "email", self.email.as_deref());
+        insert_opt(
+            &mut map,
+            "previousSmsChannel",
+            self.previous_sms_channel.as_deref(),
+        );
         if let Some(credential_id) = &self.credential_id {
             let mut credential = Map::new();
             credential.insert("credentialId".into(), json!(credential_id));
@@ -397,6 +407,7 @@ impl Action {
             self.verification_method.as_deref(),
         );
         map.insert("rules".into(), json!([]));
+        map.insert("ruleIds".into(), json!([]));
         map.insert("output".into(), json!({}));
         Value::Object(map)
     }
@@ -423,6 +434,8 @@ impl Action {
             "verifiedByAuthenticatorId",
             self.verified_by_authenticator_id.as_deref(),
         );
+        insert_opt(&mut map, "ipAddress", self.ip_address.as_deref());
+        insert_opt(&mut map, "userAgent", self.user_agent.as_deref());
         Value::Object(map)
     }
 
@@ -494,6 +507,8 @@ impl State {
                 verification_method: None,
                 verified_by_authenticator_id: None,
                 device_id,
+                ip_address: None,
+                user_agent: None,
                 token,
                 seq,
             },

@@ -841,7 +841,12 @@ fn actions_get_update_query() {
         &format!("/users/hank/actions/transfer/{b}"),
         &json!({"state": "REVIEW_REQUIRED"}),
     );
-    assert_eq!(updated.json, json!({"state": "REVIEW_REQUIRED"}));
+    // The whole action comes back, as the docs show.
+    assert_eq!(updated.json["state"], "REVIEW_REQUIRED");
+    assert_eq!(updated.json["idempotencyKey"], b.as_str());
+    assert!(updated.json["createdAt"].is_string());
+    assert!(updated.json["stateUpdatedAt"].is_string());
+    assert_eq!(updated.json["ruleIds"], json!([]));
     assert_error(
         &patch(
             &fake,
@@ -1542,4 +1547,86 @@ fn challenge_resend_by_challenge_id_alone() {
             "invalid_request",
         );
     }
+}
+
+#[test]
+fn documented_fields_of_users_actions_and_authenticators() {
+    let fake = FakeAuthsignal::start();
+    // get user: `locale`.
+    patch(&fake, "/users/ana", &json!({"locale": "es"}));
+    assert_eq!(get(&fake, "/users/ana").json["locale"], "es");
+
+    // get action: `ruleIds`; listed actions: the IP address and user agent
+    // given to track (no `countryCode`: the fake does not geolocate).
+    let tracked = post(
+        &fake,
+        "/users/ana/actions/signIn",
+        &json!({"ipAddress": "203.0.113.7", "userAgent": "Mozilla/5.0"}),
+    );
+    let key = tracked.str("idempotencyKey");
+    let action = get(&fake, &format!("/users/ana/actions/signIn/{key}"));
+    assert_eq!(action.json["ruleIds"], json!([]));
+    let listed = get(&fake, "/users/ana/actions");
+    assert_eq!(listed.json[0]["ipAddress"], "203.0.113.7");
+    assert_eq!(listed.json[0]["userAgent"], "Mozilla/5.0");
+    assert!(listed.json[0].get("countryCode").is_none());
+
+    // enroll: a passkey needs its credential id and public key.
+    let passkey = post(
+        &fake,
+        "/users/ana/authenticators",
+        &json!({"verificationMethod": "PASSKEY", "credentialId": "Y3JlZA", "credentialPublicKey": "pk", "name": "MacBook"}),
+    );
+    assert_eq!(passkey.status, 200, "{}", passkey.body);
+    let credential = &passkey.json["authenticator"]["webauthnCredential"];
+    assert_eq!(credential["credentialId"], "Y3JlZA");
+    assert_eq!(credential["name"], "MacBook");
+    for body in [
+        json!({"verificationMethod": "PASSKEY", "credentialId": "Y3JlZA"}),
+        json!({"verificationMethod": "PASSKEY", "credentialPublicKey": "pk"}),
+        json!({"verificationMethod": "SMS", "phoneNumber": "+6421555012", "oobChannel": "FAX"}),
+    ] {
+        assert_error(
+            &post(&fake, "/users/ana/authenticators", &body),
+            400,
+            "invalid_request",
+        );
+    }
+    // The deprecated `oobChannel` is still accepted.
+    let sms = post(
+        &fake,
+        "/users/ana/authenticators",
+        &json!({"verificationMethod": "SMS", "phoneNumber": "+6421555012", "oobChannel": "SMS"}),
+    );
+    assert_eq!(sms.status, 200, "{}", sms.body);
+    assert!(
+        sms.json["authenticator"]
+            .get("previousSmsChannel")
+            .is_none()
+    );
+
+    // previousSmsChannel: the channel of the last verified SMS challenge.
+    let challenge = post(
+        &fake,
+        "/challenge",
+        &json!({"verificationMethod": "SMS", "action": "signIn", "userId": "ana",
+                "phoneNumber": "+6421555012", "smsChannel": "WHATSAPP"}),
+    );
+    let id = challenge.str("challengeId");
+    let code = fake.last_code_for(&id).unwrap();
+    let verified = post(
+        &fake,
+        "/verify",
+        &json!({"challengeId": id, "verificationCode": code}),
+    );
+    assert_eq!(verified.json["isVerified"], true);
+    let listed = get(&fake, "/users/ana/authenticators");
+    let sms = listed
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["verificationMethod"] == "SMS")
+        .unwrap();
+    assert_eq!(sms["previousSmsChannel"], "WHATSAPP");
 }

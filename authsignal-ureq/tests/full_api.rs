@@ -295,7 +295,10 @@ fn batch_enroll_posts_authenticators_and_reads_failures() {
     m.assert();
     assert_eq!((output.total, output.succeeded, output.failed), (3, 2, 1));
     assert_eq!(output.failures[0].user_id, "user-789");
-    assert_eq!(output.failures[0].error_code.as_deref(), Some("conflict"));
+    assert_eq!(
+        output.failures[0].error_code,
+        Some(authsignal_ureq::ErrorCode::Conflict)
+    );
 }
 
 #[test]

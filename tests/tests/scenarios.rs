@@ -319,6 +319,35 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out.rules[0].name.as_deref(), Some("New device"));
                 assert_eq!(out.output, Some(json!({"risk": "low"})));
                 assert_eq!(out.idempotency_key.as_deref(), Some(KEY));
+                assert!(out.rule_ids.is_empty());
+                assert_eq!(out.priority_rule_id, None);
+            })
+        }),
+        // The newest docs add the matched rule ids and the deciding rule.
+        Scenario::get(
+            "get_action",
+            format!("/users/{USER_PATH}/actions/signIn/{KEY_PATH}"),
+        )
+        .respond(json!({
+            "state": "CHALLENGE_SUCCEEDED",
+            "createdAt": "2026-11-30T21:04:11.512Z",
+            "stateUpdatedAt": "2026-11-30T21:05:02.090Z",
+            "verificationMethod": "PASSKEY",
+            "output": {},
+            "priorityRuleId": "rule_new_device",
+            "ruleIds": ["rule_new_device", "rule_high_amount"],
+            "rules": [
+                {"ruleId": "rule_new_device", "name": "New device"},
+                {"ruleId": "rule_high_amount", "name": "High amount"},
+            ],
+        }))
+        .call(|c| {
+            check(c, GetActionRequest::new(USER, "signIn", KEY), |out| {
+                assert_eq!(out.state, UserActionState::ChallengeSucceeded);
+                assert_eq!(out.priority_rule_id.as_deref(), Some("rule_new_device"));
+                assert_eq!(out.rule_ids, ["rule_new_device", "rule_high_amount"]);
+                assert_eq!(out.rules[1].rule_id.as_deref(), Some("rule_high_amount"));
+                assert_eq!(out.verification_method, Some(VerificationMethod::Passkey));
             })
         }),
         Scenario::patch(
@@ -336,7 +365,41 @@ fn happy_table() -> Vec<Scenario> {
             let request =
                 UpdateActionRequest::new(USER, "signIn", KEY, UserActionState::ReviewSucceeded);
             check(c, request, |out| {
-                assert_eq!(out.state, UserActionState::ReviewSucceeded)
+                assert_eq!(out.state, Some(UserActionState::ReviewSucceeded));
+                assert_eq!(out.user_id.as_deref(), Some(USER));
+                assert_eq!(out.action.as_deref(), Some("signIn"));
+                assert_eq!(out.idempotency_key.as_deref(), Some(KEY));
+                assert_eq!(out.created_at, None);
+            })
+        }),
+        // The docs answer with the whole action.
+        Scenario::patch(
+            "update_action",
+            format!("/users/{USER_PATH}/actions/signIn/{KEY_PATH}"),
+        )
+        .body(json!({"state": "CHALLENGE_FAILED"}))
+        .respond(json!({
+            "state": "CHALLENGE_FAILED",
+            "createdAt": "2026-11-30T21:04:11.512Z",
+            "stateUpdatedAt": "2026-11-30T21:06:00.000Z",
+            "output": {},
+            "verificationMethod": "PASSKEY",
+            "ruleIds": ["rule_new_device"],
+        }))
+        .call(|c| {
+            let request =
+                UpdateActionRequest::new(USER, "signIn", KEY, UserActionState::ChallengeFailed);
+            check(c, request, |out| {
+                assert_eq!(out.state, Some(UserActionState::ChallengeFailed));
+                assert_eq!(out.created_at.as_deref(), Some("2026-11-30T21:04:11.512Z"));
+                assert_eq!(
+                    out.state_updated_at.as_deref(),
+                    Some("2026-11-30T21:06:00.000Z")
+                );
+                assert_eq!(out.output, Some(json!({})));
+                assert_eq!(out.verification_method, Some(VerificationMethod::Passkey));
+                assert_eq!(out.rule_ids, ["rule_new_device"]);
+                assert_eq!(out.user_id, None);
             })
         }),
         Scenario::get("query_user_actions", format!("/users/{USER_PATH}/actions"))
@@ -353,6 +416,10 @@ fn happy_table() -> Vec<Scenario> {
                     "updatedAt": "2024-05-02T09:00:00.000Z",
                     "state": "CHALLENGE_REQUIRED",
                     "stateUpdatedAt": "2024-05-02T09:00:00.000Z",
+                    "verifiedByAuthenticatorId": "a1b2c3d4-0000-4e5f-8a9b-112233445566",
+                    "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)",
+                    "ipAddress": "203.0.113.7",
+                    "countryCode": "NZ",
                 },
                 {
                     "actionCode": "signIn",
@@ -376,6 +443,17 @@ fn happy_table() -> Vec<Scenario> {
                             .all(|a| a.state == UserActionState::ChallengeRequired)
                     );
                     assert_eq!(out[1].verification_method, None);
+                    assert_eq!(
+                        out[0].user_agent.as_deref(),
+                        Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)")
+                    );
+                    assert_eq!(out[0].ip_address.as_deref(), Some("203.0.113.7"));
+                    assert_eq!(out[0].country_code.as_deref(), Some("NZ"));
+                    assert_eq!(
+                        out[0].verified_by_authenticator_id.as_deref(),
+                        Some("a1b2c3d4-0000-4e5f-8a9b-112233445566")
+                    );
+                    assert_eq!(out[1].country_code, None);
                 })
             }),
         Scenario::post("validate_challenge", "/validate")
@@ -443,6 +521,30 @@ fn happy_table() -> Vec<Scenario> {
                         out.default_verification_method,
                         Some(VerificationMethod::Passkey)
                     );
+                    assert_eq!(out.locale, None);
+                })
+            }),
+        // The docs' shape: `locale`, no verified flags.
+        Scenario::get("get_user", format!("/users/{USER_PATH}"))
+            .respond(json!({
+                "isEnrolled": true,
+                "email": "ana@example.org",
+                "phoneNumber": "+6421555012",
+                "username": "ana@example.org",
+                "displayName": "Ana Ruiz",
+                "allowedVerificationMethods": ["SMS", "PASSKEY"],
+                "enrolledVerificationMethods": ["SMS"],
+                "defaultVerificationMethod": "SMS",
+                "custom": {"tier": "gold"},
+                "locale": "es",
+            }))
+            .call(|c| {
+                check(c, GetUserRequest::new(USER), |out| {
+                    assert_eq!(out.locale.as_deref(), Some("es"));
+                    assert_eq!(out.email_verified, None);
+                    assert_eq!(out.phone_number_verified, None);
+                    assert_eq!(out.display_name.as_deref(), Some("Ana Ruiz"));
+                    assert_eq!(out.custom, Some(json!({"tier": "gold"})));
                 })
             }),
         Scenario::patch("update_user", format!("/users/{USER_PATH}"))
@@ -604,7 +706,9 @@ fn happy_table() -> Vec<Scenario> {
                 "userId": USER,
                 "createdAt": "2024-05-01T10:00:00.000Z",
                 "verifiedAt": "2024-05-01T10:00:00.000Z",
+                "lastVerifiedAt": "2024-05-01T11:31:02.777Z",
                 "phoneNumber": "+6427000000",
+                "previousSmsChannel": "WHATSAPP",
             },
             {
                 "userAuthenticatorId": "auth-passkey",
@@ -627,6 +731,8 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out[0].verification_method, VerificationMethod::Sms);
                 assert_eq!(out[0].user_id.as_deref(), Some(USER));
                 assert_eq!(out[0].phone_number.as_deref(), Some("+6427000000"));
+                assert_eq!(out[0].previous_sms_channel, Some(SmsChannel::Whatsapp));
+                assert_eq!(out[1].previous_sms_channel, None);
                 assert_eq!(out[1].verification_method, VerificationMethod::Passkey);
                 let webauthn = out[1]
                     .webauthn_credential
@@ -683,6 +789,42 @@ fn happy_table() -> Vec<Scenario> {
                     .map(SecretString::expose_secret)
                     .collect();
                 assert_eq!(codes, ["abcd-efgh", "ijkl-mnop"]);
+            })
+        }),
+        // A passkey (field names as the batch endpoint documents them).
+        Scenario::post(
+            "enroll_verified_authenticator",
+            format!("/users/{USER_PATH}/authenticators"),
+        )
+        .body(json!({
+            "verificationMethod": "PASSKEY",
+            "credentialId": "dGVzdC1jcmVkZW50aWFsLWlk",
+            "credentialPublicKey": "pQECAyYgASFYIPr",
+            "name": "iPhone",
+            "isDefault": false,
+        }))
+        .respond(json!({
+            "authenticator": {
+                "userAuthenticatorId": "6e5d4c3b-2a19-4087-b6c5-d4e3f2a1b0c9",
+                "verificationMethod": "PASSKEY",
+                "userId": USER,
+                "createdAt": "2026-12-01T02:10:44.301Z",
+                "webauthnCredential": {"credentialId": "dGVzdC1jcmVkZW50aWFsLWlk", "name": "iPhone"},
+            },
+        }))
+        .call(|c| {
+            let request = EnrollVerifiedAuthenticatorRequest::passkey(
+                USER,
+                "dGVzdC1jcmVkZW50aWFsLWlk",
+                "pQECAyYgASFYIPr",
+            )
+            .with_name("iPhone")
+            .with_is_default(false);
+            check(c, request, |out| {
+                assert_eq!(out.authenticator.verification_method, VerificationMethod::Passkey);
+                let credential = out.authenticator.webauthn_credential.as_ref().unwrap();
+                assert_eq!(credential.name.as_deref(), Some("iPhone"));
+                assert!(out.recovery_codes.is_empty());
             })
         }),
         Scenario::delete(
@@ -742,7 +884,7 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out.failures.len(), 1);
                 assert_eq!(out.failures[0].user_id, "user-456");
                 assert_eq!(out.failures[0].credential_id, "YW5vdGhlci1jcmVkZW50aWFs");
-                assert_eq!(out.failures[0].error_code.as_deref(), Some("conflict"));
+                assert_eq!(out.failures[0].error_code, Some(ErrorCode::Conflict));
                 assert!(
                     out.failures[0]
                         .error_description

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ignore_body, null_as_default, setters};
 use crate::{
-    Idempotency, InvalidInput, SecretString, SmsChannel, VerificationMethod,
+    ErrorCode, Idempotency, InvalidInput, SecretString, SmsChannel, VerificationMethod,
     endpoint::{Endpoint, PathBuilder, json_body},
 };
 
@@ -99,8 +99,9 @@ pub struct UserAuthenticator {
     pub username: Option<String>,
     /// Display name.
     pub display_name: Option<String>,
-    /// The SMS channel used before the last change.
-    pub previous_sms_channel: Option<String>,
+    /// SMS authenticators only: the channel the user last completed an SMS
+    /// challenge on (`DEFAULT` or `WHATSAPP`).
+    pub previous_sms_channel: Option<SmsChannel>,
     /// Passkey and security-key details.
     pub webauthn_credential: Option<WebauthnCredential>,
 }
@@ -247,7 +248,15 @@ impl Endpoint for GetAuthenticatorsRequest {
 }
 
 /// `POST /users/{userId}/authenticators`: enrolls an authenticator whose
-/// phone number or email you have already verified.
+/// phone number or email you have already verified, or a passkey whose
+/// credential you registered yourself.
+///
+/// **Passkeys**: the API reference describes the credential id, its public
+/// key and a display name without showing their JSON names; this SDK sends
+/// them as `credentialId`, `credentialPublicKey` and `name`, the names the
+/// batch endpoint ([`BatchEnrollVerifiedAuthenticatorsRequest`]) documents
+/// for the same things. That is an inference, not a documented fact. The
+/// optional signature counter is not offered, as its name is not known.
 ///
 /// ```
 /// use authsignal_core::{Config, Endpoint, EnrollVerifiedAuthenticatorRequest, VerificationMethod, http};
@@ -284,6 +293,24 @@ pub struct EnrollVerifiedAuthenticatorRequest {
     /// The `otpauth://` URI of an authenticator app (holds its secret).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otp_uri: Option<SecretString>,
+    /// Passkeys: the credential id (base64url). JSON name inferred from the
+    /// batch endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
+    /// Passkeys: the credential's public key (base64url). JSON name
+    /// inferred from the batch endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_public_key: Option<String>,
+    /// A display name, e.g. the device or browser. JSON name inferred from
+    /// the batch endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// **Deprecated by the API**: the method as `EMAIL_MAGIC_LINK`,
+    /// `EMAIL_OTP` or `SMS`, from before `verificationMethod`. Set
+    /// [`verification_method`](Self::verification_method) instead; this is
+    /// only for code that still has to send the old field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oob_channel: Option<VerificationMethod>,
 }
 
 impl EnrollVerifiedAuthenticatorRequest {
@@ -296,6 +323,25 @@ impl EnrollVerifiedAuthenticatorRequest {
             email: None,
             is_default: None,
             otp_uri: None,
+            credential_id: None,
+            credential_public_key: None,
+            name: None,
+            oob_channel: None,
+        }
+    }
+
+    /// A request to enroll a passkey for `user_id` from its credential id
+    /// and public key (both base64url; see the type's docs on the field
+    /// names).
+    pub fn passkey(
+        user_id: impl Into<String>,
+        credential_id: impl Into<String>,
+        credential_public_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            credential_id: Some(credential_id.into()),
+            credential_public_key: Some(credential_public_key.into()),
+            ..Self::new(user_id, VerificationMethod::Passkey)
         }
     }
 }
@@ -309,6 +355,20 @@ setters!(EnrollVerifiedAuthenticatorRequest {
     with_is_default => is_default: bool,
     /// The `otpauth://` URI of an authenticator app (holds its secret).
     with_otp_uri => otp_uri: SecretString,
+    /// Passkeys: the credential id (base64url). JSON name inferred from the
+    /// batch endpoint.
+    with_credential_id => credential_id: String,
+    /// Passkeys: the credential's public key (base64url). JSON name
+    /// inferred from the batch endpoint.
+    with_credential_public_key => credential_public_key: String,
+    /// A display name, e.g. the device or browser. JSON name inferred from
+    /// the batch endpoint.
+    with_name => name: String,
+    /// **Deprecated by the API**: the method as `EMAIL_MAGIC_LINK`,
+    /// `EMAIL_OTP` or `SMS`, from before `verificationMethod`. Set
+    /// [`verification_method`](Self::verification_method) instead; this is
+    /// only for code that still has to send the old field.
+    with_oob_channel => oob_channel: VerificationMethod,
 });
 
 /// The result of [`EnrollVerifiedAuthenticatorRequest`].
@@ -517,8 +577,9 @@ pub struct BatchEnrollFailure {
     pub user_id: String,
     /// The credential id.
     pub credential_id: String,
-    /// The error code, e.g. `conflict`.
-    pub error_code: Option<String>,
+    /// The error code, e.g. [`ErrorCode::Conflict`] (the credential belongs
+    /// to another user).
+    pub error_code: Option<ErrorCode>,
     /// The error description.
     pub error_description: Option<String>,
 }

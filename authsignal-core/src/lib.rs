@@ -82,6 +82,7 @@
 //! |---|---|---|
 //! | `webhook` | yes | webhook signature verification (`hmac`, `sha2`) |
 //! | `tracing` | no | a `tracing` span per call and an event per attempt; never secrets, tokens, codes or bodies |
+//! | `stream` | no (on in `authsignal-hyper`) | [`AsyncQueryUsersPages`] is a `futures_core::Stream` of pages (`futures-core` only) |
 //!
 //! # Errors
 //!

@@ -548,6 +548,73 @@ fn query_users_pages_walks_every_page() {
     assert_eq!(ids, team);
 }
 
+/// The async pages as a `futures_core::Stream` (the `stream` feature,
+/// on by default in `authsignal-hyper`), polled with `StreamExt`, also from
+/// a spawned task.
+#[test]
+fn query_users_pages_is_a_stream_on_hyper() {
+    use futures_util::{StreamExt, TryStreamExt};
+
+    let fake = FakeAuthsignal::start();
+    let email = "stream@example.com";
+    let setup = client(&fake, Flavor::Ureq);
+    let mut team: Vec<String> = (0..5).map(|i| format!("stream-user-{i}")).collect();
+    for member in &team {
+        setup
+            .send(&UpdateUserRequest::new(member.clone()).with_email(email))
+            .expect("update user");
+    }
+    team.sort();
+    let request = QueryUsersRequest::new().with_email(email).with_limit(2u32);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (sizes, ids, spawned) = runtime.block_on(async {
+        let client = authsignal_hyper::Client::builder(fake.secret())
+            .with_base_url(fake.base_url())
+            .build()
+            .expect("hyper client");
+        let sizes: Vec<usize> = client
+            .query_users_pages(request.clone())
+            .map(|page| page.expect("page").users.len())
+            .collect()
+            .await;
+        let ids: Vec<String> = client
+            .query_users_pages(request.clone())
+            .map_ok(|page| {
+                page.users
+                    .into_iter()
+                    .map(|u| u.user_id)
+                    .collect::<Vec<_>>()
+            })
+            .try_concat()
+            .await
+            .expect("pages");
+        // The stream is `Send`: it can run on another task.
+        let client = std::sync::Arc::new(client);
+        let spawned = tokio::spawn({
+            let client = std::sync::Arc::clone(&client);
+            async move {
+                let mut pages = client.query_users_pages(request);
+                let mut count = 0;
+                while let Some(page) = pages.next().await {
+                    count += page.expect("page").users.len();
+                }
+                count
+            }
+        })
+        .await
+        .expect("task");
+        (sizes, ids, spawned)
+    });
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(ids, team);
+    assert_eq!(spawned, 5);
+}
+
 // (g) ------------------------------------------------------------------------
 
 #[test]

@@ -13,10 +13,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("authsignal-rust/", env!("CARGO_PKG_VERSION"));
 
-/// The default Call Connect base URL.
+/// The default Call Connect base URL (the US region's).
 pub const DEFAULT_CALL_CONNECT_URL: &str = "https://us-connect.authsignal.com";
 
-/// An Authsignal region, picking the API base URL.
+/// An Authsignal region, picking the API base URL and the Call Connect host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Region {
@@ -32,13 +32,24 @@ pub enum Region {
 }
 
 impl Region {
-    /// The region's API base URL.
+    /// The region's API base URL (the Terminal API uses it too).
     pub fn base_url(self) -> &'static str {
         match self {
             Region::Us => "https://api.authsignal.com/v1",
             Region::Au => "https://au.api.authsignal.com/v1",
             Region::Eu => "https://eu.api.authsignal.com/v1",
             Region::Ca => "https://ca.api.authsignal.com/v1",
+        }
+    }
+
+    /// The region's Call Connect base URL (no `/v1`). The US host has no
+    /// `.api` label, unlike the others.
+    pub fn call_connect_url(self) -> &'static str {
+        match self {
+            Region::Us => DEFAULT_CALL_CONNECT_URL,
+            Region::Au => "https://au-connect.api.authsignal.com",
+            Region::Eu => "https://eu-connect.api.authsignal.com",
+            Region::Ca => "https://ca-connect.api.authsignal.com",
         }
     }
 }
@@ -59,6 +70,7 @@ impl Region {
 pub struct Config {
     secret: ApiSecretKey,
     authorization: HeaderValue,
+    call_connect_authorization: Option<HeaderValue>,
     base_url: Arc<str>,
     call_connect_url: Arc<str>,
     max_response_bytes: usize,
@@ -91,6 +103,14 @@ impl Config {
         &self.call_connect_url
     }
 
+    /// Whether a Call Connect secret key is set
+    /// ([`Builder::with_call_connect_secret`]); without one, Call Connect
+    /// requests fail with
+    /// [`InvalidInput::MissingCallConnectSecret`](crate::InvalidInput::MissingCallConnectSecret).
+    pub fn has_call_connect_secret(&self) -> bool {
+        self.call_connect_authorization.is_some()
+    }
+
     /// The response body limit in bytes.
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
@@ -120,8 +140,9 @@ impl Config {
     /// at, for error messages.
     pub(crate) fn host(&self, service: crate::Service) -> String {
         let url = match service {
-            crate::Service::Api => &self.base_url,
             crate::Service::CallConnect => &self.call_connect_url,
+            // `Service` is non-exhaustive only for other crates.
+            crate::Service::Api | crate::Service::Terminal => &self.base_url,
         };
         match url::Url::parse(url) {
             Ok(url) => match (url.host_str(), url.port()) {
@@ -133,9 +154,15 @@ impl Config {
         }
     }
 
-    /// The `Authorization` header value, marked sensitive.
+    /// The Server API `Authorization` header value, marked sensitive.
     pub(crate) fn authorization(&self) -> &HeaderValue {
         &self.authorization
+    }
+
+    /// The Call Connect `Authorization` header value (its own key), marked
+    /// sensitive; `None` when no Call Connect key is set.
+    pub(crate) fn call_connect_authorization(&self) -> Option<&HeaderValue> {
+        self.call_connect_authorization.as_ref()
     }
 }
 
@@ -143,6 +170,10 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("secret", &self.secret)
+            .field(
+                "call_connect_secret",
+                &self.call_connect_authorization.as_ref().map(|_| Redacted),
+            )
             .field("base_url", &self.base_url)
             .field("call_connect_url", &self.call_connect_url)
             .field("max_response_bytes", &self.max_response_bytes)
@@ -151,6 +182,15 @@ impl fmt::Debug for Config {
             .field("retry_policy", &self.retry_policy)
             .field("retry_budget", &self.retry_budget)
             .finish()
+    }
+}
+
+/// Prints `<redacted>` in place of a secret.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 
@@ -191,8 +231,11 @@ impl FromConfig for Config {
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder<T: FromConfig> {
     secret: ApiSecretKey,
+    call_connect_secret: Option<ApiSecretKey>,
+    region: Region,
     base_url: Cow<'static, str>,
-    call_connect_url: Cow<'static, str>,
+    /// Set by `with_call_connect_url`; otherwise the region's host.
+    call_connect_url: Option<Cow<'static, str>>,
     max_response_bytes: usize,
     connect_timeout: Duration,
     timeout: Duration,
@@ -206,8 +249,10 @@ impl<T: FromConfig> Builder<T> {
     pub fn new(secret: impl Into<String>) -> Self {
         Self {
             secret: ApiSecretKey::new(secret),
+            call_connect_secret: None,
+            region: Region::Us,
             base_url: Cow::Borrowed(Region::Us.base_url()),
-            call_connect_url: Cow::Borrowed(DEFAULT_CALL_CONNECT_URL),
+            call_connect_url: None,
             max_response_bytes: 1024 * 1024,
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
@@ -217,8 +262,13 @@ impl<T: FromConfig> Builder<T> {
         }
     }
 
-    /// Uses a region's base URL.
+    /// Uses a region's hosts: its API base URL ([`Region::base_url`], also
+    /// the Terminal API's) and its Call Connect host
+    /// ([`Region::call_connect_url`]), unless
+    /// [`with_call_connect_url`](Self::with_call_connect_url) sets another
+    /// (in either order).
     pub fn with_region(mut self, region: Region) -> Self {
+        self.region = region;
         self.base_url = Cow::Borrowed(region.base_url());
         self
     }
@@ -233,10 +283,35 @@ impl<T: FromConfig> Builder<T> {
         self
     }
 
-    /// Uses a custom Call Connect base URL (same rules as
-    /// [`with_base_url`](Self::with_base_url)).
+    /// Uses a custom Call Connect base URL instead of the region's (same
+    /// rules as [`with_base_url`](Self::with_base_url)); it wins over
+    /// [`with_region`](Self::with_region) whichever comes first.
     pub fn with_call_connect_url(mut self, url: impl Into<String>) -> Self {
-        self.call_connect_url = Cow::Owned(url.into());
+        self.call_connect_url = Some(Cow::Owned(url.into()));
+        self
+    }
+
+    /// Sets the Call Connect API secret key (Portal → Settings → Call
+    /// Connect), which `start_call` and `finish_call` send as
+    /// `Authorization: Basic base64("<key>:")`, marked sensitive.
+    ///
+    /// Call Connect has its own key. Without one, Call Connect requests fail
+    /// with [`InvalidInput::MissingCallConnectSecret`] and nothing is sent:
+    /// the Server API key is never used in its place. `build` rejects an
+    /// empty key or one with control characters.
+    ///
+    /// ```
+    /// use authsignal_core::{Config, Endpoint, StartCallRequest};
+    /// let config = Config::builder("sk_server_api")
+    ///     .with_call_connect_secret("sk_call_connect")
+    ///     .build()?;
+    /// let request = StartCallRequest::new("call-1").build_request(&config)?;
+    /// // Basic base64("sk_call_connect:")
+    /// assert_eq!(request.headers()["authorization"], "Basic c2tfY2FsbF9jb25uZWN0Og==");
+    /// # Ok::<(), authsignal_core::Error>(())
+    /// ```
+    pub fn with_call_connect_secret(mut self, secret: impl Into<String>) -> Self {
+        self.call_connect_secret = Some(ApiSecretKey::new(secret));
         self
     }
 
@@ -303,16 +378,35 @@ impl<T: FromConfig> Builder<T> {
         if secret.expose_secret().chars().any(char::is_control) {
             return Err(InvalidInput::SecretKeyNotHeaderSafe.into());
         }
-        let encoded = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:", secret.expose_secret()));
-        let mut authorization = HeaderValue::try_from(format!("Basic {encoded}"))
-            .map_err(|_| InvalidInput::SecretKeyNotHeaderSafe)?;
-        authorization.set_sensitive(true);
+        let authorization = basic_authorization(secret.expose_secret())
+            .ok_or(InvalidInput::SecretKeyNotHeaderSafe)?;
+        let call_connect_authorization = match &self.call_connect_secret {
+            None => None,
+            Some(key) => {
+                let invalid = |reason| InvalidInput::Credential {
+                    name: "callConnectSecret",
+                    reason,
+                };
+                let key = key.expose_secret();
+                if key.is_empty() {
+                    return Err(invalid("must not be empty").into());
+                }
+                if key.chars().any(char::is_control) {
+                    return Err(invalid("contains control characters").into());
+                }
+                Some(basic_authorization(key).ok_or(invalid("cannot be sent in an HTTP header"))?)
+            }
+        };
+        let call_connect_url = match &self.call_connect_url {
+            Some(url) => url,
+            None => self.region.call_connect_url(),
+        };
         let config = Config {
             secret,
             authorization,
+            call_connect_authorization,
             base_url: validate_base_url(&self.base_url)?.into(),
-            call_connect_url: validate_base_url(&self.call_connect_url)?.into(),
+            call_connect_url: validate_base_url(call_connect_url)?.into(),
             max_response_bytes: self.max_response_bytes,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
@@ -327,6 +421,8 @@ impl<T: FromConfig> fmt::Debug for Builder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("secret", &self.secret)
+            .field("call_connect_secret", &self.call_connect_secret)
+            .field("region", &self.region)
             .field("base_url", &self.base_url)
             .field("call_connect_url", &self.call_connect_url)
             .field("max_response_bytes", &self.max_response_bytes)
@@ -336,6 +432,15 @@ impl<T: FromConfig> fmt::Debug for Builder<T> {
             .field("retry_budget", &self.retry_budget)
             .finish_non_exhaustive()
     }
+}
+
+/// `Basic base64("<secret>:")`, marked sensitive; `None` if it cannot be a
+/// header value.
+fn basic_authorization(secret: &str) -> Option<HeaderValue> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{secret}:"));
+    let mut value = HeaderValue::try_from(format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 fn invalid(reason: impl Into<std::borrow::Cow<'static, str>>) -> crate::Error {

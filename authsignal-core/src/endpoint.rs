@@ -2,24 +2,46 @@
 //! and body; the shared functions here turn that into an `http::Request` and
 //! turn the `http::Response` back into a typed output or a typed error.
 
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::form_urlencoded;
 
 use crate::{
-    ApiError, Config, Error, ErrorCode, Idempotency, InvalidInput, UnexpectedResponse,
+    ApiError, Config, Error, ErrorCode, Idempotency, InvalidInput, SecretString,
+    UnexpectedResponse,
     config::{USER_AGENT, VERSION},
 };
 
-/// Which Authsignal service an endpoint belongs to.
+/// Which Authsignal service an endpoint belongs to: it picks the base URL
+/// and the credential the request carries.
+///
+/// The credential is decided in one place, when a request is built, from
+/// the service alone:
+///
+/// | service | base URL | credential |
+/// |---|---|---|
+/// | [`Api`](Self::Api) | [`Config::base_url`] | `Authorization: Basic base64("<API secret key>:")` |
+/// | [`CallConnect`](Self::CallConnect) | [`Config::call_connect_url`] | `Authorization: Basic base64("<Call Connect secret key>:")`, set with [`Builder::with_call_connect_secret`](crate::Builder::with_call_connect_secret); without it the request fails with [`InvalidInput::MissingCallConnectSecret`] |
+/// | [`Terminal`](Self::Terminal) | [`Config::base_url`] | [`TERMINAL_HEADER`]` : <terminal id>` from the request itself ([`Endpoint::request_credential`]); no `Authorization` header |
+///
+/// A request never carries the credential of another service: the Server
+/// API secret key goes to the Server API only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Service {
     /// The Server API (`https://api.authsignal.com/v1` or a regional host).
     Api,
-    /// Call Connect (`https://us-connect.authsignal.com`).
+    /// Call Connect (`https://us-connect.authsignal.com` or a regional host),
+    /// with its own secret key.
     CallConnect,
+    /// The Terminal API (payment sessions on a paired terminal): the Server
+    /// API base URL, authenticated by the terminal id each request carries.
+    Terminal,
 }
+
+/// The header that carries the terminal id of a [`Service::Terminal`]
+/// request: `x-authsignal-terminal`.
+pub const TERMINAL_HEADER: HeaderName = HeaderName::from_static("x-authsignal-terminal");
 
 /// One Server API operation: a request type that knows how to become an
 /// `http::Request` and how to read its response.
@@ -67,6 +89,18 @@ pub trait Endpoint {
     /// Checks fields that cannot be checked by types alone.
     fn validate(&self) -> Result<(), InvalidInput> {
         Ok(())
+    }
+
+    /// The request's own credential, for a service that authenticates each
+    /// request rather than the client: the terminal id of a
+    /// [`Service::Terminal`] request. `None` (the default) for the others,
+    /// whose credential comes from the [`Config`].
+    ///
+    /// The request only supplies the value; which header carries it, and
+    /// which credential every service gets, is decided in one place when
+    /// the request is built (see [`Service`]).
+    fn request_credential(&self) -> Option<&SecretString> {
+        None
     }
 
     /// The JSON body, if the operation has one.
@@ -207,8 +241,10 @@ fn build_request<E: Endpoint + ?Sized>(
     config: &Config,
 ) -> Result<Request<Vec<u8>>, Error> {
     endpoint.validate()?;
+    let (credential_name, credential) =
+        credential_header(E::SERVICE, endpoint.request_credential(), config)?;
     let base = match E::SERVICE {
-        Service::Api => config.base_url(),
+        Service::Api | Service::Terminal => config.base_url(),
         Service::CallConnect => config.call_connect_url(),
     };
     let mut url = String::with_capacity(base.len() + 96);
@@ -241,7 +277,7 @@ fn build_request<E: Endpoint + ?Sized>(
     })?;
     // Filling the parts directly avoids the builder's per-header re-parsing.
     let mut headers = http::HeaderMap::with_capacity(6);
-    headers.insert(header::AUTHORIZATION, config.authorization().clone());
+    headers.insert(credential_name, credential);
     headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
     headers.insert(AUTHSIGNAL_VERSION, HeaderValue::from_static(VERSION));
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
@@ -256,6 +292,40 @@ fn build_request<E: Endpoint + ?Sized>(
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// The one place that decides which credential a request of `service`
+/// carries, and in which header (see [`Service`]). `own` is the request's
+/// [`Endpoint::request_credential`].
+fn credential_header(
+    service: Service,
+    own: Option<&SecretString>,
+    config: &Config,
+) -> Result<(HeaderName, HeaderValue), InvalidInput> {
+    match service {
+        Service::Api => Ok((header::AUTHORIZATION, config.authorization().clone())),
+        Service::CallConnect => config
+            .call_connect_authorization()
+            .map(|value| (header::AUTHORIZATION, value.clone()))
+            .ok_or(InvalidInput::MissingCallConnectSecret),
+        Service::Terminal => {
+            let invalid = |reason| InvalidInput::Credential {
+                name: "terminalId",
+                reason,
+            };
+            let id = own.map(SecretString::expose_secret).unwrap_or_default();
+            if id.is_empty() {
+                return Err(invalid("must not be empty"));
+            }
+            if id.chars().any(char::is_control) {
+                return Err(invalid("contains control characters"));
+            }
+            let mut value = HeaderValue::from_str(id)
+                .map_err(|_| invalid("cannot be sent in an HTTP header"))?;
+            value.set_sensitive(true);
+            Ok((TERMINAL_HEADER, value))
+        }
+    }
 }
 
 /// The version header every request carries.

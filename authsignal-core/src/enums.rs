@@ -203,18 +203,33 @@ open_enum! {
 }
 
 open_enum! {
-    /// The error code of an API error body (`errorCode`, or `error`).
+    /// The error code of an API error body (`errorCode`, or `error`), or of
+    /// one failed item of a batch.
+    ///
+    /// The docs list `invalid_configuration`, `invalid_credential`,
+    /// `invalid_request`, `too_many_requests` and `unauthorized`, without
+    /// statuses; the others were seen in official SDKs. Any other code
+    /// decodes as `Unknown` and keeps its text.
     pub enum ErrorCode {
         /// The tenant is in an invalid configuration.
         InvalidConfiguration = "invalid_configuration",
         /// The credential (e.g. a passkey) is invalid for the user.
         InvalidCredential = "invalid_credential",
-        /// An invalid parameter or input.
+        /// An invalid parameter or input (seen with status 400).
         InvalidRequest = "invalid_request",
-        /// Rate limited.
+        /// The request token is invalid (the PHP SDK maps it from status
+        /// 422; whether the API still sends it is not known).
+        InvalidRequestToken = "invalid_request_token",
+        /// Rate limited (probably status 429).
         TooManyRequests = "too_many_requests",
-        /// Bad API secret key, or the region does not match the key.
+        /// Bad API secret key, or the region does not match the key (status 401).
         Unauthorized = "unauthorized",
+        /// Nothing matches, e.g. an unknown action idempotency key (status 404).
+        NotFound = "not_found",
+        /// A batch item that clashes with existing data, e.g. a passkey
+        /// credential that belongs to another user (inside a `200` batch
+        /// answer, not an HTTP error).
+        Conflict = "conflict",
     }
 }
 
@@ -261,5 +276,28 @@ open_enum! {
         ChallengeSucceeded = "CHALLENGE_SUCCEEDED",
         /// The caller failed the challenge.
         ChallengeFailed = "CHALLENGE_FAILED",
+    }
+}
+
+open_enum! {
+    /// Where a Terminal API payment session stands.
+    pub enum PaymentSessionStatus {
+        /// Waiting for the customer at the terminal.
+        Pending = "PENDING",
+        /// The customer authorised the payment.
+        Completed = "COMPLETED",
+        /// The session ran out of time.
+        Expired = "EXPIRED",
+        /// The authorisation failed.
+        Failed = "FAILED",
+    }
+}
+
+impl PaymentSessionStatus {
+    /// Whether polling can stop: every status but `PENDING`. The docs do
+    /// not say so outright; an unknown status counts as final, so that a
+    /// polling loop cannot spin on a value it does not understand.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::Pending)
     }
 }

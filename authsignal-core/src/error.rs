@@ -152,6 +152,23 @@ pub enum InvalidInput {
     /// The API secret key contains characters that cannot go in an HTTP header.
     #[error("the API secret key contains control characters")]
     SecretKeyNotHeaderSafe,
+    /// A Call Connect request was built with a configuration that has no
+    /// Call Connect secret key. Call Connect has its own key (Portal →
+    /// Settings → Call Connect); the Server API key is never sent in its
+    /// place.
+    #[error(
+        "Call Connect needs its own secret key: set it with `Builder::with_call_connect_secret` (the Server API key is never sent to Call Connect)"
+    )]
+    MissingCallConnectSecret,
+    /// A credential other than the API secret key (the Call Connect secret
+    /// key, a terminal id) was rejected. The message never shows its value.
+    #[error("invalid credential `{name}`: {reason}")]
+    Credential {
+        /// Which credential, e.g. `terminalId` or `callConnectSecret`.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
     /// A base URL was rejected.
     #[error("invalid base URL: {reason}")]
     BaseUrl {

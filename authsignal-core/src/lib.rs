@@ -88,6 +88,7 @@
 //! |---|---|---|
 //! | `webhook` | yes | webhook signature verification (`hmac`, `sha2`) |
 //! | `tracing` | no | a `tracing` span per call and an event per attempt; never secrets, tokens, codes or bodies |
+//! | `stream` | no (on in `authsignal-hyper`) | [`AsyncQueryUsersPages`] is a `futures_core::Stream` of pages (`futures-core` only) |
 //!
 //! # Errors
 //!
@@ -135,7 +136,9 @@ pub use client::{AsyncClient, Client};
 pub use config::{
     Builder, Config, DEFAULT_CALL_CONNECT_URL, FromConfig, Region, USER_AGENT, VERSION,
 };
-pub use endpoint::{Endpoint, EndpointInfo, EndpointVisitor, Service, visit_endpoints};
+pub use endpoint::{
+    Endpoint, EndpointInfo, EndpointVisitor, Service, TERMINAL_HEADER, visit_endpoints,
+};
 pub use error::{
     ApiError, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedResponse,
 };

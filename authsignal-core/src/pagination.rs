@@ -3,7 +3,9 @@
 //! [`Client::query_users_pages`] returns an iterator of pages; its
 //! [`users`](QueryUsersPages::users) method flattens it into an iterator of
 //! users. [`AsyncClient::query_users_pages`] is the async twin, read with
-//! [`next_page`](AsyncQueryUsersPages::next_page).
+//! [`next_page`](AsyncQueryUsersPages::next_page) or, with the `stream`
+//! feature, as a [`futures_core::Stream`] of pages (use your favourite
+//! `StreamExt` on it).
 //!
 //! ```
 //! use authsignal_core::{Client, Config, QueryUsersRequest, TransportError};
@@ -27,6 +29,12 @@
 //! ```
 
 use std::{fmt, iter::FusedIterator};
+#[cfg(feature = "stream")]
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
 
 use crate::{
     AsyncClient, AsyncTimer, AsyncTransport, BlockingTimer, BlockingTransport, Client, Error,
@@ -158,18 +166,51 @@ impl<T: BlockingTransport, Tm: BlockingTimer> Client<T, Tm> {
 }
 
 /// The pages of a `GET /users` query on the async client, read one by one
-/// with [`next_page`](Self::next_page). Built by
+/// with [`next_page`](Self::next_page), or (with the `stream` feature) as a
+/// [`futures_core::Stream`] of pages. Built by
 /// [`AsyncClient::query_users_pages`].
+///
+/// Either way each item is one page or the error that ended the walk, and
+/// the walk stops after the page without a `lastEvaluatedUserId`. The two
+/// can be mixed: `next_page` first finishes a page the stream had started
+/// to fetch. With the stream, the page being fetched lives in a boxed
+/// future (one allocation per page); it is `Send` when the transport's and
+/// the timer's futures are, so the stream can cross `tokio::spawn`.
+///
+#[cfg_attr(
+    feature = "stream",
+    doc = r##"
+```
+# async fn demo(client: &authsignal_core::AsyncClient<impl authsignal_core::AsyncTransport + Sync, impl authsignal_core::AsyncTimer + Sync>) -> Result<(), authsignal_core::Error> {
+use futures_util::TryStreamExt; // or any StreamExt
+use authsignal_core::QueryUsersRequest;
+let pages = client.query_users_pages(QueryUsersRequest::new().with_email("a@example.com"));
+let pages: Vec<_> = pages.try_collect().await?;
+# Ok(()) }
+```
+"##
+)]
 pub struct AsyncQueryUsersPages<'a, T, Tm> {
     client: &'a AsyncClient<T, Tm>,
     cursor: Cursor,
+    /// The page the stream is fetching, with the request it was sent with.
+    #[cfg(feature = "stream")]
+    in_flight: Option<PageFuture<'a>>,
 }
+
+/// A page being fetched for the stream, returning its request for the cursor.
+#[cfg(feature = "stream")]
+type PageFuture<'a> = Pin<
+    Box<dyn Future<Output = (QueryUsersRequest, Result<QueryUsersResponse, Error>)> + Send + 'a>,
+>;
 
 impl<T, Tm> fmt::Debug for AsyncQueryUsersPages<'_, T, Tm> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncQueryUsersPages")
-            .field("next", &self.cursor.next)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("AsyncQueryUsersPages");
+        debug.field("next", &self.cursor.next);
+        #[cfg(feature = "stream")]
+        debug.field("fetching", &self.in_flight.is_some());
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -177,6 +218,13 @@ impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncQueryUsersPages<'_, T
     /// Fetches the next page: `None` once the page without a
     /// `lastEvaluatedUserId` has been returned, and after an error.
     pub async fn next_page(&mut self) -> Option<Result<QueryUsersResponse, Error>> {
+        // A page the stream started fetching comes first.
+        #[cfg(feature = "stream")]
+        if let Some(in_flight) = self.in_flight.take() {
+            let (request, result) = in_flight.await;
+            self.cursor.advance(request, &result);
+            return Some(result);
+        }
         let request = self.cursor.next.take()?;
         let result = self.client.send(&request).await;
         self.cursor.advance(request, &result);
@@ -184,13 +232,64 @@ impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncQueryUsersPages<'_, T
     }
 }
 
+#[cfg(feature = "stream")]
+impl<'a, T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> futures_core::Stream
+    for AsyncQueryUsersPages<'a, T, Tm>
+{
+    type Item = Result<QueryUsersResponse, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        // Every field is `Unpin` (the future is boxed).
+        let this = self.get_mut();
+        let in_flight = match &mut this.in_flight {
+            Some(in_flight) => in_flight,
+            None => {
+                let Some(request) = this.cursor.next.take() else {
+                    return Poll::Ready(None);
+                };
+                let client: &'a AsyncClient<T, Tm> = this.client;
+                this.in_flight.insert(Box::pin(async move {
+                    let result = client.send(&request).await;
+                    (request, result)
+                }))
+            }
+        };
+        match in_flight.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready((request, result)) => {
+                this.in_flight = None;
+                this.cursor.advance(request, &result);
+                Poll::Ready(Some(result))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::from(self.in_flight.is_some() || self.cursor.next.is_some());
+        // At least the page being (or about to be) fetched; no upper bound.
+        (left, (left == 0).then_some(0))
+    }
+}
+
+#[cfg(feature = "stream")]
+impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> futures_core::FusedStream
+    for AsyncQueryUsersPages<'_, T, Tm>
+{
+    fn is_terminated(&self) -> bool {
+        self.in_flight.is_none() && self.cursor.next.is_none()
+    }
+}
+
 impl<T: AsyncTransport + Sync, Tm: AsyncTimer + Sync> AsyncClient<T, Tm> {
     /// Walks every page of `GET /users`, starting from `request`; read the
-    /// pages with [`AsyncQueryUsersPages::next_page`].
+    /// pages with [`AsyncQueryUsersPages::next_page`] or, with the `stream`
+    /// feature, as a `futures_core::Stream`.
     pub fn query_users_pages(&self, request: QueryUsersRequest) -> AsyncQueryUsersPages<'_, T, Tm> {
         AsyncQueryUsersPages {
             client: self,
             cursor: Cursor::new(request),
+            #[cfg(feature = "stream")]
+            in_flight: None,
         }
     }
 }

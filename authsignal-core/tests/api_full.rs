@@ -17,7 +17,7 @@ use std::{
 use authsignal_core::{
     AsyncClient, AuthScope, BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest,
     CallConnectMessageChannel, CallState, ChallengeRequest, ClaimChallengeRequest, Client, Config,
-    CreateSessionRequest, Endpoint, Error, FinishCallRequest, GetChallengeRequest,
+    CreateSessionRequest, Endpoint, Error, ErrorCode, FinishCallRequest, GetChallengeRequest,
     GetDevicesRequest, Idempotency, InvalidInput, InvalidateDeviceRequest,
     MAX_BATCH_ENROLL_AUTHENTICATORS, NoWaitTimer, QueryUserActionsRequest, QueryUsersRequest,
     RefreshSessionRequest, RevokeSessionRequest, RevokeUserSessionsRequest, Service, SmsChannel,
@@ -29,19 +29,29 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 const SECRET: &str = "sk_test_full_api_0123456789";
+/// Call Connect's own key.
+const CALL_CONNECT_SECRET: &str = "sk_test_call_connect_9876";
 const API: &str = "https://api.authsignal.com/v1";
 const CALL_CONNECT: &str = "https://us-connect.authsignal.com";
 
 fn config() -> Config {
-    Config::builder(SECRET).build().unwrap()
+    Config::builder(SECRET)
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
+        .build()
+        .unwrap()
 }
 
-/// Checks every header of a built request.
-fn assert_headers(request: &http::Request<Vec<u8>>, has_body: bool) {
+/// Checks every header of a built request: `Authorization` carries the key
+/// of the request's service.
+fn assert_headers(request: &http::Request<Vec<u8>>, service: Service, has_body: bool) {
     let headers = request.headers();
+    let key = match service {
+        Service::CallConnect => CALL_CONNECT_SECRET,
+        _ => SECRET,
+    };
     let expected_auth = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"))
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
     );
     assert_eq!(headers[http::header::AUTHORIZATION], expected_auth.as_str());
     assert!(headers[http::header::AUTHORIZATION].is_sensitive());
@@ -71,7 +81,7 @@ fn build<E: Endpoint>(endpoint: &E, config: &Config, method: Method, uri: &str) 
     assert_eq!(request.method(), method);
     assert_eq!(request.uri().to_string(), uri);
     let has_body = !request.body().is_empty();
-    assert_headers(&request, has_body);
+    assert_headers(&request, E::SERVICE, has_body);
     if has_body {
         serde_json::from_slice(request.body()).unwrap()
     } else {
@@ -549,7 +559,7 @@ fn batch_enroll_parses_counts_and_failures() {
     let failure = &output.failures[0];
     assert_eq!(failure.user_id, "user-789");
     assert_eq!(failure.credential_id, "Y29uZmxpY3RpbmctY3JlZA");
-    assert_eq!(failure.error_code.as_deref(), Some("conflict"));
+    assert_eq!(failure.error_code, Some(ErrorCode::Conflict));
     assert_eq!(
         failure.error_description.as_deref(),
         Some("Credential already exists for a different user.")
@@ -580,8 +590,10 @@ fn challenge_posts_required_fields_only_by_default() {
 
 #[test]
 fn challenge_posts_every_set_field_with_space_joined_scopes() {
-    let request = ChallengeRequest::new(VerificationMethod::EmailOtp, "signUp")
-        .with_challenge_id("ch-1")
+    // A resend that also names the method and action sends them too.
+    let request = ChallengeRequest::resend("ch-1")
+        .with_verification_method(VerificationMethod::EmailOtp)
+        .with_action("signUp")
         .with_idempotency_key("idem-1")
         .with_user_id("user-1")
         .with_email("test@example.com")
@@ -675,18 +687,11 @@ fn claim_never_sends_an_unset_skip_flag() {
     );
     assert_eq!(body, json!({"challengeId": "ch-1", "userId": "user-1"}));
 
-    let request = ClaimChallengeRequest::new("user-1", "ch-1")
-        .with_skip_verification_check(false)
-        .with_device_id("dev-1")
-        .with_ip_address("203.0.113.7")
-        .with_user_agent("Mozilla/5.0")
-        .with_custom(json!({"k": "v"}));
+    let request = ClaimChallengeRequest::new("user-1", "ch-1").with_skip_verification_check(false);
     let body = build(&request, &config(), Method::POST, &format!("{API}/claim"));
     assert_eq!(
         body,
-        json!({"challengeId": "ch-1", "userId": "user-1", "skipVerificationCheck": false,
-               "deviceId": "dev-1", "ipAddress": "203.0.113.7", "userAgent": "Mozilla/5.0",
-               "custom": {"k": "v"}})
+        json!({"challengeId": "ch-1", "userId": "user-1", "skipVerificationCheck": false})
     );
     assert_eq!(
         <ClaimChallengeRequest as Endpoint>::IDEMPOTENCY,
@@ -1087,6 +1092,7 @@ fn start_call_goes_to_the_call_connect_host() {
         .with_action_code("callCenter");
     let custom = Config::builder(SECRET)
         .with_call_connect_url("https://connect.example.com/")
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
         .build()
         .unwrap();
     let body = build(
@@ -1104,6 +1110,7 @@ fn start_call_goes_to_the_call_connect_host() {
     // The Server API base URL does not affect Call Connect, nor the reverse.
     let other_api = Config::builder(SECRET)
         .with_base_url("https://eu.api.authsignal.com/v1")
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
         .build()
         .unwrap();
     build(
@@ -1185,6 +1192,35 @@ fn finish_call_posts_the_outcome() {
             .unwrap()
             .success
     );
+}
+
+#[test]
+fn finish_call_success_reads_a_bool_or_the_strings_true_and_false() {
+    let request = FinishCallRequest::new("ref-1", CallState::ChallengeSucceeded);
+    let success = |body: &str| {
+        request
+            .parse_response(response(200, body))
+            .map(|o| o.success)
+    };
+    // The newest docs type `success` as a boolean, an older revision as a string.
+    assert!(success(r#"{"success":true}"#).unwrap());
+    assert!(success(r#"{"success":"true"}"#).unwrap());
+    assert!(!success(r#"{"success":"false"}"#).unwrap());
+    assert!(!success(r#"{"success":false}"#).unwrap());
+    assert!(!success(r#"{"success":null}"#).unwrap());
+    assert!(!success("{}").unwrap());
+    // Anything else is not a success flag.
+    for body in [
+        r#"{"success":"yes"}"#,
+        r#"{"success":1}"#,
+        r#"{"success":"TRUE"}"#,
+    ] {
+        let error = success(body).unwrap_err();
+        assert!(
+            matches!(error, Error::UnexpectedResponse(_)),
+            "{body}: {error:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -144,15 +144,18 @@ fn description_without_code() {
 fn unknown_error_codes_are_kept() {
     let error = get_user_error(
         409,
-        r#"{"errorCode":"conflict","errorDescription":"Credential already exists for a different user."}"#,
+        r#"{"errorCode":"credential_clash","errorDescription":"Credential already exists for a different user."}"#,
     );
     let code = error.code().unwrap();
     assert!(matches!(code, ErrorCode::Unknown(_)), "{code:?}");
-    assert_eq!(code.as_str(), "conflict");
+    assert_eq!(code.as_str(), "credential_clash");
     assert_eq!(
         error.to_string(),
-        "Authsignal API error: HTTP 409 conflict: Credential already exists for a different user."
+        "Authsignal API error: HTTP 409 credential_clash: Credential already exists for a different user."
     );
+    // `conflict` is a known code now.
+    let error = get_user_error(409, r#"{"errorCode":"conflict"}"#);
+    assert_eq!(error.code(), Some(&ErrorCode::Conflict));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use authsignal_core::{
     DeleteAuthenticatorRequest, DeleteUserRequest, Endpoint, EnrollVerifiedAuthenticatorRequest,
-    Error, GetActionRequest, GetAuthenticatorsRequest, GetUserRequest, TrackRequest,
+    Error, GetActionRequest, GetAuthenticatorsRequest, GetUserRequest, SmsChannel, TrackRequest,
     UpdateActionRequest, UpdateUserRequest, UserActionState, ValidateChallengeRequest,
     VerificationMethod, http,
 };
@@ -164,11 +164,11 @@ fn update_action_returns_the_new_state() {
     let output = UpdateActionRequest::new("123:test", "signIn", "k", UserActionState::ChallengeFailed)
         .parse_response(ok(r#"{"userId":"123:test","action":"signIn","idempotencyKey":"5924a649-b5d3-4baf-a4ab-4b812dde97a0","state":"CHALLENGE_FAILED"}"#))
         .unwrap();
-    assert_eq!(output.state, UserActionState::ChallengeFailed);
+    assert_eq!(output.state, Some(UserActionState::ChallengeFailed));
     let output = UpdateActionRequest::new("u", "signIn", "k", UserActionState::Block)
         .parse_response(ok(r#"{"state":"BLOCK"}"#))
         .unwrap();
-    assert_eq!(output.state, UserActionState::Block);
+    assert_eq!(output.state, Some(UserActionState::Block));
 }
 
 #[test]
@@ -476,7 +476,7 @@ fn get_authenticators_with_a_full_passkey() {
     let sms = &list[1];
     assert_eq!(sms.verification_method, VerificationMethod::Sms);
     assert_eq!(sms.phone_number.as_deref(), Some("+6427000000"));
-    assert_eq!(sms.previous_sms_channel.as_deref(), Some("WHATSAPP"));
+    assert_eq!(sms.previous_sms_channel, Some(SmsChannel::Whatsapp));
     assert_eq!(sms.webauthn_credential, None);
 }
 

@@ -37,7 +37,10 @@ const MAX_DISPLAY_BYTES: usize = 600;
 const ONE_MIB: usize = 1 << 20;
 
 fn config() -> Config {
-    Config::builder("sk_test_props").build().unwrap()
+    Config::builder("sk_test_props")
+        .with_call_connect_secret("sk_test_props_call_connect")
+        .build()
+        .unwrap()
 }
 
 // ---------------------------------------------------------------------------
@@ -118,9 +121,11 @@ fn every_endpoint_has_a_fixture_and_a_consistent_declaration() {
             let request = example.build_request(&config()).expect(E::NAME);
             assert_eq!(request.method(), E::METHOD, "{}", E::NAME);
             // The example fills the route's template: same number of segments.
+            // Call Connect has its own host without `/v1`; the Terminal
+            // API shares the Server API's.
             let prefix = match E::SERVICE {
-                Service::Api => "/v1",
-                _ => "",
+                Service::CallConnect => "",
+                _ => "/v1",
             };
             let segments = |p: &str| p.trim_matches('/').split('/').count();
             assert_eq!(

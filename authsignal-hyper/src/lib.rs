@@ -103,6 +103,7 @@
 //! | `native-roots` | no | trust the operating system's certificate store instead, read when the client is built (as in `authsignal-ureq`) |
 //! | `http2` | no | offer HTTP/2 through ALPN and use it when the server accepts |
 //! | `tracing` | no | a `tracing` span per call (see `authsignal-core`) |
+//! | `stream` | yes | `query_users_pages` is also a `futures_core::Stream` of pages (no extra crate: hyper depends on `futures-core` anyway) |
 //!
 //! TLS is always rustls with the *ring* provider; for native TLS, pass a
 //! `hyper-tls` connector to [`HyperOptions::with_connector`]. With neither

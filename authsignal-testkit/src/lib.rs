@@ -53,8 +53,14 @@
 //!
 //! # What it emulates
 //!
-//! Paths are relative to `/v1`. Every request needs
+//! Server API paths are relative to `/v1`. Every Server API request needs
 //! `Authorization: Basic base64("<secret>:")`, otherwise 401 `unauthorized`.
+//! Call Connect lives on the same server at `/call/…`, without `/v1`
+//! ([`FakeAuthsignal::call_connect_url`]), and needs its own key,
+//! [`FakeAuthsignal::call_connect_secret`]; each key works only for its
+//! service. The Terminal API (`/v1/terminal/…`) needs no key but
+//! `x-authsignal-terminal` with a terminal paired by
+//! [`FakeAuthsignal::add_terminal`], otherwise 401 `unauthorized`.
 //! Each path segment is split on `/` first and then percent-decoded, so the
 //! user id `a/b` travels as `a%2Fb`; `+` in a path is a literal plus, in a
 //! query a space. Malformed JSON, missing required fields, wrong field types
@@ -63,21 +69,24 @@
 //!
 //! | Routes | Behaviour |
 //! |---|---|
+//! | `GET /authenticators` | the tenant's authenticator configurations: SMS (with `smsChannel: WHATSAPP`), EMAIL_OTP, EMAIL_MAGIC_LINK, AUTHENTICATOR_APP and PASSKEY active, SECURITY_KEY inactive |
 //! | `GET /users/{userId}` | unknown or deleted users give `isEnrolled: false` |
 //! | `PATCH` (or `POST`) `/users/{userId}` | merges the given attributes (`null` clears one, `custom` is replaced whole), answers with all attributes and `userId` |
 //! | `DELETE /users/{userId}` | forgets the user, its authenticators, devices and actions, and revokes its sessions |
 //! | `GET /users` | filters `username`, `email` (case-insensitive), `phoneNumber`, `token`; pages by `limit` (default 100) and `lastEvaluatedUserId`, which is absent on the last page |
-//! | `GET`/`POST /users/{userId}/authenticators`, `DELETE …/{id}` | enrol SMS, WHATSAPP, EMAIL_OTP, EMAIL_MAGIC_LINK, AUTHENTICATOR_APP, PASSKEY; enrolling the same phone or email twice returns the existing authenticator |
+//! | `GET`/`POST /users/{userId}/authenticators`, `DELETE …/{id}` | enrol SMS, WHATSAPP, EMAIL_OTP, EMAIL_MAGIC_LINK, AUTHENTICATOR_APP, PASSKEY (with `credentialId` and `credentialPublicKey`); the deprecated `oobChannel` is accepted; enrolling the same phone or email twice returns the existing authenticator; an SMS authenticator shows the channel of its last verified challenge as `previousSmsChannel` |
 //! | `POST /users/authenticators` | batch passkey enrolment with per-item `invalid_request` and `conflict` failures |
 //! | `GET /users/{userId}/devices`, `PATCH …/{deviceId}`, `POST …/{deviceId}/invalidate` | devices come from `deviceId` in track attributes |
 //! | `POST /users/{userId}/actions/{action}` | track; the state comes from [`FakeAuthsignal::set_action_outcome`], else `CHALLENGE_REQUIRED` for enrolled users and `ALLOW` for others; a repeated `idempotencyKey` replays the same action |
-//! | `GET`/`PATCH /users/{userId}/actions/{action}/{key}`, `GET /users/{userId}/actions` | read, override and list actions (newest first) |
+//! | `GET`/`PATCH /users/{userId}/actions/{action}/{key}`, `GET /users/{userId}/actions` | read, override (answering the whole action) and list actions (newest first, with the `ipAddress` and `userAgent` given to track; no `countryCode`, the fake does not geolocate) |
 //! | `POST /challenge`, `POST /verify`, `POST /claim`, `GET`/`POST /challenges` | six-digit OTP challenges for SMS, EMAIL_OTP and WHATSAPP |
 //! | `POST /validate` | validates a track or claim token |
 //! | `POST /sessions`, `/sessions/validate`, `/sessions/refresh`, `/sessions/revoke`, `/sessions/user/revoke` | opaque access and refresh tokens |
+//! | Terminal API: `POST /terminal/payment-session`, `GET /terminal/payment-session/{challengeId}` | a new session is `PENDING` until [`FakeAuthsignal::set_payment_session_status`]; only the terminal that started a session may read it (others get 404 `not_found`) |
+//! | Call Connect: `POST /call/start`, `POST /call/finish` (no `/v1`) | start answers a `messageId` and the channel (the given one, else `SMS` with a `phoneNumber`, `EMAIL` with an `email`); finish records the `state` ([`FakeAuthsignal::call_outcome`]); finishing a call never started is 404 `not_found` |
 //!
-//! Call Connect and webhook delivery are not emulated; [`sign`] is re-exported
-//! so tests can produce signed webhook payloads.
+//! Webhook delivery is not emulated; [`sign`] is re-exported so tests can
+//! produce signed webhook payloads.
 //!
 //! # Choices where the real API is not documented
 //!
@@ -98,8 +107,10 @@
 //!   unknown `challengeId` on `/verify` reads as an expired challenge.
 //!   `POST /challenge` with the `idempotencyKey` of a tracked action links to
 //!   it (a `BLOCK` action refuses); without one, a new action is created
-//!   (right away when `userId` is given, otherwise at claim time). With a
-//!   `challengeId` of an open challenge it re-sends a fresh code.
+//!   (right away when `userId` is given, otherwise at claim time). With the
+//!   `challengeId` of an open challenge, alone or with a matching
+//!   `verificationMethod` and `action`, it re-sends a fresh code to the same
+//!   destination and extends the expiry.
 //! - **Claim** needs a verified challenge (unless `skipVerificationCheck`),
 //!   works once, records the verified email or phone number on the user and
 //!   returns a token that validates like a track token.
@@ -219,6 +230,7 @@ impl fmt::Debug for FakeAuthsignal {
         f.debug_struct("FakeAuthsignal")
             .field("base_url", &self.base_url())
             .field("secret", &"<redacted>")
+            .field("call_connect_secret", &"<redacted>")
             .finish_non_exhaustive()
     }
 }
@@ -257,6 +269,7 @@ impl FakeAuthsignal {
         let mut fake = Self {
             shared: Arc::new(Shared {
                 secret: secret.into(),
+                call_connect_secret: format!("sk_test_fake_cc_{}", util::random_hex(16)),
                 state: Mutex::new(State::default()),
                 shutdown: AtomicBool::new(false),
             }),
@@ -289,6 +302,63 @@ impl FakeAuthsignal {
     /// The API secret key the fake accepts.
     pub fn secret(&self) -> &str {
         &self.shared.secret
+    }
+
+    /// The Call Connect base URL to configure a client with:
+    /// `http://127.0.0.1:PORT` (Call Connect paths have no `/v1`).
+    pub fn call_connect_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Call Connect's own API secret key (`sk_test_fake_cc_…`), the only key
+    /// `/call/start` and `/call/finish` accept; the Server API key gets 401
+    /// there, and this key gets 401 everywhere else.
+    pub fn call_connect_secret(&self) -> &str {
+        &self.shared.call_connect_secret
+    }
+
+    /// The `Authorization` header value Call Connect routes expect:
+    /// `Basic base64("<call connect secret>:")`.
+    pub fn call_connect_authorization_header(&self) -> String {
+        format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:", self.shared.call_connect_secret))
+        )
+    }
+
+    /// Pairs the terminal `terminal_id`: from now on the Terminal API
+    /// (`/v1/terminal/…`) accepts it in `x-authsignal-terminal`. No terminal
+    /// is paired at first, so every Terminal API request gets 401.
+    pub fn add_terminal(&self, terminal_id: &str) {
+        self.shared.lock().terminals.insert(terminal_id.to_owned());
+    }
+
+    /// Plays the customer at the terminal: sets the status of the payment
+    /// session `challenge_id` (`"COMPLETED"`, `"EXPIRED"`, `"FAILED"` or back
+    /// to `"PENDING"`). Returns `false`, changing nothing, when there is no
+    /// such session or the status is none of those.
+    pub fn set_payment_session_status(&self, challenge_id: &str, status: &str) -> bool {
+        if !state::PAYMENT_SESSION_STATUSES.contains(&status) {
+            return false;
+        }
+        match self.shared.lock().payment_sessions.get_mut(challenge_id) {
+            Some(session) => {
+                session.status = status.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The `state` the call `reference_id` was finished with
+    /// (`"CHALLENGE_SUCCEEDED"` or `"CHALLENGE_FAILED"`); `None` while it is
+    /// only started, or was never started.
+    pub fn call_outcome(&self, reference_id: &str) -> Option<String> {
+        self.shared
+            .lock()
+            .calls
+            .get(reference_id)
+            .and_then(|call| call.outcome.clone())
     }
 
     /// The API secret key, wrapped for `authsignal-core`'s configuration.

@@ -4,8 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::state::{
-    ACTION_STATES, Authenticator, CHALLENGE_TTL_SECS, Challenge, Device, MAX_VERIFY_ATTEMPTS,
-    State, TOKEN_TTL_MILLIS, is_success_state, new_idempotency_key,
+    ACTION_STATES, AUTHENTICATOR_CONFIGURATIONS, Authenticator, CHALLENGE_TTL_SECS, Call,
+    Challenge, Device, MAX_VERIFY_ATTEMPTS, PaymentSession, State, TOKEN_TTL_MILLIS,
+    is_success_state, new_idempotency_key,
 };
 use crate::util::{is_valid_action_code, now_millis, otp_code, parse_datetime, uuid_v4};
 
@@ -94,9 +95,25 @@ impl ApiError {
 
 type ApiResult = Result<Value, ApiError>;
 
-/// A request that passed authentication, with its path split after `/v1`.
+/// The service a request is addressed to; each has its own credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// The Server API under `/v1`, Basic auth with the API secret key.
+    Api,
+    /// Call Connect under `/call`, Basic auth with the Call Connect key.
+    CallConnect,
+    /// The Terminal API under `/v1/terminal`, `x-authsignal-terminal` with
+    /// a terminal id the fake knows.
+    Terminal,
+}
+
+/// A request that passed authentication, with its path split after the
+/// service's prefix (`/v1` for the Server API).
 #[derive(Debug)]
 pub(crate) struct ApiRequest<'a> {
+    pub service: Service,
+    /// The calling terminal, for Terminal API requests.
+    pub terminal_id: Option<String>,
     pub method: &'a str,
     /// Percent-decoded path segments after `/v1`.
     pub segments: Vec<String>,
@@ -119,8 +136,49 @@ impl ApiRequest<'_> {
 
 /// Routes `request` to its handler.
 pub(crate) fn dispatch(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    match request.service {
+        Service::Api => dispatch_api(state, request),
+        Service::CallConnect => dispatch_call_connect(state, request),
+        Service::Terminal => dispatch_terminal(state, request),
+    }
+}
+
+/// Routes a Terminal API request (`/v1/terminal/…`).
+fn dispatch_terminal(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let terminal = request.terminal_id.as_deref().unwrap_or_default();
+    match (request.method, segments.as_slice()) {
+        ("POST", ["terminal", "payment-session"]) => {
+            create_payment_session(state, terminal, request)
+        }
+        ("GET", ["terminal", "payment-session", id]) => get_payment_session(state, terminal, id),
+        _ => Err(ApiError::not_found(format!(
+            "No route for {} /v1/{}.",
+            request.method,
+            request.segments.join("/")
+        ))),
+    }
+}
+
+/// Routes a Call Connect request (`/call/…`).
+fn dispatch_call_connect(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
     let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
     match (request.method, segments.as_slice()) {
+        ("POST", ["call", "start"]) => start_call(state, request),
+        ("POST", ["call", "finish"]) => finish_call(state, request),
+        _ => Err(ApiError::not_found(format!(
+            "No route for {} /{}.",
+            request.method,
+            request.segments.join("/")
+        ))),
+    }
+}
+
+/// Routes a Server API request (`/v1/…`).
+fn dispatch_api(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    match (request.method, segments.as_slice()) {
+        ("GET", ["authenticators"]) => Ok(authenticator_configurations()),
         ("GET", ["users"]) => query_users(state, request),
         ("POST", ["users", "authenticators"]) => batch_enroll(state, request),
         ("GET", ["users", user_id]) => Ok(get_user(state, user_id)),
@@ -407,6 +465,27 @@ fn query_users(state: &State, request: &ApiRequest<'_>) -> ApiResult {
 // ---------------------------------------------------------------------------
 // Authenticators
 
+/// The tenant's authenticator configurations (a fixed set).
+fn authenticator_configurations() -> Value {
+    Value::Array(
+        AUTHENTICATOR_CONFIGURATIONS
+            .iter()
+            .map(|(id, method, active, sms_channel)| {
+                let mut map = Map::new();
+                map.insert("authenticatorId".into(), json!(id));
+                map.insert("verificationMethod".into(), json!(method));
+                map.insert("isActive".into(), json!(active));
+                map.insert("isEditableByUser".into(), json!(true));
+                map.insert("isHiddenToUser".into(), json!(!active));
+                if let Some(channel) = sms_channel {
+                    map.insert("smsChannel".into(), json!(channel));
+                }
+                Value::Object(map)
+            })
+            .collect(),
+    )
+}
+
 fn get_authenticators(state: &State, user_id: &str) -> Value {
     let authenticators = state
         .users
@@ -431,11 +510,23 @@ fn enroll(state: &mut State, user_id: &str, request: &ApiRequest<'_>) -> ApiResu
         )));
     }
     body.check_strs(&["otpUri", "name", "credentialPublicKey", "aaguid"])?;
+    // Deprecated, still accepted.
+    body.opt_enum("oobChannel", &["EMAIL_MAGIC_LINK", "EMAIL_OTP", "SMS"])?;
     let is_default = body.opt_bool("isDefault")?.unwrap_or(false);
     let phone_number = body.opt_str("phoneNumber")?;
     let email = body.opt_str("email")?;
     let credential_id = body.opt_str("credentialId")?;
     match method {
+        "PASSKEY"
+            if credential_id.is_none_or(str::is_empty)
+                || body
+                    .opt_str("credentialPublicKey")?
+                    .is_none_or(str::is_empty) =>
+        {
+            return Err(ApiError::bad_request(
+                "`credentialId` and `credentialPublicKey` are required for PASSKEY.",
+            ));
+        }
         "SMS" | "WHATSAPP" if phone_number.is_none_or(str::is_empty) => {
             return Err(ApiError::bad_request(format!(
                 "`phoneNumber` is required for {method}."
@@ -516,6 +607,7 @@ pub(crate) fn add_authenticator(
         aaguid: None,
         created_at: now_millis(),
         last_verified_at: None,
+        previous_sms_channel: None,
     };
     user.authenticators.push(authenticator.clone());
     authenticator
@@ -620,6 +712,7 @@ fn batch_enroll_one(state: &mut State, item: &Value) -> Result<(), (&'static str
                 aaguid,
                 created_at: now_millis(),
                 last_verified_at: None,
+                previous_sms_channel: None,
             });
             Ok(())
         }
@@ -757,6 +850,10 @@ fn track(
         device_id.map(str::to_owned),
         true,
     );
+    if let Some(action) = state.actions.get_mut(&key) {
+        action.ip_address = body.opt_str("ipAddress")?.map(str::to_owned);
+        action.user_agent = body.opt_str("userAgent")?.map(str::to_owned);
+    }
     Ok(track_response(state, &key))
 }
 
@@ -826,7 +923,8 @@ fn update_action(
     body.opt_enum("state", ACTION_STATES)?;
     let action = find_action(state, user_id, action_code, key)?;
     action.set_state(new_state);
-    Ok(json!({ "state": action.state }))
+    // The docs answer with the whole action.
+    Ok(action.get_json())
 }
 
 fn query_actions(state: &State, user_id: &str, request: &ApiRequest<'_>) -> ApiResult {
@@ -918,31 +1016,49 @@ fn validate(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
 
 fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
     let body = Body::parse(request.body)?;
-    let method = body.req_str("verificationMethod")?;
-    if !CHALLENGE_METHODS.contains(&method) {
-        return Err(ApiError::bad_request(format!(
-            "`verificationMethod` must be one of {}.",
-            CHALLENGE_METHODS.join(", ")
-        )));
+    let challenge_id = body.opt_str("challengeId")?.filter(|c| !c.is_empty());
+    // A resend needs only the challenge; a new challenge needs both.
+    let method = match challenge_id {
+        Some(_) => body.opt_str("verificationMethod")?,
+        None => Some(body.req_str("verificationMethod")?),
+    };
+    if let Some(method) = method {
+        if !CHALLENGE_METHODS.contains(&method) {
+            return Err(ApiError::bad_request(format!(
+                "`verificationMethod` must be one of {}.",
+                CHALLENGE_METHODS.join(", ")
+            )));
+        }
     }
-    let action_code = body.req_str("action")?;
-    check_action_code(action_code)?;
+    let action_code = match challenge_id {
+        Some(_) => body.opt_str("action")?,
+        None => Some(body.req_str("action")?),
+    };
+    if let Some(action_code) = action_code {
+        check_action_code(action_code)?;
+    }
     body.check_strs(&["locale", "deviceId", "ipAddress", "userAgent", "scope"])?;
     body.opt_object("custom")?;
     let sms_channel = body.opt_str("smsChannel")?;
     let user_id = body.opt_str("userId")?.filter(|u| !u.is_empty());
     let email = body.opt_str("email")?.filter(|e| !e.is_empty());
     let phone_number = body.opt_str("phoneNumber")?.filter(|p| !p.is_empty());
-    let challenge_id = body.opt_str("challengeId")?;
     let idempotency_key = body.opt_str("idempotencyKey")?.filter(|k| !k.is_empty());
 
-    // Resend: a fresh code for an open challenge.
+    // Resend: a fresh code for an open challenge, to the same destination.
     if let Some(challenge_id) = challenge_id {
         let challenge = state
             .challenges
             .get_mut(challenge_id)
             .filter(|c| !c.verified && !c.claimed)
             .ok_or_else(|| ApiError::bad_request("`challengeId` is not an open challenge."))?;
+        if method.is_some_and(|m| m != challenge.verification_method)
+            || action_code.is_some_and(|a| a != challenge.action_code)
+        {
+            return Err(ApiError::bad_request(
+                "`verificationMethod` and `action` must match the challenge being re-sent.",
+            ));
+        }
         challenge.code = otp_code();
         challenge.attempts = 0;
         challenge.expires_at = now_millis() / 1000 + CHALLENGE_TTL_SECS;
@@ -954,6 +1070,13 @@ fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
         state.last_challenge_id = Some(challenge_id.to_owned());
         return Ok(response);
     }
+
+    // Both are required without a `challengeId` (checked above).
+    let (Some(method), Some(action_code)) = (method, action_code) else {
+        return Err(ApiError::bad_request(
+            "`verificationMethod` and `action` are required.",
+        ));
+    };
 
     // Link to a tracked action, or start a new one.
     let mut user_id = user_id.map(str::to_owned);
@@ -1112,6 +1235,10 @@ fn mark_action_succeeded(state: &mut State, challenge: &Challenge) {
                     || a.phone_number.is_some() && a.phone_number == challenge.phone_number)
         }) {
             authenticator.last_verified_at = Some(now);
+            if authenticator.verification_method == "SMS" {
+                let channel = challenge.sms_channel.as_deref().unwrap_or("DEFAULT");
+                authenticator.previous_sms_channel = Some(channel.to_owned());
+            }
             authenticator_id = Some(authenticator.id.clone());
         }
         if let Some(device) = device_id.and_then(|d| user.devices.get_mut(&d)) {
@@ -1129,8 +1256,6 @@ fn claim(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
     let challenge_id = body.req_str("challengeId")?;
     let user_id = body.req_str("userId")?;
     let skip_verification = body.opt_bool("skipVerificationCheck")?.unwrap_or(false);
-    body.check_strs(&["deviceId", "ipAddress", "userAgent"])?;
-    body.opt_object("custom")?;
 
     let challenge = state
         .challenges
@@ -1342,4 +1467,118 @@ fn revoke_user_sessions(state: &mut State, request: &ApiRequest<'_>) -> ApiResul
     let user_id = body.req_str("userId")?;
     state.close_user_sessions(user_id);
     Ok(success())
+}
+
+// ---------------------------------------------------------------------------
+// Call Connect
+
+/// The channels `POST /call/start` can send on.
+const CALL_CHANNELS: &[&str] = &["SMS", "WHATSAPP", "EMAIL"];
+
+fn start_call(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let body = Body::parse(request.body)?;
+    let reference_id = body.req_str("referenceId")?;
+    body.check_strs(&["userId", "username", "locale", "country"])?;
+    if let Some(code) = body.opt_str("actionCode")? {
+        check_action_code(code)?;
+    }
+    let phone_number = body.opt_str("phoneNumber")?.filter(|p| !p.is_empty());
+    let email = body.opt_str("email")?.filter(|e| !e.is_empty());
+    let channel = match body.opt_enum("channel", CALL_CHANNELS)? {
+        Some(channel) => channel,
+        None if phone_number.is_some() => "SMS",
+        None if email.is_some() => "EMAIL",
+        None => {
+            return Err(ApiError::bad_request(
+                "`phoneNumber` or `email` is required.",
+            ));
+        }
+    };
+    let (phone_number, email) = match channel {
+        "EMAIL" => (
+            None,
+            Some(email.ok_or_else(|| {
+                ApiError::bad_request("`email` is required for the EMAIL channel.")
+            })?),
+        ),
+        _ => (
+            Some(phone_number.ok_or_else(|| {
+                ApiError::bad_request(format!("`phoneNumber` is required for {channel}."))
+            })?),
+            None,
+        ),
+    };
+    let message_id = uuid_v4();
+    state
+        .calls
+        .insert(reference_id.to_owned(), Call { outcome: None });
+    let mut map = Map::new();
+    map.insert("messageId".into(), json!(message_id));
+    map.insert("channel".into(), json!(channel));
+    if let Some(phone) = phone_number {
+        map.insert("phoneNumber".into(), json!(phone));
+    }
+    if let Some(email) = email {
+        map.insert("email".into(), json!(email));
+    }
+    Ok(Value::Object(map))
+}
+
+fn finish_call(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
+    let body = Body::parse(request.body)?;
+    let reference_id = body.req_str("referenceId")?;
+    let outcome = body.req_str("state")?;
+    body.opt_enum("state", &["CHALLENGE_SUCCEEDED", "CHALLENGE_FAILED"])?;
+    body.check_strs(&["userId"])?;
+    body.opt_object("payload")?;
+    let call = state
+        .calls
+        .get_mut(reference_id)
+        .ok_or_else(|| ApiError::not_found("No call was started with this referenceId."))?;
+    call.outcome = Some(outcome.to_owned());
+    Ok(success())
+}
+
+// ---------------------------------------------------------------------------
+// Terminal API
+
+fn payment_session_json(challenge_id: &str, session: &PaymentSession) -> Value {
+    let mut map = Map::new();
+    map.insert("challengeId".into(), json!(challenge_id));
+    map.insert("status".into(), json!(session.status));
+    if let Some(reference) = &session.reference {
+        map.insert("reference".into(), json!(reference));
+    }
+    Value::Object(map)
+}
+
+fn create_payment_session(
+    state: &mut State,
+    terminal: &str,
+    request: &ApiRequest<'_>,
+) -> ApiResult {
+    let body = Body::parse(request.body)?;
+    body.check_strs(&["reference", "currency"])?;
+    match body.get("amount") {
+        None | Some(Value::Number(_)) => {}
+        Some(_) => return Err(ApiError::bad_request("`amount` must be a number.")),
+    }
+    let session = PaymentSession {
+        terminal_id: terminal.to_owned(),
+        reference: body.opt_str("reference")?.map(str::to_owned),
+        status: "PENDING".to_owned(),
+    };
+    let challenge_id = uuid_v4();
+    let response = payment_session_json(&challenge_id, &session);
+    state.payment_sessions.insert(challenge_id, session);
+    Ok(response)
+}
+
+fn get_payment_session(state: &State, terminal: &str, challenge_id: &str) -> ApiResult {
+    state
+        .payment_sessions
+        .get(challenge_id)
+        .filter(|session| session.terminal_id == terminal)
+        .map(|session| payment_session_json(challenge_id, session))
+        .ok_or_else(|| ApiError::not_found("This terminal has no such payment session."))
 }

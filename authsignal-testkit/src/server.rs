@@ -1,5 +1,6 @@
 //! The HTTP side: worker threads that take requests from `tiny_http`, check
-//! authentication, split and decode the path, and write JSON responses.
+//! each service's credential, split and decode the path, and write JSON
+//! responses.
 
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -11,7 +12,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use serde_json::{Value, json};
 
 use crate::RecordedRequest;
-use crate::routes::{ApiError, ApiRequest, dispatch};
+use crate::routes::{ApiError, ApiRequest, Service, dispatch};
 use crate::state::State;
 use crate::util::{parse_query, percent_decode};
 
@@ -22,6 +23,8 @@ const MAX_BODY_BYTES: u64 = 1024 * 1024;
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub secret: String,
+    /// Call Connect's own API secret key.
+    pub call_connect_secret: String,
     pub state: Mutex<State>,
     pub shutdown: AtomicBool,
 }
@@ -112,7 +115,8 @@ fn error_response(error: &ApiError) -> (u16, Value) {
     (error.status, error.body())
 }
 
-/// Authenticates, parses the target and runs the handler.
+/// Authenticates with the credential of the target's service, parses the
+/// target and runs the handler.
 fn handle(
     shared: &Shared,
     method: &str,
@@ -120,22 +124,61 @@ fn handle(
     headers: &[(String, String)],
     body: &[u8],
 ) -> (u16, Value) {
-    let authorization = headers
-        .iter()
-        .rev()
-        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-        .map(|(_, value)| value.as_str());
-    if !is_authorized(authorization, &shared.secret) {
+    let header = |wanted: &str| {
+        headers
+            .iter()
+            .rev()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value.as_str())
+    };
+    let service = service_of(url);
+    let terminal_id = header("x-authsignal-terminal")
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    let authorized = match service {
+        Service::Api => is_authorized(header("authorization"), &shared.secret),
+        Service::CallConnect => is_authorized(header("authorization"), &shared.call_connect_secret),
+        // The terminal id alone; an `Authorization` header neither helps
+        // nor hurts.
+        Service::Terminal => terminal_id.is_some_and(|id| shared.lock().terminals.contains(id)),
+    };
+    if !authorized {
         return error_response(&ApiError::unauthorized());
     }
-    let request = match parse_target(method, url, body) {
+    let mut request = match parse_target(service, method, url, body) {
         Ok(request) => request,
         Err(error) => return error_response(&error),
     };
+    if service == Service::Terminal {
+        request.terminal_id = terminal_id.map(str::to_owned);
+    }
     let mut state = shared.lock();
     match dispatch(&mut state, &request) {
         Ok(json) => (200, json),
         Err(error) => error_response(&error),
+    }
+}
+
+/// The path of a request-target, for absolute-form targets too.
+fn path_of(url: &str) -> &str {
+    // Absolute-form targets (`http://host/path`) only come from proxies.
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
+}
+
+/// Which service a target belongs to: Call Connect lives at `/call/…`
+/// (no `/v1`), the Terminal API at `/v1/terminal/…`, everything else is the
+/// Server API under `/v1`.
+fn service_of(url: &str) -> Service {
+    let path = path_of(url);
+    if path.starts_with("/call/") {
+        Service::CallConnect
+    } else if path.starts_with("/v1/terminal/") {
+        Service::Terminal
+    } else {
+        Service::Api
     }
 }
 
@@ -159,22 +202,24 @@ fn is_authorized(header: Option<&str>, secret: &str) -> bool {
     decoded == expected
 }
 
-/// Splits `url` into decoded path segments after `/v1` and a decoded query.
+/// Splits `url` into decoded path segments after the service's prefix
+/// (`/v1` for the Server API, `/` for Call Connect) and a decoded query.
 fn parse_target<'a>(
+    service: Service,
     method: &'a str,
     url: &str,
     body: &'a [u8],
 ) -> Result<ApiRequest<'a>, ApiError> {
-    // Absolute-form targets (`http://host/path`) only come from proxies.
-    let url = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => url,
-    };
+    let url = path_of(url);
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let query = parse_query(query)
         .ok_or_else(|| ApiError::bad_request("The query string is not validly percent-encoded."))?;
     let not_found = || ApiError::not_found(format!("No route for {method} {path}."));
-    let rest = path.strip_prefix("/v1/").ok_or_else(not_found)?;
+    let prefix = match service {
+        Service::Api | Service::Terminal => "/v1/",
+        Service::CallConnect => "/",
+    };
+    let rest = path.strip_prefix(prefix).ok_or_else(not_found)?;
     // Split on '/' before decoding, so that `%2F` stays inside its segment.
     let segments = rest
         .split('/')
@@ -188,6 +233,8 @@ fn parse_target<'a>(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiRequest {
+        service,
+        terminal_id: None,
         method,
         segments,
         query,
@@ -216,24 +263,25 @@ mod tests {
 
     #[test]
     fn targets() {
-        let r = parse_target("GET", "/v1/users/a%2Fb/actions?codes=x%2Cy", b"").unwrap();
+        let api = |method, url| parse_target(Service::Api, method, url, b"");
+        let r = api("GET", "/v1/users/a%2Fb/actions?codes=x%2Cy").unwrap();
         assert_eq!(r.segments, ["users", "a/b", "actions"]);
         assert_eq!(r.query, [("codes".to_owned(), "x,y".to_owned())]);
-        assert_eq!(
-            parse_target("GET", "/users/a", b"").unwrap_err().status,
-            404
-        );
-        assert_eq!(
-            parse_target("GET", "/v1/users/", b"").unwrap_err().status,
-            404
-        );
-        assert_eq!(
-            parse_target("GET", "/v1/users/%zz", b"")
-                .unwrap_err()
-                .status,
-            400
-        );
-        let r = parse_target("GET", "http://h:1/v1/users/x", b"").unwrap();
+        assert_eq!(api("GET", "/users/a").unwrap_err().status, 404);
+        assert_eq!(api("GET", "/v1/users/").unwrap_err().status, 404);
+        assert_eq!(api("GET", "/v1/users/%zz").unwrap_err().status, 400);
+        let r = api("GET", "http://h:1/v1/users/x").unwrap();
         assert_eq!(r.segments, ["users", "x"]);
+
+        assert_eq!(service_of("/call/start"), Service::CallConnect);
+        assert_eq!(service_of("http://h:1/call/finish"), Service::CallConnect);
+        assert_eq!(service_of("/v1/call/start"), Service::Api);
+        assert_eq!(
+            service_of("/v1/terminal/payment-session"),
+            Service::Terminal
+        );
+        assert_eq!(service_of("/v1/terminals"), Service::Api);
+        let r = parse_target(Service::CallConnect, "POST", "/call/start", b"").unwrap();
+        assert_eq!(r.segments, ["call", "start"]);
     }
 }

@@ -1,6 +1,6 @@
 //! The fake's in-memory state and how it renders as wire JSON.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
@@ -26,6 +26,30 @@ pub(crate) const ALLOWED_METHODS: &[&str] = &[
     "EMAIL_MAGIC_LINK",
     "WHATSAPP",
 ];
+
+/// The tenant's authenticator configurations for `GET /authenticators`:
+/// `(authenticatorId, verificationMethod, isActive, smsChannel)`.
+pub(crate) const AUTHENTICATOR_CONFIGURATIONS: &[(&str, &str, bool, Option<&str>)] = &[
+    ("fake-config-sms", "SMS", true, Some("WHATSAPP")),
+    ("fake-config-email-otp", "EMAIL_OTP", true, None),
+    (
+        "fake-config-email-magic-link",
+        "EMAIL_MAGIC_LINK",
+        true,
+        None,
+    ),
+    (
+        "fake-config-authenticator-app",
+        "AUTHENTICATOR_APP",
+        true,
+        None,
+    ),
+    ("fake-config-passkey", "PASSKEY", true, None),
+    ("fake-config-security-key", "SECURITY_KEY", false, None),
+];
+
+/// Every `PaymentSessionStatus`.
+pub(crate) const PAYMENT_SESSION_STATUSES: &[&str] = &["PENDING", "COMPLETED", "EXPIRED", "FAILED"];
 
 /// Every `UserActionState`.
 pub(crate) const ACTION_STATES: &[&str] = &[
@@ -58,6 +82,12 @@ pub(crate) struct State {
     /// Refresh token to access token.
     pub refresh_tokens: HashMap<String, String>,
     pub outcomes: HashMap<String, Outcome>,
+    /// Call Connect calls by `referenceId`.
+    pub calls: HashMap<String, Call>,
+    /// Terminal ids the Terminal API accepts.
+    pub terminals: BTreeSet<String>,
+    /// Terminal API payment sessions by `challengeId`.
+    pub payment_sessions: HashMap<String, PaymentSession>,
     pub requests: Vec<RecordedRequest>,
     /// Monotonic counter that orders actions and challenges.
     pub seq: u64,
@@ -91,6 +121,8 @@ pub(crate) struct Authenticator {
     pub aaguid: Option<String>,
     pub created_at: i64,
     pub last_verified_at: Option<i64>,
+    /// SMS only: the channel of the last verified challenge.
+    pub previous_sms_channel: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +147,9 @@ pub(crate) struct Action {
     pub verification_method: Option<String>,
     pub verified_by_authenticator_id: Option<String>,
     pub device_id: Option<String>,
+    /// The IP address and user agent given to track.
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
     /// The token handed out by track (absent for actions created by a challenge).
     pub token: Option<String>,
     pub seq: u64,
@@ -148,6 +183,23 @@ pub(crate) struct Challenge {
     pub verified: bool,
     pub claimed: bool,
     pub seq: u64,
+}
+
+/// A Terminal API payment session.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentSession {
+    /// The terminal that started it; only it may poll it.
+    pub terminal_id: String,
+    pub reference: Option<String>,
+    /// `PENDING` until `FakeAuthsignal::set_payment_session_status`.
+    pub status: String,
+}
+
+/// A call started with Call Connect.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    /// The `state` given to `/call/finish`, once finished.
+    pub outcome: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -289,6 +341,11 @@ impl Authenticator {
         }
         insert_opt(&mut map, "phoneNumber", self.phone_number.as_deref());
         insert_opt(&mut map, "email", self.email.as_deref());
+        insert_opt(
+            &mut map,
+            "previousSmsChannel",
+            self.previous_sms_channel.as_deref(),
+        );
         if let Some(credential_id) = &self.credential_id {
             let mut credential = Map::new();
             credential.insert("credentialId".into(), json!(credential_id));
@@ -350,6 +407,7 @@ impl Action {
             self.verification_method.as_deref(),
         );
         map.insert("rules".into(), json!([]));
+        map.insert("ruleIds".into(), json!([]));
         map.insert("output".into(), json!({}));
         Value::Object(map)
     }
@@ -376,6 +434,8 @@ impl Action {
             "verifiedByAuthenticatorId",
             self.verified_by_authenticator_id.as_deref(),
         );
+        insert_opt(&mut map, "ipAddress", self.ip_address.as_deref());
+        insert_opt(&mut map, "userAgent", self.user_agent.as_deref());
         Value::Object(map)
     }
 
@@ -447,6 +507,8 @@ impl State {
                 verification_method: None,
                 verified_by_authenticator_id: None,
                 device_id,
+                ip_address: None,
+                user_agent: None,
                 token,
                 seq,
             },

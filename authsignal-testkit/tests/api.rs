@@ -841,7 +841,12 @@ fn actions_get_update_query() {
         &format!("/users/hank/actions/transfer/{b}"),
         &json!({"state": "REVIEW_REQUIRED"}),
     );
-    assert_eq!(updated.json, json!({"state": "REVIEW_REQUIRED"}));
+    // The whole action comes back, as the docs show.
+    assert_eq!(updated.json["state"], "REVIEW_REQUIRED");
+    assert_eq!(updated.json["idempotencyKey"], b.as_str());
+    assert!(updated.json["createdAt"].is_string());
+    assert!(updated.json["stateUpdatedAt"].is_string());
+    assert_eq!(updated.json["ruleIds"], json!([]));
     assert_error(
         &patch(
             &fake,
@@ -1289,4 +1294,339 @@ fn drop_stops_the_server() {
         assert!(Instant::now() < deadline, "still accepting connections");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn call_connect_needs_its_own_key() {
+    let fake = FakeAuthsignal::start();
+    assert_eq!(fake.call_connect_url(), format!("http://{}", fake.addr()));
+    assert!(fake.call_connect_secret().starts_with("sk_test_fake_cc_"));
+    assert_ne!(fake.call_connect_secret(), fake.secret());
+    assert_eq!(
+        fake.call_connect_authorization_header(),
+        format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:", fake.call_connect_secret()))
+        )
+    );
+    assert!(!format!("{fake:?}").contains(fake.call_connect_secret()));
+    let connect = fake.call_connect_authorization_header();
+    let server_api = fake.authorization_header();
+    let start = r#"{"referenceId":"call-1","phoneNumber":"+6427123456","channel":"WHATSAPP"}"#;
+
+    // The Server API key does not open Call Connect…
+    for auth in [Some(server_api.as_str()), None] {
+        let resp = send_raw(&fake, "POST", "/call/start", auth, Some(start));
+        assert_error(&resp, 401, "unauthorized");
+    }
+    // …nor the Call Connect key the Server API.
+    let resp = send_raw(&fake, "GET", "/v1/users/alice", Some(&connect), None);
+    assert_error(&resp, 401, "unauthorized");
+    // Call Connect paths have no `/v1`.
+    let resp = send_raw(
+        &fake,
+        "POST",
+        "/v1/call/start",
+        Some(&server_api),
+        Some(start),
+    );
+    assert_error(&resp, 404, "not_found");
+
+    let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(start));
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert!(!resp.str("messageId").is_empty());
+    assert_eq!(resp.json["channel"], "WHATSAPP");
+    assert_eq!(resp.json["phoneNumber"], "+6427123456");
+    assert_eq!(fake.call_outcome("call-1"), None);
+
+    let by_email = r#"{"referenceId":"call-2","email":"a@example.com"}"#;
+    let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(by_email));
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.json["channel"], "EMAIL");
+    assert_eq!(resp.json["email"], "a@example.com");
+    assert!(resp.json.get("phoneNumber").is_none());
+
+    for bad in [
+        r#"{"phoneNumber":"+6427123456"}"#,
+        r#"{"referenceId":"call-3"}"#,
+        r#"{"referenceId":"call-3","channel":"EMAIL","phoneNumber":"+6427123456"}"#,
+        r#"{"referenceId":"call-3","channel":"FAX","phoneNumber":"+6427123456"}"#,
+    ] {
+        let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(bad));
+        assert_error(&resp, 400, "invalid_request");
+    }
+
+    let finish = r#"{"referenceId":"call-1","state":"CHALLENGE_SUCCEEDED","userId":"u1","payload":{"agent":"a-7"}}"#;
+    let resp = send_raw(&fake, "POST", "/call/finish", Some(&connect), Some(finish));
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.json, json!({"success": true}));
+    assert_eq!(
+        fake.call_outcome("call-1").as_deref(),
+        Some("CHALLENGE_SUCCEEDED")
+    );
+
+    let unknown = r#"{"referenceId":"never","state":"CHALLENGE_FAILED"}"#;
+    let resp = send_raw(&fake, "POST", "/call/finish", Some(&connect), Some(unknown));
+    assert_error(&resp, 404, "not_found");
+    let bad_state = r#"{"referenceId":"call-1","state":"MAYBE"}"#;
+    let resp = send_raw(
+        &fake,
+        "POST",
+        "/call/finish",
+        Some(&connect),
+        Some(bad_state),
+    );
+    assert_error(&resp, 400, "invalid_request");
+}
+
+#[test]
+fn authenticator_configurations_are_listed() {
+    let fake = FakeAuthsignal::start();
+    let resp = get(&fake, "/authenticators");
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let configurations = resp.json.as_array().expect("a bare array");
+    assert_eq!(configurations.len(), 6);
+    let sms = &configurations[0];
+    assert_eq!(sms["verificationMethod"], "SMS");
+    assert_eq!(sms["smsChannel"], "WHATSAPP");
+    assert_eq!(sms["isActive"], true);
+    assert!(!sms["authenticatorId"].as_str().unwrap().is_empty());
+    assert!(
+        configurations
+            .iter()
+            .any(|c| c["verificationMethod"] == "SECURITY_KEY" && c["isActive"] == false)
+    );
+    assert!(
+        configurations[1..]
+            .iter()
+            .all(|c| c.get("smsChannel").is_none())
+    );
+    // It is a Server API route: the API key is needed.
+    let resp = send_raw(&fake, "GET", "/v1/authenticators", None, None);
+    assert_error(&resp, 401, "unauthorized");
+}
+
+#[test]
+fn payment_sessions_need_a_paired_terminal() {
+    let fake = FakeAuthsignal::start();
+    let create = r#"{"amount":42.5,"reference":"POS-0093-118","currency":"NZD"}"#;
+    let terminal = |id| [("x-authsignal-terminal", id)];
+
+    // Nobody is paired yet; the Server API key does not open the Terminal API.
+    let resp = send_with_headers(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        &terminal("term-1"),
+        Some(create),
+    );
+    assert_error(&resp, 401, "unauthorized");
+    let server_api = fake.authorization_header();
+    let resp = send_raw(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        Some(&server_api),
+        Some(create),
+    );
+    assert_error(&resp, 401, "unauthorized");
+
+    fake.add_terminal("term-1");
+    fake.add_terminal("term-2");
+    let resp = send_with_headers(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        &terminal("term-1"),
+        Some(create),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.json["status"], "PENDING");
+    assert_eq!(resp.json["reference"], "POS-0093-118");
+    let id = resp.str("challengeId");
+
+    let path = format!("/v1/terminal/payment-session/{id}");
+    let poll = |terminal_id| send_with_headers(&fake, "GET", &path, &terminal(terminal_id), None);
+    let resp = poll("term-1");
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(
+        resp.json,
+        json!({"challengeId": id, "status": "PENDING", "reference": "POS-0093-118"})
+    );
+    // Another terminal cannot see it; an unknown one is not let in.
+    assert_error(&poll("term-2"), 404, "not_found");
+    assert_error(&poll("term-3"), 401, "unauthorized");
+
+    // The customer approves at the terminal.
+    assert!(fake.set_payment_session_status(&id, "COMPLETED"));
+    assert_eq!(poll("term-1").json["status"], "COMPLETED");
+    assert!(!fake.set_payment_session_status(&id, "REFUNDED"));
+    assert!(!fake.set_payment_session_status("nope", "FAILED"));
+    assert_eq!(poll("term-1").json["status"], "COMPLETED");
+
+    let unknown = send_with_headers(
+        &fake,
+        "GET",
+        "/v1/terminal/payment-session/nope",
+        &terminal("term-1"),
+        None,
+    );
+    assert_error(&unknown, 404, "not_found");
+    let bad = send_with_headers(
+        &fake,
+        "POST",
+        "/v1/terminal/payment-session",
+        &terminal("term-1"),
+        Some(r#"{"amount":"42.5"}"#),
+    );
+    assert_error(&bad, 400, "invalid_request");
+}
+
+#[test]
+fn challenge_resend_by_challenge_id_alone() {
+    let fake = FakeAuthsignal::start();
+    let started = post(
+        &fake,
+        "/challenge",
+        &json!({"verificationMethod": "SMS", "action": "signIn", "phoneNumber": "+6421555012"}),
+    );
+    assert_eq!(started.status, 200, "{}", started.body);
+    let id = started.str("challengeId");
+    let first_code = fake.last_code_for(&id).unwrap();
+
+    // The documented shape without a challenge id still needs both fields.
+    for body in [
+        json!({"verificationMethod": "SMS"}),
+        json!({"action": "signIn"}),
+        json!({}),
+    ] {
+        assert_error(&post(&fake, "/challenge", &body), 400, "invalid_request");
+    }
+
+    let resent = post(&fake, "/challenge", &json!({"challengeId": id}));
+    assert_eq!(resent.status, 200, "{}", resent.body);
+    assert_eq!(resent.json["challengeId"], id.as_str());
+    assert_eq!(
+        resent.json["idempotencyKey"],
+        started.json["idempotencyKey"]
+    );
+    assert!(resent.json["expiresAt"].as_i64() >= started.json["expiresAt"].as_i64());
+    assert_eq!(fake.last_challenge_id().as_deref(), Some(id.as_str()));
+    let code = fake.last_code_for(&id).unwrap();
+    // Only the newest code works (a six-digit clash is possible, so only
+    // check the old one when it differs).
+    if code != first_code {
+        let old = post(
+            &fake,
+            "/verify",
+            &json!({"challengeId": id, "verificationCode": first_code}),
+        );
+        assert_eq!(old.json["isVerified"], false);
+    }
+    // A resend that names a different method or action is refused.
+    for body in [
+        json!({"challengeId": id, "verificationMethod": "EMAIL_OTP"}),
+        json!({"challengeId": id, "action": "withdraw"}),
+    ] {
+        assert_error(&post(&fake, "/challenge", &body), 400, "invalid_request");
+    }
+    let code = fake.last_code_for(&id).unwrap();
+    let ok = post(
+        &fake,
+        "/verify",
+        &json!({"challengeId": id, "verificationCode": code}),
+    );
+    assert_eq!(ok.json["isVerified"], true, "{}", ok.body);
+    assert_eq!(ok.json["phoneNumber"], "+6421555012");
+
+    // A verified (or unknown) challenge cannot be re-sent.
+    for unknown in [id.as_str(), "nope"] {
+        assert_error(
+            &post(&fake, "/challenge", &json!({"challengeId": unknown})),
+            400,
+            "invalid_request",
+        );
+    }
+}
+
+#[test]
+fn documented_fields_of_users_actions_and_authenticators() {
+    let fake = FakeAuthsignal::start();
+    // get user: `locale`.
+    patch(&fake, "/users/ana", &json!({"locale": "es"}));
+    assert_eq!(get(&fake, "/users/ana").json["locale"], "es");
+
+    // get action: `ruleIds`; listed actions: the IP address and user agent
+    // given to track (no `countryCode`: the fake does not geolocate).
+    let tracked = post(
+        &fake,
+        "/users/ana/actions/signIn",
+        &json!({"ipAddress": "203.0.113.7", "userAgent": "Mozilla/5.0"}),
+    );
+    let key = tracked.str("idempotencyKey");
+    let action = get(&fake, &format!("/users/ana/actions/signIn/{key}"));
+    assert_eq!(action.json["ruleIds"], json!([]));
+    let listed = get(&fake, "/users/ana/actions");
+    assert_eq!(listed.json[0]["ipAddress"], "203.0.113.7");
+    assert_eq!(listed.json[0]["userAgent"], "Mozilla/5.0");
+    assert!(listed.json[0].get("countryCode").is_none());
+
+    // enroll: a passkey needs its credential id and public key.
+    let passkey = post(
+        &fake,
+        "/users/ana/authenticators",
+        &json!({"verificationMethod": "PASSKEY", "credentialId": "Y3JlZA", "credentialPublicKey": "pk", "name": "MacBook"}),
+    );
+    assert_eq!(passkey.status, 200, "{}", passkey.body);
+    let credential = &passkey.json["authenticator"]["webauthnCredential"];
+    assert_eq!(credential["credentialId"], "Y3JlZA");
+    assert_eq!(credential["name"], "MacBook");
+    for body in [
+        json!({"verificationMethod": "PASSKEY", "credentialId": "Y3JlZA"}),
+        json!({"verificationMethod": "PASSKEY", "credentialPublicKey": "pk"}),
+        json!({"verificationMethod": "SMS", "phoneNumber": "+6421555012", "oobChannel": "FAX"}),
+    ] {
+        assert_error(
+            &post(&fake, "/users/ana/authenticators", &body),
+            400,
+            "invalid_request",
+        );
+    }
+    // The deprecated `oobChannel` is still accepted.
+    let sms = post(
+        &fake,
+        "/users/ana/authenticators",
+        &json!({"verificationMethod": "SMS", "phoneNumber": "+6421555012", "oobChannel": "SMS"}),
+    );
+    assert_eq!(sms.status, 200, "{}", sms.body);
+    assert!(
+        sms.json["authenticator"]
+            .get("previousSmsChannel")
+            .is_none()
+    );
+
+    // previousSmsChannel: the channel of the last verified SMS challenge.
+    let challenge = post(
+        &fake,
+        "/challenge",
+        &json!({"verificationMethod": "SMS", "action": "signIn", "userId": "ana",
+                "phoneNumber": "+6421555012", "smsChannel": "WHATSAPP"}),
+    );
+    let id = challenge.str("challengeId");
+    let code = fake.last_code_for(&id).unwrap();
+    let verified = post(
+        &fake,
+        "/verify",
+        &json!({"challengeId": id, "verificationCode": code}),
+    );
+    assert_eq!(verified.json["isVerified"], true);
+    let listed = get(&fake, "/users/ana/authenticators");
+    let sms = listed
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["verificationMethod"] == "SMS")
+        .unwrap();
+    assert_eq!(sms["previousSmsChannel"], "WHATSAPP");
 }

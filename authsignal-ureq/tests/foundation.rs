@@ -211,7 +211,7 @@ fn update_action() {
             UserActionState::ReviewRequired,
         ))
         .unwrap();
-    assert_eq!(output.state, UserActionState::ReviewRequired);
+    assert_eq!(output.state, Some(UserActionState::ReviewRequired));
     mock.assert();
 }
 

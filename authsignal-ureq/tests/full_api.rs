@@ -20,6 +20,9 @@ use serde_json::json;
 const SECRET: &str = "sk_test_full_api_ureq";
 /// `Basic base64("sk_test_full_api_ureq:")`.
 const AUTHORIZATION: &str = "Basic c2tfdGVzdF9mdWxsX2FwaV91cmVxOg==";
+/// Call Connect's own key and `Basic base64("sk_test_call_connect_ureq:")`.
+const CALL_CONNECT_SECRET: &str = "sk_test_call_connect_ureq";
+const CALL_CONNECT_AUTHORIZATION: &str = "Basic c2tfdGVzdF9jYWxsX2Nvbm5lY3RfdXJlcTo=";
 
 /// A client whose Server API and Call Connect hosts are both `server`; no
 /// retries, so an unexpected failure shows at once.
@@ -292,7 +295,10 @@ fn batch_enroll_posts_authenticators_and_reads_failures() {
     m.assert();
     assert_eq!((output.total, output.succeeded, output.failed), (3, 2, 1));
     assert_eq!(output.failures[0].user_id, "user-789");
-    assert_eq!(output.failures[0].error_code.as_deref(), Some("conflict"));
+    assert_eq!(
+        output.failures[0].error_code,
+        Some(authsignal_ureq::ErrorCode::Conflict)
+    );
 }
 
 #[test]
@@ -601,9 +607,17 @@ fn call_connect_start_and_finish_use_the_call_connect_host() {
     let mut api = Server::new();
     let mut connect = Server::new();
     let nothing_on_api = api.mock("POST", Matcher::Any).expect(0).create();
-    let start = mock_json(
-        &mut connect,
-        "POST",
+    // Call Connect gets its own key, never the Server API key.
+    let mut call_connect = |path: &str, body: serde_json::Value| {
+        connect
+            .mock("POST", path)
+            .match_header("authorization", CALL_CONNECT_AUTHORIZATION)
+            .match_header("x-authsignal-version", authsignal_ureq::VERSION)
+            .match_header("accept", "application/json")
+            .match_header("content-type", "application/json")
+            .match_body(Matcher::Json(body))
+    };
+    let start = call_connect(
         "/call/start",
         json!({"referenceId": "ref-1", "phoneNumber": "+6427123456", "channel": "WHATSAPP"}),
     );
@@ -612,9 +626,7 @@ fn call_connect_start_and_finish_use_the_call_connect_host() {
         200,
         r#"{"messageId":"msg-1","channel":"WHATSAPP","phoneNumber":"+6427123456"}"#,
     );
-    let finish = mock_json(
-        &mut connect,
-        "POST",
+    let finish = call_connect(
         "/call/finish",
         json!({"referenceId": "ref-1", "state": "CHALLENGE_SUCCEEDED", "userId": "user-1"}),
     );
@@ -623,6 +635,7 @@ fn call_connect_start_and_finish_use_the_call_connect_host() {
     let config = Config::builder(SECRET)
         .with_base_url(api.url())
         .with_call_connect_url(connect.url())
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
         .with_retry_policy(RetryPolicy::no_retries())
         .build()
         .unwrap();

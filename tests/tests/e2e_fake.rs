@@ -548,6 +548,73 @@ fn query_users_pages_walks_every_page() {
     assert_eq!(ids, team);
 }
 
+/// The async pages as a `futures_core::Stream` (the `stream` feature,
+/// on by default in `authsignal-hyper`), polled with `StreamExt`, also from
+/// a spawned task.
+#[test]
+fn query_users_pages_is_a_stream_on_hyper() {
+    use futures_util::{StreamExt, TryStreamExt};
+
+    let fake = FakeAuthsignal::start();
+    let email = "stream@example.com";
+    let setup = client(&fake, Flavor::Ureq);
+    let mut team: Vec<String> = (0..5).map(|i| format!("stream-user-{i}")).collect();
+    for member in &team {
+        setup
+            .send(&UpdateUserRequest::new(member.clone()).with_email(email))
+            .expect("update user");
+    }
+    team.sort();
+    let request = QueryUsersRequest::new().with_email(email).with_limit(2u32);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (sizes, ids, spawned) = runtime.block_on(async {
+        let client = authsignal_hyper::Client::builder(fake.secret())
+            .with_base_url(fake.base_url())
+            .build()
+            .expect("hyper client");
+        let sizes: Vec<usize> = client
+            .query_users_pages(request.clone())
+            .map(|page| page.expect("page").users.len())
+            .collect()
+            .await;
+        let ids: Vec<String> = client
+            .query_users_pages(request.clone())
+            .map_ok(|page| {
+                page.users
+                    .into_iter()
+                    .map(|u| u.user_id)
+                    .collect::<Vec<_>>()
+            })
+            .try_concat()
+            .await
+            .expect("pages");
+        // The stream is `Send`: it can run on another task.
+        let client = std::sync::Arc::new(client);
+        let spawned = tokio::spawn({
+            let client = std::sync::Arc::clone(&client);
+            async move {
+                let mut pages = client.query_users_pages(request);
+                let mut count = 0;
+                while let Some(page) = pages.next().await {
+                    count += page.expect("page").users.len();
+                }
+                count
+            }
+        })
+        .await
+        .expect("task");
+        (sizes, ids, spawned)
+    });
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(ids, team);
+    assert_eq!(spawned, 5);
+}
+
 // (g) ------------------------------------------------------------------------
 
 #[test]
@@ -585,4 +652,238 @@ fn wrong_secret_is_unauthorized() {
             .iter()
             .all(|r| r.header("authorization") != Some(fake.authorization_header().as_str()))
     );
+}
+
+// (h) ------------------------------------------------------------------------
+
+/// A client for the fake whose Call Connect host is the fake's, with
+/// `call_connect_secret` as Call Connect key (`None`: none set).
+fn call_connect_client(
+    fake: &FakeAuthsignal,
+    flavor: Flavor,
+    call_connect_secret: Option<&str>,
+) -> AnyClient {
+    let mut builder = config(fake, fake.secret()).with_call_connect_url(fake.call_connect_url());
+    if let Some(key) = call_connect_secret {
+        builder = builder.with_call_connect_secret(key);
+    }
+    AnyClient::new(flavor, builder)
+}
+
+#[test]
+fn call_connect_runs_with_its_own_key_and_never_with_the_server_api_key() {
+    let fake = FakeAuthsignal::start();
+    for flavor in Flavor::ALL {
+        let client = call_connect_client(&fake, flavor, Some(fake.call_connect_secret()));
+        let reference = format!("{flavor:?}-call-1");
+        let started = client
+            .send(
+                &StartCallRequest::new(reference.clone())
+                    .with_phone_number(PHONE)
+                    .with_channel(CallConnectMessageChannel::Whatsapp),
+            )
+            .expect("start call");
+        assert!(started.message_id.is_some_and(|id| !id.is_empty()));
+        assert_eq!(started.channel, Some(CallConnectMessageChannel::Whatsapp));
+        assert_eq!(started.phone_number.as_deref(), Some(PHONE));
+        assert_eq!(fake.call_outcome(&reference), None);
+
+        let finished = client
+            .send(&FinishCallRequest::new(
+                reference.clone(),
+                CallState::ChallengeSucceeded,
+            ))
+            .expect("finish call");
+        assert!(finished.success);
+        assert_eq!(
+            fake.call_outcome(&reference).as_deref(),
+            Some("CHALLENGE_SUCCEEDED")
+        );
+
+        // The Server API key, given as the Call Connect key, is refused.
+        let confused = call_connect_client(&fake, flavor, Some(fake.secret()));
+        let error = api_error(
+            confused.send(&StartCallRequest::new("x").with_phone_number(PHONE)),
+            "start call with the Server API key",
+        );
+        assert_eq!(error.status, 401);
+
+        // Without a Call Connect key nothing is sent at all.
+        let before = fake.request_count();
+        let without = call_connect_client(&fake, flavor, None);
+        let error = without
+            .send(&StartCallRequest::new("y").with_phone_number(PHONE))
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InvalidInput(InvalidInput::MissingCallConnectSecret)
+            ),
+            "{error:?}"
+        );
+        assert_eq!(fake.request_count(), before);
+    }
+    // What reached Call Connect carried its key, never the Server API key.
+    let server_api = fake.authorization_header();
+    let connect = fake.call_connect_authorization_header();
+    let calls: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/call/"))
+        .collect();
+    assert_eq!(calls.len(), 6, "start, finish and the refused start, twice");
+    for request in &calls {
+        let authorization = request.header("authorization");
+        match request.status {
+            200 => assert_eq!(authorization, Some(connect.as_str())),
+            // The start the test sent with the wrong key on purpose.
+            401 => assert_eq!(authorization, Some(server_api.as_str())),
+            other => panic!("{} answered {other}", request.path),
+        }
+        assert!(!request.body.contains(fake.secret()));
+    }
+}
+
+// (i) ------------------------------------------------------------------------
+
+#[test]
+fn a_point_of_sale_runs_a_payment_session_with_the_terminal_id_alone() {
+    let fake = FakeAuthsignal::start();
+    fake.add_terminal("term-A");
+    for flavor in Flavor::ALL {
+        let client = client(&fake, flavor);
+        let reference = format!("{flavor:?}-POS-0093");
+        let created = client
+            .send(&CreatePaymentSessionRequest::new(
+                "term-A",
+                42.5,
+                reference.clone(),
+                "NZD",
+            ))
+            .expect("create payment session");
+        assert_eq!(created.status, PaymentSessionStatus::Pending);
+        assert_eq!(created.reference.as_deref(), Some(reference.as_str()));
+
+        let poll = GetPaymentSessionRequest::new("term-A", created.challenge_id.clone());
+        let polled = client.send(&poll).expect("poll");
+        assert_eq!(polled, created);
+        assert!(!polled.status.is_final());
+
+        // The customer approves at the terminal.
+        assert!(fake.set_payment_session_status(&created.challenge_id, "COMPLETED"));
+        let done = client.send(&poll).expect("poll again");
+        assert_eq!(done.status, PaymentSessionStatus::Completed);
+        assert!(done.status.is_final());
+
+        // A terminal that is not paired is turned away.
+        let error = api_error(
+            client.send(&GetPaymentSessionRequest::new(
+                "term-B",
+                created.challenge_id.clone(),
+            )),
+            "poll from an unpaired terminal",
+        );
+        assert_eq!(error.status, 401);
+        assert_eq!(error.code, Some(ErrorCode::Unauthorized));
+    }
+    // Every Terminal request carried the terminal id and no secret key.
+    let terminal_requests: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v1/terminal/"))
+        .collect();
+    assert_eq!(terminal_requests.len(), 8);
+    for request in &terminal_requests {
+        assert_eq!(request.header("authorization"), None, "{}", request.path);
+        assert!(request.header("x-authsignal-terminal").is_some());
+        assert!(!request.body.contains(fake.secret()));
+        assert!(
+            !request.body.contains("term-"),
+            "the id goes in the header only"
+        );
+    }
+}
+
+#[test]
+fn the_tenant_authenticator_configurations_are_listed() {
+    let fake = FakeAuthsignal::start();
+    for flavor in Flavor::ALL {
+        let configurations = client(&fake, flavor)
+            .send(&GetAuthenticatorConfigurationsRequest::new())
+            .expect("authenticator configurations");
+        assert!(configurations.len() >= 5);
+        let sms = configurations
+            .iter()
+            .find(|c| c.verification_method == VerificationMethod::Sms)
+            .expect("an SMS configuration");
+        assert!(sms.is_active);
+        assert_eq!(sms.sms_channel, Some(SmsChannel::Whatsapp));
+        assert!(
+            configurations
+                .iter()
+                .any(|c| c.verification_method == VerificationMethod::Passkey && c.is_active)
+        );
+        assert!(configurations.iter().any(|c| !c.is_active));
+    }
+}
+
+// (j) ------------------------------------------------------------------------
+
+#[test]
+fn a_code_that_did_not_arrive_is_resent_by_challenge_id_and_claimed() {
+    let fake = FakeAuthsignal::start();
+    for flavor in Flavor::ALL {
+        let client = client(&fake, flavor);
+        let user = user_id(flavor, "resend");
+        let started = client
+            .send(
+                &ChallengeRequest::new(VerificationMethod::Sms, "signUp").with_phone_number(PHONE),
+            )
+            .expect("start challenge");
+        let resent = client
+            .send(&ChallengeRequest::resend(started.challenge_id.clone()))
+            .expect("resend by challenge id");
+        assert_eq!(resent.challenge_id, started.challenge_id);
+        assert!(resent.expires_at >= started.expires_at);
+
+        // The code of the resend verifies, and the challenge is claimed.
+        let code = fake
+            .last_code_for(&resent.challenge_id)
+            .expect("a re-sent code");
+        let verified = client
+            .send(&VerifyRequest::new(resent.challenge_id.clone(), code))
+            .expect("verify");
+        assert!(verified.is_verified, "{flavor:?}: {verified:?}");
+        let claimed = client
+            .send(&ClaimChallengeRequest::new(
+                user.clone(),
+                resent.challenge_id.clone(),
+            ))
+            .expect("claim");
+        assert_eq!(claimed.verification_method, Some(VerificationMethod::Sms));
+        let validated = validate(&client, &claimed.token);
+        assert!(validated.is_valid, "{validated:?}");
+        assert_eq!(validated.user_id.as_deref(), Some(user.as_str()));
+
+        // A claimed challenge cannot be re-sent.
+        let error = api_error(
+            client.send(&ChallengeRequest::resend(resent.challenge_id.clone())),
+            "resend a claimed challenge",
+        );
+        assert_eq!(error.status, 400);
+    }
+    // The resends went out as `{"challengeId": …}` alone; the claims as the
+    // documented three fields at most.
+    for request in fake.requests().iter().filter(|r| r.path == "/v1/challenge") {
+        let body = request.json().expect("a JSON body");
+        if body.get("verificationMethod").is_none() {
+            let keys: Vec<_> = body.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["challengeId"], "{}", request.body);
+        }
+    }
+    for request in fake.requests().iter().filter(|r| r.path == "/v1/claim") {
+        let body = request.json().expect("a JSON body");
+        let keys: Vec<_> = body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["challengeId", "userId"], "{}", request.body);
+    }
 }

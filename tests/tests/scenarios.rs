@@ -6,9 +6,11 @@
 //! request the SDK must send (method, path, query, body) and a realistic
 //! response, and calls the endpoint with a closure that checks the typed
 //! output. Every mock also checks the headers every request carries:
-//! `authorization` (`Basic base64("<secret>:")`, computed outside the SDK),
-//! `user-agent`, `x-authsignal-version`, `accept`, and `content-type`
-//! exactly when there is a body.
+//! `authorization` (`Basic base64("<secret>:")` with the key of the row's
+//! service, computed outside the SDK: the Server API key, or Call Connect's
+//! own key; none at all on the Terminal API, whose rows check
+//! `x-authsignal-terminal` instead), `user-agent`, `x-authsignal-version`,
+//! `accept`, and `content-type` exactly when there is a body.
 //!
 //! Adding an endpoint is one row in [`happy_table`];
 //! [`the_table_covers_every_endpoint_in_core`] fails until it is there.
@@ -27,6 +29,10 @@ use serde_json::{Value, json};
 const SECRET: &str = "sk_test_scenarios";
 /// `Basic base64("sk_test_scenarios:")`, computed with coreutils `base64`.
 const AUTHORIZATION: &str = "Basic c2tfdGVzdF9zY2VuYXJpb3M6";
+/// Call Connect's own key…
+const CALL_CONNECT_SECRET: &str = "sk_test_scenarios_call_connect";
+/// …and `Basic base64("sk_test_scenarios_call_connect:")`, from coreutils `base64`.
+const CALL_CONNECT_AUTHORIZATION: &str = "Basic c2tfdGVzdF9zY2VuYXJpb3NfY2FsbF9jb25uZWN0Og==";
 
 /// A user id that needs percent-encoding in a path (`:`, `/`, non-ASCII)…
 const USER: &str = "user:1/ü";
@@ -49,6 +55,8 @@ enum Host {
     Api,
     /// The Call Connect host (no `/v1`).
     CallConnect,
+    /// The Terminal API (`…/v1`), as this terminal.
+    Terminal(&'static str),
 }
 
 /// Calls one endpoint, checks its typed output, and returns `Endpoint::NAME`
@@ -107,6 +115,11 @@ impl Scenario {
         self
     }
 
+    fn on_terminal(mut self, terminal_id: &'static str) -> Self {
+        self.host = Host::Terminal(terminal_id);
+        self
+    }
+
     fn query(mut self, pairs: &[(&'static str, &str)]) -> Self {
         self.query = pairs.iter().map(|&(k, v)| (k, v.to_owned())).collect();
         self
@@ -129,8 +142,27 @@ impl Scenario {
 
     fn full_path(&self) -> String {
         match self.host {
-            Host::Api => format!("/v1{}", self.path),
+            Host::Api | Host::Terminal(_) => format!("/v1{}", self.path),
             Host::CallConnect => self.path.clone(),
+        }
+    }
+
+    /// The `authorization` header the row's service must get: none on the
+    /// Terminal API, where the Server API key must not go.
+    fn authorization(&self) -> Matcher {
+        match self.host {
+            Host::Api => AUTHORIZATION.into(),
+            Host::CallConnect => CALL_CONNECT_AUTHORIZATION.into(),
+            Host::Terminal(_) => Matcher::Missing,
+        }
+    }
+
+    /// The `x-authsignal-terminal` header: the terminal id on the Terminal
+    /// API, absent everywhere else.
+    fn terminal(&self) -> Matcher {
+        match self.host {
+            Host::Terminal(id) => id.into(),
+            Host::Api | Host::CallConnect => Matcher::Missing,
         }
     }
 
@@ -162,7 +194,8 @@ impl Scenario {
                 let query = request.path_and_query().split_once('?').map(|(_, q)| q);
                 query.map_or(0, |q| q.split('&').count()) == pairs
             })
-            .match_header("authorization", AUTHORIZATION)
+            .match_header("authorization", self.authorization())
+            .match_header("x-authsignal-terminal", self.terminal())
             .match_header("user-agent", Matcher::Regex("^authsignal-rust/".into()))
             .match_header("x-authsignal-version", Matcher::Regex(r"^\d+\.\d+".into()))
             .match_header("accept", "application/json")
@@ -194,6 +227,7 @@ fn config(server: &ServerGuard, policy: RetryPolicy) -> Builder<Config> {
     Config::builder(SECRET)
         .with_base_url(format!("{}/v1", server.url()))
         .with_call_connect_url(server.url())
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
         .with_retry_policy(policy)
 }
 
@@ -285,6 +319,35 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out.rules[0].name.as_deref(), Some("New device"));
                 assert_eq!(out.output, Some(json!({"risk": "low"})));
                 assert_eq!(out.idempotency_key.as_deref(), Some(KEY));
+                assert!(out.rule_ids.is_empty());
+                assert_eq!(out.priority_rule_id, None);
+            })
+        }),
+        // The newest docs add the matched rule ids and the deciding rule.
+        Scenario::get(
+            "get_action",
+            format!("/users/{USER_PATH}/actions/signIn/{KEY_PATH}"),
+        )
+        .respond(json!({
+            "state": "CHALLENGE_SUCCEEDED",
+            "createdAt": "2026-11-30T21:04:11.512Z",
+            "stateUpdatedAt": "2026-11-30T21:05:02.090Z",
+            "verificationMethod": "PASSKEY",
+            "output": {},
+            "priorityRuleId": "rule_new_device",
+            "ruleIds": ["rule_new_device", "rule_high_amount"],
+            "rules": [
+                {"ruleId": "rule_new_device", "name": "New device"},
+                {"ruleId": "rule_high_amount", "name": "High amount"},
+            ],
+        }))
+        .call(|c| {
+            check(c, GetActionRequest::new(USER, "signIn", KEY), |out| {
+                assert_eq!(out.state, UserActionState::ChallengeSucceeded);
+                assert_eq!(out.priority_rule_id.as_deref(), Some("rule_new_device"));
+                assert_eq!(out.rule_ids, ["rule_new_device", "rule_high_amount"]);
+                assert_eq!(out.rules[1].rule_id.as_deref(), Some("rule_high_amount"));
+                assert_eq!(out.verification_method, Some(VerificationMethod::Passkey));
             })
         }),
         Scenario::patch(
@@ -302,7 +365,41 @@ fn happy_table() -> Vec<Scenario> {
             let request =
                 UpdateActionRequest::new(USER, "signIn", KEY, UserActionState::ReviewSucceeded);
             check(c, request, |out| {
-                assert_eq!(out.state, UserActionState::ReviewSucceeded)
+                assert_eq!(out.state, Some(UserActionState::ReviewSucceeded));
+                assert_eq!(out.user_id.as_deref(), Some(USER));
+                assert_eq!(out.action.as_deref(), Some("signIn"));
+                assert_eq!(out.idempotency_key.as_deref(), Some(KEY));
+                assert_eq!(out.created_at, None);
+            })
+        }),
+        // The docs answer with the whole action.
+        Scenario::patch(
+            "update_action",
+            format!("/users/{USER_PATH}/actions/signIn/{KEY_PATH}"),
+        )
+        .body(json!({"state": "CHALLENGE_FAILED"}))
+        .respond(json!({
+            "state": "CHALLENGE_FAILED",
+            "createdAt": "2026-11-30T21:04:11.512Z",
+            "stateUpdatedAt": "2026-11-30T21:06:00.000Z",
+            "output": {},
+            "verificationMethod": "PASSKEY",
+            "ruleIds": ["rule_new_device"],
+        }))
+        .call(|c| {
+            let request =
+                UpdateActionRequest::new(USER, "signIn", KEY, UserActionState::ChallengeFailed);
+            check(c, request, |out| {
+                assert_eq!(out.state, Some(UserActionState::ChallengeFailed));
+                assert_eq!(out.created_at.as_deref(), Some("2026-11-30T21:04:11.512Z"));
+                assert_eq!(
+                    out.state_updated_at.as_deref(),
+                    Some("2026-11-30T21:06:00.000Z")
+                );
+                assert_eq!(out.output, Some(json!({})));
+                assert_eq!(out.verification_method, Some(VerificationMethod::Passkey));
+                assert_eq!(out.rule_ids, ["rule_new_device"]);
+                assert_eq!(out.user_id, None);
             })
         }),
         Scenario::get("query_user_actions", format!("/users/{USER_PATH}/actions"))
@@ -319,6 +416,10 @@ fn happy_table() -> Vec<Scenario> {
                     "updatedAt": "2024-05-02T09:00:00.000Z",
                     "state": "CHALLENGE_REQUIRED",
                     "stateUpdatedAt": "2024-05-02T09:00:00.000Z",
+                    "verifiedByAuthenticatorId": "a1b2c3d4-0000-4e5f-8a9b-112233445566",
+                    "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)",
+                    "ipAddress": "203.0.113.7",
+                    "countryCode": "NZ",
                 },
                 {
                     "actionCode": "signIn",
@@ -342,6 +443,17 @@ fn happy_table() -> Vec<Scenario> {
                             .all(|a| a.state == UserActionState::ChallengeRequired)
                     );
                     assert_eq!(out[1].verification_method, None);
+                    assert_eq!(
+                        out[0].user_agent.as_deref(),
+                        Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)")
+                    );
+                    assert_eq!(out[0].ip_address.as_deref(), Some("203.0.113.7"));
+                    assert_eq!(out[0].country_code.as_deref(), Some("NZ"));
+                    assert_eq!(
+                        out[0].verified_by_authenticator_id.as_deref(),
+                        Some("a1b2c3d4-0000-4e5f-8a9b-112233445566")
+                    );
+                    assert_eq!(out[1].country_code, None);
                 })
             }),
         Scenario::post("validate_challenge", "/validate")
@@ -409,6 +521,30 @@ fn happy_table() -> Vec<Scenario> {
                         out.default_verification_method,
                         Some(VerificationMethod::Passkey)
                     );
+                    assert_eq!(out.locale, None);
+                })
+            }),
+        // The docs' shape: `locale`, no verified flags.
+        Scenario::get("get_user", format!("/users/{USER_PATH}"))
+            .respond(json!({
+                "isEnrolled": true,
+                "email": "ana@example.org",
+                "phoneNumber": "+6421555012",
+                "username": "ana@example.org",
+                "displayName": "Ana Ruiz",
+                "allowedVerificationMethods": ["SMS", "PASSKEY"],
+                "enrolledVerificationMethods": ["SMS"],
+                "defaultVerificationMethod": "SMS",
+                "custom": {"tier": "gold"},
+                "locale": "es",
+            }))
+            .call(|c| {
+                check(c, GetUserRequest::new(USER), |out| {
+                    assert_eq!(out.locale.as_deref(), Some("es"));
+                    assert_eq!(out.email_verified, None);
+                    assert_eq!(out.phone_number_verified, None);
+                    assert_eq!(out.display_name.as_deref(), Some("Ana Ruiz"));
+                    assert_eq!(out.custom, Some(json!({"tier": "gold"})));
                 })
             }),
         Scenario::patch("update_user", format!("/users/{USER_PATH}"))
@@ -514,6 +650,51 @@ fn happy_table() -> Vec<Scenario> {
                 })
             }),
         // --- Authenticators -----------------------------------------------
+        Scenario::get("get_authenticator_configurations", "/authenticators")
+            .respond(json!([
+                {
+                    "authenticatorId": "3c0d5a52-7f1e-4c8b-9a61-1d2f0e9b7a10",
+                    "verificationMethod": "SMS",
+                    "isActive": true,
+                    "isEditableByUser": true,
+                    "isHiddenToUser": false,
+                    "smsChannel": "WHATSAPP",
+                },
+                {
+                    "authenticatorId": "b7e21f04-2d9c-4e55-8f3a-6a4c9d0e1b22",
+                    "verificationMethod": "PASSKEY",
+                    "isActive": true,
+                    "isEditableByUser": true,
+                    "isHiddenToUser": false,
+                },
+                {
+                    "authenticatorId": "e41a9c77-5b08-4f2d-a3e6-0c8d7b6f5a33",
+                    "verificationMethod": "EMAIL_OTP",
+                    "isActive": false,
+                },
+            ]))
+            .call(|c| {
+                check(c, GetAuthenticatorConfigurationsRequest::new(), |out| {
+                    let methods: Vec<_> = out.iter().map(|a| &a.verification_method).collect();
+                    assert_eq!(
+                        methods,
+                        [
+                            &VerificationMethod::Sms,
+                            &VerificationMethod::Passkey,
+                            &VerificationMethod::EmailOtp
+                        ]
+                    );
+                    assert_eq!(
+                        out[0].authenticator_id,
+                        "3c0d5a52-7f1e-4c8b-9a61-1d2f0e9b7a10"
+                    );
+                    assert_eq!(out[0].sms_channel, Some(SmsChannel::Whatsapp));
+                    assert_eq!(out[0].is_editable_by_user, Some(true));
+                    assert_eq!(out[1].is_hidden_to_user, Some(false));
+                    assert!(out[0].is_active && out[1].is_active && !out[2].is_active);
+                    assert_eq!(out[2].is_editable_by_user, None);
+                })
+            }),
         Scenario::get(
             "get_authenticators",
             format!("/users/{USER_PATH}/authenticators"),
@@ -525,7 +706,9 @@ fn happy_table() -> Vec<Scenario> {
                 "userId": USER,
                 "createdAt": "2024-05-01T10:00:00.000Z",
                 "verifiedAt": "2024-05-01T10:00:00.000Z",
+                "lastVerifiedAt": "2024-05-01T11:31:02.777Z",
                 "phoneNumber": "+6427000000",
+                "previousSmsChannel": "WHATSAPP",
             },
             {
                 "userAuthenticatorId": "auth-passkey",
@@ -548,6 +731,8 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out[0].verification_method, VerificationMethod::Sms);
                 assert_eq!(out[0].user_id.as_deref(), Some(USER));
                 assert_eq!(out[0].phone_number.as_deref(), Some("+6427000000"));
+                assert_eq!(out[0].previous_sms_channel, Some(SmsChannel::Whatsapp));
+                assert_eq!(out[1].previous_sms_channel, None);
                 assert_eq!(out[1].verification_method, VerificationMethod::Passkey);
                 let webauthn = out[1]
                     .webauthn_credential
@@ -604,6 +789,42 @@ fn happy_table() -> Vec<Scenario> {
                     .map(SecretString::expose_secret)
                     .collect();
                 assert_eq!(codes, ["abcd-efgh", "ijkl-mnop"]);
+            })
+        }),
+        // A passkey (field names as the batch endpoint documents them).
+        Scenario::post(
+            "enroll_verified_authenticator",
+            format!("/users/{USER_PATH}/authenticators"),
+        )
+        .body(json!({
+            "verificationMethod": "PASSKEY",
+            "credentialId": "dGVzdC1jcmVkZW50aWFsLWlk",
+            "credentialPublicKey": "pQECAyYgASFYIPr",
+            "name": "iPhone",
+            "isDefault": false,
+        }))
+        .respond(json!({
+            "authenticator": {
+                "userAuthenticatorId": "6e5d4c3b-2a19-4087-b6c5-d4e3f2a1b0c9",
+                "verificationMethod": "PASSKEY",
+                "userId": USER,
+                "createdAt": "2026-12-01T02:10:44.301Z",
+                "webauthnCredential": {"credentialId": "dGVzdC1jcmVkZW50aWFsLWlk", "name": "iPhone"},
+            },
+        }))
+        .call(|c| {
+            let request = EnrollVerifiedAuthenticatorRequest::passkey(
+                USER,
+                "dGVzdC1jcmVkZW50aWFsLWlk",
+                "pQECAyYgASFYIPr",
+            )
+            .with_name("iPhone")
+            .with_is_default(false);
+            check(c, request, |out| {
+                assert_eq!(out.authenticator.verification_method, VerificationMethod::Passkey);
+                let credential = out.authenticator.webauthn_credential.as_ref().unwrap();
+                assert_eq!(credential.name.as_deref(), Some("iPhone"));
+                assert!(out.recovery_codes.is_empty());
             })
         }),
         Scenario::delete(
@@ -663,7 +884,7 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out.failures.len(), 1);
                 assert_eq!(out.failures[0].user_id, "user-456");
                 assert_eq!(out.failures[0].credential_id, "YW5vdGhlci1jcmVkZW50aWFs");
-                assert_eq!(out.failures[0].error_code.as_deref(), Some("conflict"));
+                assert_eq!(out.failures[0].error_code, Some(ErrorCode::Conflict));
                 assert!(
                     out.failures[0]
                         .error_description
@@ -703,6 +924,25 @@ fn happy_table() -> Vec<Scenario> {
                     assert_eq!(out.expires_at, 1_714_557_900);
                 })
             }),
+        // A resend names the open challenge alone.
+        Scenario::post("challenge", "/challenge")
+            .body(json!({"challengeId": "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21"}))
+            .respond(json!({
+                "challengeId": "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21",
+                "idempotencyKey": "c2b1a098-7f6e-4d5c-b4a3-92817f6e5d4c",
+                "expiresAt": 1_764_662_700,
+            }))
+            .call(|c| {
+                let request = ChallengeRequest::resend("5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21");
+                check(c, request, |out| {
+                    assert_eq!(out.challenge_id, "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21");
+                    assert_eq!(
+                        out.idempotency_key.as_deref(),
+                        Some("c2b1a098-7f6e-4d5c-b4a3-92817f6e5d4c")
+                    );
+                    assert_eq!(out.expires_at, 1_764_662_700);
+                })
+            }),
         Scenario::post("verify", "/verify")
             .body(json!({"challengeId": "ch-1", "verificationCode": "123456"}))
             .respond(json!({
@@ -719,23 +959,21 @@ fn happy_table() -> Vec<Scenario> {
                     assert_eq!(out.failure_reason, None);
                 })
             }),
+        // Exactly the documented body: no rule inputs on claim.
         Scenario::post("claim_challenge", "/claim")
             .body(json!({
-                "challengeId": "ch-1",
+                "challengeId": "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21",
                 "userId": USER,
                 "skipVerificationCheck": false,
-                "deviceId": DEVICE,
-                "ipAddress": "203.0.113.7",
             }))
             .respond(json!({
                 "token": "eyJhbGciOiJIUzI1NiJ9.claim",
                 "verificationMethod": "SMS",
             }))
             .call(|c| {
-                let request = ClaimChallengeRequest::new(USER, "ch-1")
-                    .with_skip_verification_check(false)
-                    .with_device_id(DEVICE)
-                    .with_ip_address("203.0.113.7");
+                let request =
+                    ClaimChallengeRequest::new(USER, "5d0e8f61-3a2b-4c7d-9e10-7f6a5b4c3d21")
+                        .with_skip_verification_check(false);
                 check(c, request, |out| {
                     assert_eq!(out.token.expose_secret(), "eyJhbGciOiJIUzI1NiJ9.claim");
                     assert_eq!(out.verification_method, Some(VerificationMethod::Sms));
@@ -920,6 +1158,45 @@ fn happy_table() -> Vec<Scenario> {
                 assert_eq!(out.user_id, USER);
                 assert_eq!(out.device_id, DEVICE);
                 assert_eq!(out.invalidated_at.as_deref(), Some("2023-11-07T06:00:00Z"));
+            })
+        }),
+        // --- Terminal API (the terminal id, no secret key) -----------------
+        Scenario::post("create_payment_session", "/terminal/payment-session")
+            .on_terminal("term_5f2c9a")
+            .body(json!({"amount": 42.5, "reference": "POS-0093-118", "currency": "NZD"}))
+            .respond(json!({
+                "challengeId": "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+                "status": "PENDING",
+                "reference": "POS-0093-118",
+            }))
+            .call(|c| {
+                let request =
+                    CreatePaymentSessionRequest::new("term_5f2c9a", 42.5, "POS-0093-118", "NZD");
+                check(c, request, |out| {
+                    assert_eq!(out.challenge_id, "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70");
+                    assert_eq!(out.status, PaymentSessionStatus::Pending);
+                    assert_eq!(out.reference.as_deref(), Some("POS-0093-118"));
+                })
+            }),
+        Scenario::get(
+            "get_payment_session",
+            "/terminal/payment-session/9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+        )
+        .on_terminal("term_5f2c9a")
+        .respond(json!({
+            "challengeId": "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+            "status": "COMPLETED",
+            "reference": "POS-0093-118",
+        }))
+        .call(|c| {
+            let request = GetPaymentSessionRequest::new(
+                "term_5f2c9a",
+                "9a7c3e21-0b4d-4f6a-8e15-2d3c4b5a6f70",
+            );
+            check(c, request, |out| {
+                assert_eq!(out.status, PaymentSessionStatus::Completed);
+                assert!(out.status.is_final());
+                assert_eq!(out.reference.as_deref(), Some("POS-0093-118"));
             })
         }),
         // --- Call Connect (its own host, no `/v1`) -------------------------

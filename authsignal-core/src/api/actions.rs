@@ -307,9 +307,15 @@ pub struct GetActionResponse {
     pub created_at: Option<String>,
     /// The method the user verified with.
     pub verification_method: Option<VerificationMethod>,
-    /// The rules that matched.
+    /// A snapshot of the rules that matched, taken at track time, highest
+    /// priority first.
     #[serde(default, deserialize_with = "null_as_default")]
     pub rules: Vec<Rule>,
+    /// The ids of the rules that matched.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rule_ids: Vec<String>,
+    /// The highest-priority matching rule: the one that decided the state.
+    pub priority_rule_id: Option<String>,
     /// Output of the action's rules and workflows.
     pub output: Option<serde_json::Value>,
     /// The action's idempotency key, when returned.
@@ -372,13 +378,35 @@ impl UpdateActionRequest {
     }
 }
 
-/// The result of [`UpdateActionRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// The result of [`UpdateActionRequest`]: the action after the update.
+///
+/// The docs show a full action object, the official SDKs read only
+/// `{state}` and one SDK's mock answers `userId`, `action`,
+/// `idempotencyKey` and `state`; so every field is optional and whatever
+/// subset arrives decodes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct UpdateActionResponse {
     /// The action's state now.
-    pub state: UserActionState,
+    pub state: Option<UserActionState>,
+    /// When the action was tracked (ISO 8601).
+    pub created_at: Option<String>,
+    /// When the state last changed (ISO 8601).
+    pub state_updated_at: Option<String>,
+    /// Output of the action's rules and workflows.
+    pub output: Option<serde_json::Value>,
+    /// The method the user verified with.
+    pub verification_method: Option<VerificationMethod>,
+    /// The ids of the rules that matched.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rule_ids: Vec<String>,
+    /// The user's id.
+    pub user_id: Option<String>,
+    /// The action code.
+    pub action: Option<String>,
+    /// The action's idempotency key.
+    pub idempotency_key: Option<String>,
 }
 
 impl Endpoint for UpdateActionRequest {
@@ -478,6 +506,12 @@ pub struct UserActionSummary {
     pub verification_method: Option<VerificationMethod>,
     /// The authenticator the user verified with.
     pub verified_by_authenticator_id: Option<String>,
+    /// The user agent given when the action was tracked.
+    pub user_agent: Option<String>,
+    /// The IP address given when the action was tracked.
+    pub ip_address: Option<String>,
+    /// The country derived from the IP address, if one was given.
+    pub country_code: Option<String>,
 }
 
 impl Endpoint for QueryUserActionsRequest {

@@ -1,13 +1,78 @@
-//! Authenticators: list, enroll (verified elsewhere, one or in bulk), delete.
+//! Authenticators: the tenant's authenticator configurations; a user's
+//! authenticators: list, enroll (verified elsewhere, one or in bulk), delete.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{ignore_body, null_as_default, setters};
 use crate::{
-    Idempotency, InvalidInput, SecretString, VerificationMethod,
+    ErrorCode, Idempotency, InvalidInput, SecretString, SmsChannel, VerificationMethod,
     endpoint::{Endpoint, PathBuilder, json_body},
 };
+
+/// `GET /authenticators`: the authenticators the tenant has configured
+/// (which methods exist, which are active, how the pre-built UI shows them).
+///
+/// Not to be confused with a user's authenticators,
+/// [`GetAuthenticatorsRequest`] (`GET /users/{userId}/authenticators`).
+///
+/// ```
+/// use authsignal_core::{Config, Endpoint, GetAuthenticatorConfigurationsRequest, SmsChannel, http};
+/// let get = GetAuthenticatorConfigurationsRequest::new();
+/// let request = get.build_request(&Config::builder("sk_test").build()?)?;
+/// assert_eq!(request.uri(), "https://api.authsignal.com/v1/authenticators");
+///
+/// let configurations = get.parse_response(http::Response::new(
+///     br#"[{"authenticatorId":"a-1","verificationMethod":"SMS","isActive":true,"smsChannel":"WHATSAPP"}]"#.to_vec(),
+/// ))?;
+/// assert_eq!(configurations[0].sms_channel, Some(SmsChannel::Whatsapp));
+/// # Ok::<(), authsignal_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct GetAuthenticatorConfigurationsRequest {}
+
+impl GetAuthenticatorConfigurationsRequest {
+    /// The request (it has no parameters).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+
+/// One of the tenant's authenticator configurations, from
+/// [`GetAuthenticatorConfigurationsRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AuthenticatorConfiguration {
+    /// The configuration's id.
+    pub authenticator_id: String,
+    /// The method it configures. WhatsApp is an `SMS` configuration with
+    /// [`sms_channel`](Self::sms_channel) `WHATSAPP`.
+    pub verification_method: VerificationMethod,
+    /// Whether it is enabled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub is_active: bool,
+    /// Whether users may edit this authenticator in the pre-built UI.
+    pub is_editable_by_user: Option<bool>,
+    /// Whether the pre-built UI hides it from users.
+    pub is_hidden_to_user: Option<bool>,
+    /// SMS configurations only: `DEFAULT` allows regular SMS only,
+    /// `WHATSAPP` allows both SMS and WhatsApp messages.
+    pub sms_channel: Option<SmsChannel>,
+}
+
+impl Endpoint for GetAuthenticatorConfigurationsRequest {
+    type Output = Vec<AuthenticatorConfiguration>;
+    const NAME: &'static str = "get_authenticator_configurations";
+    const METHOD: Method = Method::GET;
+    const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+
+    fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
+        path.literal("authenticators");
+        Ok(())
+    }
+}
 
 /// An authenticator a user has enrolled.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -34,8 +99,9 @@ pub struct UserAuthenticator {
     pub username: Option<String>,
     /// Display name.
     pub display_name: Option<String>,
-    /// The SMS channel used before the last change.
-    pub previous_sms_channel: Option<String>,
+    /// SMS authenticators only: the channel the user last completed an SMS
+    /// challenge on (`DEFAULT` or `WHATSAPP`).
+    pub previous_sms_channel: Option<SmsChannel>,
     /// Passkey and security-key details.
     pub webauthn_credential: Option<WebauthnCredential>,
 }
@@ -182,7 +248,15 @@ impl Endpoint for GetAuthenticatorsRequest {
 }
 
 /// `POST /users/{userId}/authenticators`: enrolls an authenticator whose
-/// phone number or email you have already verified.
+/// phone number or email you have already verified, or a passkey whose
+/// credential you registered yourself.
+///
+/// **Passkeys**: the API reference describes the credential id, its public
+/// key and a display name without showing their JSON names; this SDK sends
+/// them as `credentialId`, `credentialPublicKey` and `name`, the names the
+/// batch endpoint ([`BatchEnrollVerifiedAuthenticatorsRequest`]) documents
+/// for the same things. That is an inference, not a documented fact. The
+/// optional signature counter is not offered, as its name is not known.
 ///
 /// ```
 /// use authsignal_core::{Config, Endpoint, EnrollVerifiedAuthenticatorRequest, VerificationMethod, http};
@@ -219,6 +293,24 @@ pub struct EnrollVerifiedAuthenticatorRequest {
     /// The `otpauth://` URI of an authenticator app (holds its secret).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otp_uri: Option<SecretString>,
+    /// Passkeys: the credential id (base64url). JSON name inferred from the
+    /// batch endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
+    /// Passkeys: the credential's public key (base64url). JSON name
+    /// inferred from the batch endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_public_key: Option<String>,
+    /// A display name, e.g. the device or browser. JSON name inferred from
+    /// the batch endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// **Deprecated by the API**: the method as `EMAIL_MAGIC_LINK`,
+    /// `EMAIL_OTP` or `SMS`, from before `verificationMethod`. Set
+    /// [`verification_method`](Self::verification_method) instead; this is
+    /// only for code that still has to send the old field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oob_channel: Option<VerificationMethod>,
 }
 
 impl EnrollVerifiedAuthenticatorRequest {
@@ -231,6 +323,25 @@ impl EnrollVerifiedAuthenticatorRequest {
             email: None,
             is_default: None,
             otp_uri: None,
+            credential_id: None,
+            credential_public_key: None,
+            name: None,
+            oob_channel: None,
+        }
+    }
+
+    /// A request to enroll a passkey for `user_id` from its credential id
+    /// and public key (both base64url; see the type's docs on the field
+    /// names).
+    pub fn passkey(
+        user_id: impl Into<String>,
+        credential_id: impl Into<String>,
+        credential_public_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            credential_id: Some(credential_id.into()),
+            credential_public_key: Some(credential_public_key.into()),
+            ..Self::new(user_id, VerificationMethod::Passkey)
         }
     }
 }
@@ -244,6 +355,20 @@ setters!(EnrollVerifiedAuthenticatorRequest {
     with_is_default => is_default: bool,
     /// The `otpauth://` URI of an authenticator app (holds its secret).
     with_otp_uri => otp_uri: SecretString,
+    /// Passkeys: the credential id (base64url). JSON name inferred from the
+    /// batch endpoint.
+    with_credential_id => credential_id: String,
+    /// Passkeys: the credential's public key (base64url). JSON name
+    /// inferred from the batch endpoint.
+    with_credential_public_key => credential_public_key: String,
+    /// A display name, e.g. the device or browser. JSON name inferred from
+    /// the batch endpoint.
+    with_name => name: String,
+    /// **Deprecated by the API**: the method as `EMAIL_MAGIC_LINK`,
+    /// `EMAIL_OTP` or `SMS`, from before `verificationMethod`. Set
+    /// [`verification_method`](Self::verification_method) instead; this is
+    /// only for code that still has to send the old field.
+    with_oob_channel => oob_channel: VerificationMethod,
 });
 
 /// The result of [`EnrollVerifiedAuthenticatorRequest`].
@@ -452,8 +577,9 @@ pub struct BatchEnrollFailure {
     pub user_id: String,
     /// The credential id.
     pub credential_id: String,
-    /// The error code, e.g. `conflict`.
-    pub error_code: Option<String>,
+    /// The error code, e.g. [`ErrorCode::Conflict`] (the credential belongs
+    /// to another user).
+    pub error_code: Option<ErrorCode>,
     /// The error description.
     pub error_description: Option<String>,
 }
@@ -490,6 +616,11 @@ impl Endpoint for BatchEnrollVerifiedAuthenticatorsRequest {
 }
 
 crate::client::endpoints! {
+    /// The tenant's authenticator configurations: which methods exist and
+    /// which are active.
+    get_authenticator_configurations(GetAuthenticatorConfigurationsRequest) -> Vec<AuthenticatorConfiguration>,
+        route = "GET /authenticators",
+        example = GetAuthenticatorConfigurationsRequest::new();
     /// A user's authenticators (passkeys, authenticator apps, phone numbers…).
     get_authenticators(GetAuthenticatorsRequest) -> Vec<UserAuthenticator>,
         route = "GET /users/{userId}/authenticators",

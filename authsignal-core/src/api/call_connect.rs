@@ -1,14 +1,19 @@
 //! Call Connect: verify a caller by sending them a message during a call.
 //!
 //! These endpoints live on the Call Connect host
-//! ([`Config::call_connect_url`](crate::Config::call_connect_url), by default
-//! `https://us-connect.authsignal.com`), not on the Server API base URL; they
-//! use the same secret key.
+//! ([`Config::call_connect_url`](crate::Config::call_connect_url): the
+//! region's, by default `https://us-connect.authsignal.com`), not on the
+//! Server API base URL, and they authenticate with Call Connect's own secret
+//! key, set with
+//! [`Builder::with_call_connect_secret`](crate::Builder::with_call_connect_secret).
+//! Without that key a Call Connect request fails with
+//! [`InvalidInput::MissingCallConnectSecret`] before anything is sent; the
+//! Server API key is never sent to Call Connect.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::{null_as_default, setters};
+use super::setters;
 use crate::{
     CallConnectMessageChannel, CallState, Idempotency, InvalidInput,
     endpoint::{Endpoint, PathBuilder, Service, json_body},
@@ -18,11 +23,19 @@ use crate::{
 /// them.
 ///
 /// ```
-/// use authsignal_core::{Config, Endpoint, StartCallRequest};
-/// let config = Config::builder("sk_test").build()?;
+/// use authsignal_core::{Config, Endpoint, Error, InvalidInput, Region, StartCallRequest};
+/// let config = Config::builder("sk_test")
+///     .with_region(Region::Au)
+///     .with_call_connect_secret("sk_call_connect")
+///     .build()?;
 /// let request = StartCallRequest::new("call-ref-1").build_request(&config)?;
-/// // Call Connect has its own host.
-/// assert_eq!(request.uri(), "https://us-connect.authsignal.com/call/start");
+/// // Call Connect has its own host and its own key.
+/// assert_eq!(request.uri(), "https://au-connect.api.authsignal.com/call/start");
+///
+/// // Without the Call Connect key nothing is built (or sent).
+/// let server_api_only = Config::builder("sk_test").build()?;
+/// let error = StartCallRequest::new("call-ref-1").build_request(&server_api_only).unwrap_err();
+/// assert!(matches!(error, Error::InvalidInput(InvalidInput::MissingCallConnectSecret)));
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,9 +186,34 @@ setters!(FinishCallRequest {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct FinishCallResponse {
-    /// Whether the outcome was recorded.
-    #[serde(default, deserialize_with = "null_as_default")]
+    /// Whether the outcome was recorded. Decoded from a JSON boolean or, as
+    /// an older revision of the docs types it, the string `"true"` or
+    /// `"false"`; absent or `null` reads as `false`.
+    #[serde(default, deserialize_with = "bool_or_bool_string")]
     pub success: bool,
+}
+
+/// Decodes `true`/`false`, `"true"`/`"false"` or `null` (as `false`).
+fn bool_or_bool_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<Flag>::deserialize(deserializer)? {
+        None => Ok(false),
+        Some(Flag::Bool(flag)) => Ok(flag),
+        Some(Flag::Text(text)) => match text.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(serde::de::Error::custom(
+                "expected a boolean or the string \"true\" or \"false\"",
+            )),
+        },
+    }
 }
 
 impl Endpoint for FinishCallRequest {
@@ -196,11 +234,13 @@ impl Endpoint for FinishCallRequest {
 }
 
 crate::client::endpoints! {
-    /// Sends the caller a verification message, on the Call Connect host.
+    /// Sends the caller a verification message, on the Call Connect host
+    /// with the Call Connect secret key.
     start_call(StartCallRequest) -> StartCallResponse,
         route = "POST /call/start",
         example = StartCallRequest::new("ref-1");
-    /// Records the outcome of a call, on the Call Connect host.
+    /// Records the outcome of a call, on the Call Connect host with the
+    /// Call Connect secret key.
     finish_call(FinishCallRequest) -> FinishCallResponse,
         route = "POST /call/finish",
         example = FinishCallRequest::new("ref-1", CallState::ChallengeSucceeded);

@@ -121,7 +121,29 @@ impl Endpoint for ValidateChallengeRequest {
 }
 
 /// `POST /challenge`: starts an OTP challenge (sends an SMS, WhatsApp or
-/// email code) that you verify with [`VerifyRequest`].
+/// email code) that you verify with [`VerifyRequest`], or sends the code of
+/// an open challenge again.
+///
+/// One request type, two shapes, each with its own constructor:
+///
+/// - **start**: [`ChallengeRequest::new`]`(method, action)`, the documented
+///   form: `verificationMethod` and `action` are required.
+/// - **resend**: [`ChallengeRequest::resend`]`(challenge_id)`: only the id of
+///   the open challenge is needed (the code goes to the same destination on
+///   the same channel). This form is not in the API reference; the Node SDK
+///   sends it since 2.17.0. A method and action may still be added with
+///   [`with_verification_method`](Self::with_verification_method) and
+///   [`with_action`](Self::with_action).
+///
+/// The `challengeId` decides: a request that has one is a resend, one that
+/// has none must have both a method and an action. Anything else, e.g. a
+/// method without an action, is rejected with [`InvalidInput::Field`] before
+/// it is sent, so the API never has to guess which shape was meant. Only
+/// `resend` sets the id: there is no `with_challenge_id`, so a start request
+/// cannot silently turn into a resend.
+///
+/// Whether a resend issues a new code, extends `expiresAt` or returns the
+/// same `challengeId` is not documented.
 ///
 /// ```
 /// use authsignal_core::{ChallengeRequest, Config, Endpoint, VerificationMethod, VerifyRequest};
@@ -133,17 +155,26 @@ impl Endpoint for ValidateChallengeRequest {
 /// // Then check the code the user typed:
 /// let verify = VerifyRequest::new("challenge-id", "123456").build_request(&config)?;
 /// assert_eq!(verify.uri().path(), "/v1/verify");
+///
+/// // The code did not arrive: send it again.
+/// let resend = ChallengeRequest::resend("challenge-id").build_request(&config)?;
+/// assert_eq!(resend.body(), br#"{"challengeId":"challenge-id"}"#);
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ChallengeRequest {
-    /// How to send the code: `SMS`, `EMAIL_OTP` or `WHATSAPP`.
-    pub verification_method: VerificationMethod,
-    /// The action code the challenge is for, e.g. `signIn`.
-    pub action: String,
-    /// An existing challenge to resend.
+    /// How to send the code: `SMS`, `EMAIL_OTP` or `WHATSAPP`. Required to
+    /// start a challenge; optional on a resend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_method: Option<VerificationMethod>,
+    /// The action code the challenge is for, e.g. `signIn`. Required to
+    /// start a challenge; optional on a resend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The open challenge whose code to send again; set by
+    /// [`ChallengeRequest::resend`]. When set, the request is a resend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub challenge_id: Option<String>,
     /// The idempotency key of a tracked action this challenge belongs to.
@@ -186,11 +217,30 @@ pub struct ChallengeRequest {
 }
 
 impl ChallengeRequest {
-    /// A request to send a `verification_method` code for `action`.
+    /// A request to start a challenge: send a `verification_method` code for
+    /// `action`.
     pub fn new(verification_method: VerificationMethod, action: impl Into<String>) -> Self {
         Self {
-            verification_method,
-            action: action.into(),
+            verification_method: Some(verification_method),
+            action: Some(action.into()),
+            ..Self::empty()
+        }
+    }
+
+    /// A request to send the code of the open challenge `challenge_id`
+    /// again, to the same destination on the same channel (sent as
+    /// `{"challengeId": …}` plus any field you add).
+    pub fn resend(challenge_id: impl Into<String>) -> Self {
+        Self {
+            challenge_id: Some(challenge_id.into()),
+            ..Self::empty()
+        }
+    }
+
+    fn empty() -> Self {
+        Self {
+            verification_method: None,
+            action: None,
             challenge_id: None,
             idempotency_key: None,
             user_id: None,
@@ -220,8 +270,12 @@ impl ChallengeRequest {
 }
 
 setters!(ChallengeRequest {
-    /// An existing challenge to resend.
-    with_challenge_id => challenge_id: String,
+    /// How to send the code: `SMS`, `EMAIL_OTP` or `WHATSAPP` (already set
+    /// by [`ChallengeRequest::new`]; optional on a resend).
+    with_verification_method => verification_method: VerificationMethod,
+    /// The action code the challenge is for (already set by
+    /// [`ChallengeRequest::new`]; optional on a resend).
+    with_action => action: String,
     /// The idempotency key of a tracked action this challenge belongs to.
     with_idempotency_key => idempotency_key: String,
     /// The user's id in your system.
@@ -263,6 +317,27 @@ impl Endpoint for ChallengeRequest {
     const METHOD: Method = Method::POST;
     // Sends a message to the user.
     const IDEMPOTENCY: Idempotency = Idempotency::NonIdempotent;
+
+    /// Either a resend (a non-empty `challengeId`) or a start (both a
+    /// `verificationMethod` and an `action`).
+    fn validate(&self) -> Result<(), InvalidInput> {
+        let missing = |name| {
+            InvalidInput::Field {
+            name,
+            reason: "is required to start a challenge (to send an open challenge's code again, use `ChallengeRequest::resend`)".into(),
+        }
+        };
+        match &self.challenge_id {
+            Some(id) if id.is_empty() => Err(InvalidInput::Field {
+                name: "challengeId",
+                reason: "must not be empty".into(),
+            }),
+            Some(_) => Ok(()),
+            None if self.verification_method.is_none() => Err(missing("verificationMethod")),
+            None if self.action.as_deref().is_none_or(str::is_empty) => Err(missing("action")),
+            None => Ok(()),
+        }
+    }
 
     fn write_path(&self, path: &mut PathBuilder<'_>) -> Result<(), InvalidInput> {
         path.literal("challenge");
@@ -335,6 +410,11 @@ impl Endpoint for VerifyRequest {
 
 /// `POST /claim`: assigns a verified challenge to a user and returns a token
 /// (e.g. for [`CreateSessionRequest`](crate::CreateSessionRequest)).
+///
+/// The body is exactly the documented one: `challengeId`, `userId` and
+/// `skipVerificationCheck`. Rule inputs (device id, IP address, user agent,
+/// custom data) belong on [`ChallengeRequest`]; the Node SDK removed them
+/// from claim in 2.18.0.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -343,21 +423,11 @@ pub struct ClaimChallengeRequest {
     pub user_id: String,
     /// The challenge's id.
     pub challenge_id: String,
-    /// Claim without checking that the challenge was verified.
+    /// Claim without first calling [`VerifyRequest`]: for codes verified
+    /// outside Authsignal. The API's default is `false`; the docs warn that
+    /// misuse can open security holes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_verification_check: Option<bool>,
-    /// Your id for the user's device.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
-    /// The user's IP address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// The user's browser user agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Custom data for rules (any JSON object).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom: Option<serde_json::Value>,
 }
 
 impl ClaimChallengeRequest {
@@ -368,25 +438,15 @@ impl ClaimChallengeRequest {
             user_id: user_id.into(),
             challenge_id: challenge_id.into(),
             skip_verification_check: None,
-            device_id: None,
-            ip_address: None,
-            user_agent: None,
-            custom: None,
         }
     }
 }
 
 setters!(ClaimChallengeRequest {
-    /// Claim without checking that the challenge was verified.
+    /// Claim without first calling [`VerifyRequest`]: for codes verified
+    /// outside Authsignal. The API's default is `false`; the docs warn that
+    /// misuse can open security holes.
     with_skip_verification_check => skip_verification_check: bool,
-    /// Your id for the user's device.
-    with_device_id => device_id: String,
-    /// The user's IP address.
-    with_ip_address => ip_address: String,
-    /// The user's browser user agent.
-    with_user_agent => user_agent: String,
-    /// Custom data for rules (any JSON object).
-    with_custom => custom: serde_json::Value,
 });
 
 /// The result of [`ClaimChallengeRequest`].
@@ -521,7 +581,8 @@ crate::client::endpoints! {
     validate_challenge(ValidateChallengeRequest) -> ValidateChallengeResponse,
         route = "POST /validate",
         example = ValidateChallengeRequest::new("eyJ.x.y");
-    /// Sends an SMS, WhatsApp or email OTP.
+    /// Sends an SMS, WhatsApp or email OTP, or sends an open challenge's
+    /// code again ([`ChallengeRequest::resend`]).
     challenge(ChallengeRequest) -> ChallengeResponse,
         route = "POST /challenge",
         example = ChallengeRequest::new(VerificationMethod::Sms, "signIn");

@@ -8,6 +8,7 @@ mod call_connect;
 mod challenges;
 mod devices;
 mod sessions;
+mod terminal;
 mod users;
 
 pub use actions::*;
@@ -16,13 +17,14 @@ pub use call_connect::*;
 pub use challenges::*;
 pub use devices::*;
 pub use sessions::*;
+pub use terminal::*;
 pub use users::*;
 
 use serde::{Deserialize, Deserializer};
 
 pub use crate::enums::{
-    AuthScope, CallConnectMessageChannel, CallState, ErrorCode, SmsChannel, UnknownValue,
-    UserActionState, VerificationFailureReason, VerificationMethod,
+    AuthScope, CallConnectMessageChannel, CallState, ErrorCode, PaymentSessionStatus, SmsChannel,
+    UnknownValue, UserActionState, VerificationFailureReason, VerificationMethod,
 };
 use crate::{InvalidInput, endpoint::EndpointVisitor};
 
@@ -35,6 +37,7 @@ pub(crate) fn visit_all(visitor: &mut impl EndpointVisitor) {
     challenges::visit(visitor);
     devices::visit(visitor);
     sessions::visit(visitor);
+    terminal::visit(visitor);
     users::visit(visitor);
 }
 

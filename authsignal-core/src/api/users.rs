@@ -53,11 +53,13 @@ pub struct GetUserResponse {
     pub is_enrolled: bool,
     /// Email address.
     pub email: Option<String>,
-    /// Whether the email address is verified.
+    /// Whether the email address is verified (not in the API reference for
+    /// this endpoint, so it may be absent).
     pub email_verified: Option<bool>,
     /// Phone number.
     pub phone_number: Option<String>,
-    /// Whether the phone number is verified.
+    /// Whether the phone number is verified (not in the API reference for
+    /// this endpoint, so it may be absent).
     pub phone_number_verified: Option<bool>,
     /// Username.
     pub username: Option<String>,
@@ -65,6 +67,8 @@ pub struct GetUserResponse {
     pub display_name: Option<String>,
     /// Custom data.
     pub custom: Option<serde_json::Value>,
+    /// The user's locale, e.g. `en`.
+    pub locale: Option<String>,
     /// Methods the user has enrolled.
     #[serde(default, deserialize_with = "null_as_default")]
     pub enrolled_verification_methods: Vec<VerificationMethod>,

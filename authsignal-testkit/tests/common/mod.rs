@@ -44,6 +44,21 @@ pub fn send_raw(
     authorization: Option<&str>,
     body: Option<&str>,
 ) -> Resp {
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|auth| ("Authorization", auth))
+        .into_iter()
+        .collect();
+    send_with_headers(fake, method, target, &headers, body)
+}
+
+/// Sends one request with extra `headers` (e.g. `x-authsignal-terminal`).
+pub fn send_with_headers(
+    fake: &FakeAuthsignal,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Resp {
     let mut stream = TcpStream::connect(fake.addr()).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -52,8 +67,8 @@ pub fn send_raw(
         "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: testkit-tests\r\n",
         fake.addr()
     );
-    if let Some(auth) = authorization {
-        request.push_str(&format!("Authorization: {auth}\r\n"));
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
     }
     let body = body.unwrap_or("");
     if !body.is_empty() || matches!(method, "POST" | "PATCH" | "PUT") {

@@ -32,8 +32,10 @@
 //!
 //! # Choose a transport
 //!
-//! This crate is for tokio services. For synchronous services use
-//! `authsignal-ureq`; for another HTTP stack implement `AsyncTransport` or
+//! This crate is for tokio services. If yours already uses reqwest,
+//! `authsignal-reqwest` is the same client on it; for synchronous services
+//! use `authsignal-ureq`; for a tower stack use `TowerTransport` (feature
+//! `tower`); for another HTTP stack implement `AsyncTransport` or
 //! `BlockingTransport` (see `authsignal-core`, which also shows offline
 //! request building and webhook verification); for tests of your own code,
 //! run `authsignal-testkit`'s fake server and point the client at it with
@@ -110,7 +112,7 @@
 //! | `webpki-roots` | yes | trust the Mozilla root certificates bundled by the `webpki-roots` crate |
 //! | `native-roots` | no | trust the operating system's certificate store instead, read when the client is built (as in `authsignal-ureq`) |
 //! | `http2` | no | offer HTTP/2 through ALPN and use it when the server accepts |
-//! | `tower` | no | [`TowerTransport`]: any `tower::Service` on `http` types (a hyper-util client in tower or tower-http layers) as a transport |
+//! | `tower` | no | `TowerTransport`: any `tower::Service` on `http` types (a hyper-util client in tower or tower-http layers) as a transport |
 //! | `tracing` | no | a `tracing` span per call (see `authsignal-core`) |
 //!
 //! TLS is always rustls with the *ring* provider; for native TLS, pass a

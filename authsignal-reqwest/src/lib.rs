@@ -310,7 +310,11 @@ impl ReqwestTransport {
             .and_then(|length| usize::try_from(length).ok())
             .unwrap_or(0);
         let mut body = Vec::with_capacity(expected.min(limit));
-        while let Some(chunk) = response.chunk().await.map_err(classify_body_error)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| self.classify_body_error(error))?
+        {
             if chunk.len() > limit - body.len() {
                 return Err(TransportError::new(
                     TransportErrorKind::ResponseTooLarge,
@@ -339,6 +343,23 @@ impl ReqwestTransport {
             (TransportErrorKind::Io, describe(&error))
         } else {
             (TransportErrorKind::Other, describe(&error))
+        };
+        TransportError::new(kind, cause).with_source(error.without_url())
+    }
+
+    /// Maps an error from reading the response body: reqwest's own attempt
+    /// timeout, or the connection failing mid-body.
+    fn classify_body_error(&self, error: reqwest::Error) -> TransportError {
+        let (kind, cause) = if error.is_timeout() {
+            (
+                TransportErrorKind::Timeout,
+                format!("no complete response within {:?}", self.timeout),
+            )
+        } else {
+            (
+                TransportErrorKind::Io,
+                format!("while reading the body: {}", describe(&error)),
+            )
         };
         TransportError::new(kind, cause).with_source(error.without_url())
     }
@@ -460,12 +481,14 @@ fn describe(error: &reqwest::Error) -> String {
         (Some(hyper), None) => hyper.to_string(),
         (None, Some(io)) => io.to_string(),
         (None, None) => {
-            let described = match chain(error).nth(1) {
-                // The first source is reqwest's or hyper-util's own error,
-                // which never holds the URL.
-                Some(source) => source.to_string(),
-                None => String::new(),
-            };
+            // The first source that is not a reqwest error (those may
+            // hold the URL): hyper-util's or reqwest's inner error types,
+            // which never do.
+            let described = chain(error)
+                .skip(1)
+                .find(|source| !source.is::<reqwest::Error>())
+                .map(ToString::to_string)
+                .unwrap_or_default();
             if described.is_empty() {
                 "reqwest could not send the request".to_owned()
             } else {
@@ -481,19 +504,6 @@ fn is_io_failure(error: &reqwest::Error) -> bool {
     chain(error)
         .skip(1)
         .any(|cause| cause.is::<hyper::Error>() || cause.is::<std::io::Error>())
-}
-
-/// Maps an error from reading the response body.
-fn classify_body_error(error: reqwest::Error) -> TransportError {
-    if error.is_timeout() {
-        return TransportError::new(
-            TransportErrorKind::Timeout,
-            "the body did not arrive within the attempt timeout",
-        )
-        .with_source(error.without_url());
-    }
-    let cause = format!("while reading the body: {}", describe(&error));
-    TransportError::new(TransportErrorKind::Io, cause).with_source(error.without_url())
 }
 
 /// An error while setting the transport up: nothing was sent.

@@ -32,8 +32,10 @@
 //!
 //! # Choose a transport
 //!
-//! This crate is for tokio services. For synchronous services use
-//! `authsignal-ureq`; for another HTTP stack implement `AsyncTransport` or
+//! This crate is for tokio services. If yours already uses reqwest,
+//! `authsignal-reqwest` is the same client on it; for synchronous services
+//! use `authsignal-ureq`; for a tower stack use `TowerTransport` (feature
+//! `tower`); for another HTTP stack implement `AsyncTransport` or
 //! `BlockingTransport` (see `authsignal-core`, which also shows offline
 //! request building and webhook verification); for tests of your own code,
 //! run `authsignal-testkit`'s fake server and point the client at it with
@@ -74,8 +76,16 @@
 //!
 //! Every limit of the configuration holds for the first two. A client you
 //! bring keeps its own connect timeout and pool settings (the SDK cannot
-//! reach into its connector); the attempt timeout and the response size
+//! reach into its connector: build it on [`HyperConnector`] to keep the
+//! configured connect timeout); the attempt timeout and the response size
 //! limit still apply. hyper-util clients never follow redirects.
+//!
+//! # A tower service
+//!
+//! With the `tower` feature, `TowerTransport` sends through any
+//! `tower::Service<http::Request<B>>` (a hyper-util client wrapped in your
+//! tower-http layers, say) with the same attempt timeout, response limit
+//! and error sorting; its docs say what the service decides instead.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -102,6 +112,7 @@
 //! | `webpki-roots` | yes | trust the Mozilla root certificates bundled by the `webpki-roots` crate |
 //! | `native-roots` | no | trust the operating system's certificate store instead, read when the client is built (as in `authsignal-ureq`) |
 //! | `http2` | no | offer HTTP/2 through ALPN and use it when the server accepts |
+//! | `tower` | no | `TowerTransport`: any `tower::Service` on `http` types (a hyper-util client in tower or tower-http layers) as a transport |
 //! | `tracing` | no | a `tracing` span per call (see `authsignal-core`) |
 //! | `stream` | yes | `query_users_pages` is also a `futures_core::Stream` of pages (no extra crate: hyper depends on `futures-core` anyway) |
 //!
@@ -139,6 +150,7 @@ use authsignal_core::{AsyncTransport, TransportFromConfig, check_declared_length
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper_rustls::HttpsConnector;
 use hyper_util::{
     client::legacy::{
         self, ResponseFuture,
@@ -146,6 +158,11 @@ use hyper_util::{
     },
     rt::{TokioExecutor, TokioTimer as PoolTimer},
 };
+
+#[cfg(feature = "tower")]
+mod tower;
+#[cfg(feature = "tower")]
+pub use tower::{HttpResponse, TowerTransport};
 
 pub use bytes;
 pub use http_body_util;
@@ -275,7 +292,12 @@ where
 }
 
 /// A pooled client with rustls configured by `tls`.
-fn tls_client(mut tls: rustls::ClientConfig, config: &Config) -> Arc<dyn SendRequest> {
+fn tls_client(tls: rustls::ClientConfig, config: &Config) -> Arc<dyn SendRequest> {
+    pooled_client(https_connector(tls), config)
+}
+
+/// The SDK's HTTPS (or loopback HTTP) connector with rustls configured by `tls`.
+fn https_connector(mut tls: rustls::ClientConfig) -> HttpsConnector<HttpConnector> {
     tls.alpn_protocols.clear();
     let mut http = HttpConnector::new();
     http.enforce_http(false);
@@ -286,7 +308,82 @@ fn tls_client(mut tls: rustls::ClientConfig, config: &Config) -> Arc<dyn SendReq
         .enable_http1();
     #[cfg(feature = "http2")]
     let builder = builder.enable_http2();
-    pooled_client(builder.wrap_connector(http), config)
+    builder.wrap_connector(http)
+}
+
+/// The connector of [`HyperTransport`]'s standard set-up, for hyper-util
+/// clients you build yourself (to wrap in tower layers for
+/// `TowerTransport`, or to share through [`HyperOptions::with_client`]):
+/// rustls with the roots the Cargo features choose (or your
+/// configuration), `TCP_NODELAY`, and the configuration's connect timeout
+/// bounding each new connection as a whole, TLS handshake included. A
+/// connect that is not ready in time fails as
+/// [`TransportErrorKind::Connect`] (not sent).
+///
+/// ```no_run
+/// use authsignal_hyper::{Client, Config, HyperConnector, HyperOptions, hyper_util};
+/// use hyper_util::{client::legacy, rt::TokioExecutor};
+///
+/// # fn main() -> Result<(), authsignal_hyper::Error> {
+/// let config = Config::builder("sk_live_…").build()?;
+/// let shared = legacy::Client::builder(TokioExecutor::new())
+///     .pool_max_idle_per_host(4)
+///     .build(HyperConnector::new(&config)?);
+/// let client = Client::builder("sk_live_…")
+///     .with_transport_options(HyperOptions::default().with_client(shared.clone()))
+///     .build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HyperConnector {
+    inner: ConnectTimeout<HttpsConnector<HttpConnector>>,
+}
+
+impl HyperConnector {
+    /// The standard connector for `config`: rustls with the *ring* provider
+    /// and the roots the Cargo features choose. Fails as
+    /// [`HyperTransport::new`] does when no root certificate could be loaded.
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        Ok(Self::with_tls_config(config, standard_tls()?))
+    }
+
+    /// The connector for `config` with your rustls configuration (its ALPN
+    /// protocols replaced as in [`HyperOptions::with_tls_config`]).
+    pub fn with_tls_config(config: &Config, tls: rustls::ClientConfig) -> Self {
+        Self {
+            inner: ConnectTimeout {
+                inner: https_connector(tls),
+                timeout: config.connect_timeout(),
+            },
+        }
+    }
+
+    /// The connect timeout (TCP and TLS handshake).
+    pub fn connect_timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+}
+
+impl fmt::Debug for HyperConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperConnector")
+            .field("connect_timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl tower_service::Service<Uri> for HyperConnector {
+    type Response = <HttpsConnector<HttpConnector> as tower_service::Service<Uri>>::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        self.inner.call(uri)
+    }
 }
 
 /// The rustls configuration of the standard set-up: the *ring* provider and

@@ -43,7 +43,8 @@
 //! # Choose a transport
 //!
 //! This crate is for synchronous services. For tokio services use
-//! `authsignal-hyper`; for any other HTTP stack implement
+//! `authsignal-hyper` (or `authsignal-reqwest` if you already use reqwest);
+//! for any other HTTP stack implement
 //! `BlockingTransport` or `AsyncTransport` from `authsignal-core` (whose
 //! docs also show offline request building and webhooks); for tests of your
 //! own code, run `authsignal-testkit`'s fake server and point the client at

@@ -98,6 +98,12 @@ fn main() -> Result<(), BoxError> {
         worker_threads()
     );
     print_table(&title, &rows);
+    let rows = concurrent_reqwest(&server, &config, mode)?;
+    let title = format!(
+        "concurrent reqwest, {IN_FLIGHT} in flight (tokio, {} workers)",
+        worker_threads()
+    );
+    print_table(&title, &rows);
     // The ping-pong runs last, with the client on one core and the server on
     // the other (threads inherit the pin, so the runtime above came first).
     server.pin_new_connections(1);
@@ -317,6 +323,76 @@ fn concurrent(
         Ok(vec![
             ("authsignal_hyper::Client", sdk),
             ("raw hyper_util Client", raw),
+        ])
+    })
+}
+
+/// `authsignal_reqwest::Client::track` vs a raw `reqwest::Client` sending
+/// the same request (the baseline build, handed over with
+/// `reqwest::Request::try_from` as the SDK does) and parsing the body into a
+/// plain struct; 32 in flight, alternating rounds.
+fn concurrent_reqwest(
+    server: &Server,
+    config: &Config,
+    mode: Mode,
+) -> Result<Vec<(&'static str, Tally)>, BoxError> {
+    use authsignal_reqwest::reqwest;
+    // The SDK's client passes *ring* to reqwest itself; a plain
+    // `reqwest::Client` with the rustls back-end needs a process-wide provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = Arc::new(authsignal_reqwest::Client::from_config(
+            config.clone(),
+            Default::default(),
+        )?);
+        let raw = reqwest::Client::builder().build()?;
+        let plain = Arc::new(BaselineTrack::new(config));
+
+        let sdk_call = move || {
+            let client = Arc::clone(&client);
+            async move {
+                let outcome = client
+                    .track(fixtures::track_request())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                std::hint::black_box(outcome);
+                Ok(())
+            }
+        };
+        let raw_call = move || {
+            let raw = raw.clone();
+            let plain = Arc::clone(&plain);
+            async move {
+                let request = reqwest::Request::try_from(plain.build_with(&PlainTrackBody::new()))
+                    .map_err(|e| e.to_string())?;
+                let response = raw.execute(request).await.map_err(|e| e.to_string())?;
+                let status = response.status();
+                let body = response.bytes().await.map_err(|e| e.to_string())?;
+                std::hint::black_box(parse_track(status, &body).map_err(|e| format!("{e:?}"))?);
+                Ok(())
+            }
+        };
+
+        let mut sdk = Tally::default();
+        let mut raw = Tally::default();
+        let warm_up = mode.duration(WARM_UP);
+        sdk.connections += concurrent_loop(server, warm_up, sdk_call.clone())
+            .await?
+            .connections;
+        raw.connections += concurrent_loop(server, warm_up, raw_call.clone())
+            .await?
+            .connections;
+        for _ in 0..ROUNDS {
+            sdk.add(concurrent_loop(server, mode.duration(ROUND), sdk_call.clone()).await?);
+            raw.add(concurrent_loop(server, mode.duration(ROUND), raw_call.clone()).await?);
+        }
+        Ok(vec![
+            ("authsignal_reqwest::Client", sdk),
+            ("raw reqwest::Client", raw),
         ])
     })
 }

@@ -643,9 +643,9 @@ fn wrong_secret_is_unauthorized() {
         assert_eq!(error.status, 401);
         assert_eq!(error.code, Some(ErrorCode::Unauthorized));
     }
-    // Both flavors reached the fake and were turned away.
+    // Every flavor reached the fake twice and was turned away.
     let requests = fake.requests();
-    assert_eq!(requests.len(), 4);
+    assert_eq!(requests.len(), 2 * Flavor::ALL.len());
     assert!(requests.iter().all(|r| r.status == 401));
     assert!(
         requests

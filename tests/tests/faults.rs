@@ -1,7 +1,8 @@
-//! Fault injection over both transports (reference §4 tables C and D, plus
-//! B4/B5 over the wire): every scenario runs once with the blocking ureq
-//! client and once with the async hyper client, each against a fresh scripted
-//! [`FaultServer`], under a watchdog that fails the test instead of hanging.
+//! Fault injection over every transport (reference §4 tables C and D, plus
+//! B4/B5 over the wire): every scenario runs once per [`Flavor`] (the
+//! blocking ureq client, the async clients on hyper and reqwest, and the
+//! tower adapter), each against a fresh scripted [`FaultServer`], under a
+//! watchdog that fails the test instead of hanging.
 //!
 //! Clients use a 500 ms per-attempt timeout and a shrunk backoff (5–20 ms)
 //! unless the scenario is about delays. Timing assertions carry generous slack

@@ -1,0 +1,312 @@
+//! The reqwest transport against local servers: what reaches the server,
+//! what a client of your own keeps, custom TLS roots, and errors that never
+//! quote the URL. (The fault-injection suite in `tests/` runs every other
+//! scenario over this transport too.)
+#![cfg(feature = "rustls")]
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use authsignal_reqwest::{
+    Client, ClientBuilder, Error, GetUserRequest, QueryUsersRequest, ReqwestOptions,
+    ReqwestTransport, RetryPolicy, TrackRequest, TransportErrorKind, reqwest,
+    rustls::{
+        self, RootCertStore,
+        pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
+    },
+};
+use mockito::Matcher;
+use serde_json::json;
+use tokio::{
+    io::{AsyncReadExt as _, AsyncWriteExt as _},
+    net::TcpListener,
+};
+
+const SECRET: &str = "sk_test_123";
+/// `Basic base64("sk_test_123:")`.
+const AUTHORIZATION: &str = "Basic c2tfdGVzdF8xMjM6";
+
+fn config(base: &str) -> ClientBuilder {
+    Client::builder(SECRET)
+        .with_base_url(format!("{base}/v1"))
+        .with_retry_policy(RetryPolicy::no_retries())
+}
+
+const _: () = {
+    const fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+    send_sync_clone::<Client>();
+    send_sync_clone::<ReqwestTransport>();
+};
+
+/// Never called: it compiles only if the client's futures can be spawned.
+#[allow(dead_code)]
+fn client_futures_can_be_spawned(client: Client) {
+    fn spawnable<F: Future + Send + 'static>(_: F) {}
+    let shared = client.clone();
+    spawnable(async move { shared.track(TrackRequest::new("alice", "signIn")).await });
+    spawnable(async move { client.get_user(GetUserRequest::new("alice")).await });
+}
+
+#[tokio::test]
+async fn track_sends_exactly_the_sdk_headers_and_body() {
+    let mut server = mockito::Server::new_async().await;
+    let mock = server
+        .mock("POST", "/v1/users/alice/actions/signIn")
+        .match_header("authorization", AUTHORIZATION)
+        .match_header(
+            "user-agent",
+            format!("authsignal-rust/{}", authsignal_reqwest::VERSION).as_str(),
+        )
+        .match_header("x-authsignal-version", authsignal_reqwest::VERSION)
+        .match_header("accept", "application/json")
+        .match_header("content-type", "application/json")
+        // Nothing of reqwest's own: no compression offered, no proxy headers.
+        .match_header("accept-encoding", Matcher::Missing)
+        .match_header("proxy-authorization", Matcher::Missing)
+        .match_body(Matcher::Json(json!({ "ipAddress": "203.0.113.7" })))
+        .with_status(200)
+        .with_header("content-type", "application/json")
+        .with_body(r#"{"state":"ALLOW","idempotencyKey":"k-1"}"#)
+        .create_async()
+        .await;
+
+    let client = config(&server.url()).build().unwrap();
+    let response = client
+        .track(TrackRequest::new("alice", "signIn").with_ip_address("203.0.113.7".to_owned()))
+        .await
+        .unwrap();
+
+    mock.assert_async().await;
+    assert_eq!(response.idempotency_key, "k-1");
+    assert_eq!(client.transport().timeout(), Duration::from_secs(10));
+    assert_eq!(client.transport().max_response_bytes(), 1024 * 1024);
+}
+
+/// A server that accepts connections and never answers.
+async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+    (url, task)
+}
+
+/// A client like many services share: reqwest's defaults (redirects
+/// followed) and a generous timeout of its own.
+fn your_client() -> reqwest::Client {
+    // This crate turns on reqwest's rustls without a crypto provider (the
+    // SDK passes *ring* explicitly); a client built with reqwest's own TLS
+    // set-up needs a process-wide provider, or reqwest's `rustls` feature in
+    // the application.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(3600))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn your_client_keeps_the_attempt_timeout_and_the_response_limit() {
+    let options = || ReqwestOptions::default().with_client(your_client());
+
+    let (url, server) = silent_server().await;
+    let client = config(&url)
+        .with_timeout(Duration::from_millis(200))
+        .with_transport_options(options())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = client
+        .get_user(GetUserRequest::new("alice"))
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(error.request_may_have_been_processed());
+    assert!(started.elapsed() < Duration::from_secs(2), "{error:?}");
+    server.abort();
+
+    let mut server = mockito::Server::new_async().await;
+    let _mock = server
+        .mock("GET", "/v1/users/alice")
+        .with_status(200)
+        .with_chunked_body(|w| w.write_all(&[b' '; 4096]))
+        .create_async()
+        .await;
+    let client = config(&server.url())
+        .with_max_response_bytes(1024)
+        .with_transport_options(options())
+        .build()
+        .unwrap();
+    let error = client
+        .get_user(GetUserRequest::new("alice"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::ResponseTooLarge),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn your_client_keeps_its_redirect_policy() {
+    let mut target = mockito::Server::new_async().await;
+    let target_mock = target
+        .mock("GET", "/v1/users/alice")
+        .with_status(200)
+        .with_body(r#"{"userId":"alice"}"#)
+        .create_async()
+        .await;
+    let mut origin = mockito::Server::new_async().await;
+    let _origin_mock = origin
+        .mock("GET", "/v1/users/alice")
+        .with_status(302)
+        .with_header("location", &format!("{}/v1/users/alice", target.url()))
+        .expect(2)
+        .create_async()
+        .await;
+
+    // The SDK's client never follows; reqwest's default one does, as the
+    // docs of `with_client` warn.
+    let sdk = config(&origin.url()).build().unwrap();
+    let error = sdk
+        .get_user(GetUserRequest::new("alice"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(302), "{error:?}");
+    let yours = config(&origin.url())
+        .with_transport_options(ReqwestOptions::default().with_client(your_client()))
+        .build()
+        .unwrap();
+    let user = yours.get_user(GetUserRequest::new("alice")).await.unwrap();
+    assert_eq!(user.user_id.as_deref(), Some("alice"));
+    target_mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn errors_keep_reqwest_as_source_without_the_url() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = config(&format!("http://127.0.0.1:{port}")).build().unwrap();
+    let error = client
+        .query_users(QueryUsersRequest::new().with_token("tok_secret_123"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::Connect),
+        "{error:?}"
+    );
+    let mut chain = vec![format!("{error:?}")];
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = current {
+        chain.push(e.to_string());
+        current = e.source();
+    }
+    assert!(
+        chain
+            .iter()
+            .any(|text| text.contains("reqwest::Error") || text.contains("error sending request")),
+        "{chain:#?}"
+    );
+    for text in &chain {
+        for leak in ["/v1/users", "tok_secret_123", "token=", "sk_test"] {
+            assert!(!text.contains(leak), "`{leak}` in {text}");
+        }
+    }
+    assert!(matches!(error, Error::Transport { .. }));
+}
+
+fn ring() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A TLS server on 127.0.0.1 answering every request with a user; returns
+/// its port and its self-signed certificate.
+async fn start_tls_server() -> (u16, CertificateDer<'static>) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert = certified.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let server_config = rustls::ServerConfig::builder_with_provider(ring())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = r#"{"userId":"alice","isEnrolled":true}"#;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, cert)
+}
+
+#[tokio::test]
+async fn your_tls_config_is_used_and_the_default_roots_reject_a_private_ca() {
+    let (port, cert) = start_tls_server().await;
+    let base = format!("https://localhost:{port}");
+
+    let error = config(&base)
+        .build()
+        .unwrap()
+        .get_user(GetUserRequest::new("alice"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::InvalidCertificate),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+
+    let mut roots = RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(ring())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let client = config(&base)
+        .with_transport_options(ReqwestOptions::default().with_tls_config(tls))
+        .build()
+        .unwrap();
+    let user = client.get_user(GetUserRequest::new("alice")).await.unwrap();
+    assert_eq!(user.user_id.as_deref(), Some("alice"));
+    assert!(user.is_enrolled);
+}

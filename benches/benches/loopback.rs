@@ -7,7 +7,8 @@
 //!   a plain struct;
 //! - 32 in flight on a tokio multi-thread runtime:
 //!   `authsignal_hyper::Client::track` vs a raw `hyper_util` legacy client
-//!   doing the same.
+//!   doing the same, and `authsignal_reqwest::Client::track` vs a raw
+//!   `reqwest::Client` doing the same.
 //!
 //! The clients of each comparison run in alternating one-second rounds so that
 //! noise from other processes hits them alike. The sequential comparison

@@ -1283,6 +1283,16 @@ fn happy_table_over_hyper() {
     run_happy_table(Flavor::Hyper);
 }
 
+#[test]
+fn happy_table_over_reqwest() {
+    run_happy_table(Flavor::Reqwest);
+}
+
+#[test]
+fn happy_table_over_tower() {
+    run_happy_table(Flavor::Tower);
+}
+
 /// The names of every endpoint core declares, from its one list.
 fn endpoints_in_core() -> BTreeSet<String> {
     struct Names(BTreeSet<String>);
@@ -1611,6 +1621,16 @@ fn failure_table_over_ureq() {
 #[test]
 fn failure_table_over_hyper() {
     run_failure_table(Flavor::Hyper);
+}
+
+#[test]
+fn failure_table_over_reqwest() {
+    run_failure_table(Flavor::Reqwest);
+}
+
+#[test]
+fn failure_table_over_tower() {
+    run_failure_table(Flavor::Tower);
 }
 
 /// Endpoints whose output is `()` accept any 2xx, including an empty `204`

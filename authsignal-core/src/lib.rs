@@ -149,7 +149,7 @@ pub use retry::{
 pub use secret::{ApiSecretKey, SecretString};
 pub use timer::{AsyncTimer, BlockingTimer, NoWaitTimer, StdTimer};
 pub use transport::{
-    AsyncTransport, BlockingTransport, TransportFromConfig, check_declared_length,
+    AsyncTransport, BlockingTransport, TransportFromConfig, check_declared_length, find_cause,
 };
 
 pub use http;

@@ -108,3 +108,39 @@ pub fn check_declared_length(
     }
     Ok(())
 }
+
+/// The error of type `T` that `error` is or carries: a TLS library's error
+/// inside (possibly nested) `std::io::Error`s, as rustls and most HTTP
+/// stacks report handshake failures. `io::Error::source` skips the error it
+/// wraps, so walking `source()` alone would miss it; this looks inside.
+///
+/// ```
+/// use std::{fmt, io};
+/// #[derive(Debug)]
+/// struct HandshakeFailed;
+/// impl fmt::Display for HandshakeFailed {
+///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str("handshake failed") }
+/// }
+/// impl std::error::Error for HandshakeFailed {}
+///
+/// let nested = io::Error::other(io::Error::new(io::ErrorKind::InvalidData, HandshakeFailed));
+/// assert!(authsignal_core::find_cause::<HandshakeFailed>(&nested).is_some());
+/// assert!(authsignal_core::find_cause::<fmt::Error>(&nested).is_none());
+/// ```
+pub fn find_cause<'e, T: std::error::Error + 'static>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if let Some(found) = current.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
+}

@@ -146,7 +146,7 @@ pub use authsignal_core::{
     FromConfig, InvalidInput, NoWaitTimer, Region, RetryBudget, RetryPolicy, SecretString,
     TransportError, TransportErrorKind, USER_AGENT, UnexpectedResponse, VERSION, http, webhook,
 };
-use authsignal_core::{AsyncTransport, TransportFromConfig, check_declared_length};
+use authsignal_core::{AsyncTransport, TransportFromConfig, check_declared_length, find_cause};
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
@@ -599,35 +599,19 @@ fn classify_send_error(error: legacy::Error) -> TransportError {
 
 /// The kind and cause of a failed connect.
 fn describe_connect_error(error: &(dyn StdError + 'static)) -> (TransportErrorKind, String) {
-    for cause in chain(error) {
-        if let Some(timed_out) = cause.downcast_ref::<ConnectTimedOut>() {
-            return (TransportErrorKind::Connect, timed_out.to_string());
-        }
-        if let Some(tls) = tls_error(cause) {
-            return match tls {
-                rustls::Error::InvalidCertificate(_) => {
-                    (TransportErrorKind::InvalidCertificate, tls.to_string())
-                }
-                other => (
-                    TransportErrorKind::Connect,
-                    format!("TLS handshake failed: {other}"),
-                ),
-            };
-        }
+    if let Some(timed_out) = find_cause::<ConnectTimedOut>(error) {
+        return (TransportErrorKind::Connect, timed_out.to_string());
     }
-    (TransportErrorKind::Connect, describe(error))
-}
-
-/// The rustls error a cause is or carries: rustls and hyper-rustls report
-/// TLS failures as I/O errors, possibly nested, whose `source()` skips the
-/// error inside.
-fn tls_error<'e>(cause: &'e (dyn StdError + 'static)) -> Option<&'e rustls::Error> {
-    let mut current = cause;
-    loop {
-        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(tls);
+    // rustls and hyper-rustls report TLS failures inside I/O errors.
+    match find_cause::<rustls::Error>(error) {
+        Some(tls @ rustls::Error::InvalidCertificate(_)) => {
+            (TransportErrorKind::InvalidCertificate, tls.to_string())
         }
-        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+        Some(other) => (
+            TransportErrorKind::Connect,
+            format!("TLS handshake failed: {other}"),
+        ),
+        None => (TransportErrorKind::Connect, describe(error)),
     }
 }
 

@@ -552,13 +552,7 @@ mod tls {
     pub(crate) fn describe(
         cause: &(dyn StdError + 'static),
     ) -> Option<(TransportErrorKind, String)> {
-        let mut current = cause;
-        let tls = loop {
-            if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-                break tls;
-            }
-            current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
-        };
+        let tls = authsignal_core::find_cause::<rustls::Error>(cause)?;
         Some(match tls {
             rustls::Error::InvalidCertificate(_) => {
                 (TransportErrorKind::InvalidCertificate, tls.to_string())

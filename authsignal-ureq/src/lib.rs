@@ -103,7 +103,7 @@ pub use authsignal_core::{
     StdTimer, TransportError, TransportErrorKind, USER_AGENT, UnexpectedResponse, VERSION, http,
     webhook,
 };
-use authsignal_core::{BlockingTransport, TransportFromConfig, check_declared_length};
+use authsignal_core::{BlockingTransport, TransportFromConfig, check_declared_length, find_cause};
 /// The ureq version this crate is built on, for [`UreqOptions::with_agent`].
 pub use ureq;
 use ureq::{
@@ -538,13 +538,7 @@ type TlsError = std::convert::Infallible;
 /// The rustls error inside an I/O error (possibly nested), if that is what
 /// it holds.
 fn tls_error(error: &io::Error) -> Option<&TlsError> {
-    let mut inner = error.get_ref()?;
-    loop {
-        if let Some(tls) = inner.downcast_ref::<TlsError>() {
-            return Some(tls);
-        }
-        inner = inner.downcast_ref::<io::Error>()?.get_ref()?;
-    }
+    find_cause::<TlsError>(error)
 }
 
 #[cfg(feature = "rustls")]

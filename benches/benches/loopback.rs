@@ -259,6 +259,36 @@ where
     })
 }
 
+/// The concurrent twin of [`alternate`]: warms both sides up, then runs them
+/// in alternating rounds of `IN_FLIGHT` tasks each.
+async fn alternate_concurrent<F, Fut, G, Gut>(
+    server: &Server,
+    mode: Mode,
+    (sdk_name, sdk_call): (&'static str, F),
+    (raw_name, raw_call): (&'static str, G),
+) -> Result<Vec<(&'static str, Tally)>, BoxError>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+    G: Fn() -> Gut + Clone + Send + 'static,
+    Gut: Future<Output = Result<(), String>> + Send,
+{
+    let mut sdk = Tally::default();
+    let mut raw = Tally::default();
+    let warm_up = mode.duration(WARM_UP);
+    sdk.connections += concurrent_loop(server, warm_up, sdk_call.clone())
+        .await?
+        .connections;
+    raw.connections += concurrent_loop(server, warm_up, raw_call.clone())
+        .await?
+        .connections;
+    for _ in 0..ROUNDS {
+        sdk.add(concurrent_loop(server, mode.duration(ROUND), sdk_call.clone()).await?);
+        raw.add(concurrent_loop(server, mode.duration(ROUND), raw_call.clone()).await?);
+    }
+    Ok(vec![(sdk_name, sdk), (raw_name, raw)])
+}
+
 fn concurrent(
     server: &Server,
     config: &Config,
@@ -308,23 +338,13 @@ fn concurrent(
             }
         };
 
-        let mut sdk = Tally::default();
-        let mut raw = Tally::default();
-        let warm_up = mode.duration(WARM_UP);
-        sdk.connections += concurrent_loop(server, warm_up, sdk_call.clone())
-            .await?
-            .connections;
-        raw.connections += concurrent_loop(server, warm_up, raw_call.clone())
-            .await?
-            .connections;
-        for _ in 0..ROUNDS {
-            sdk.add(concurrent_loop(server, mode.duration(ROUND), sdk_call.clone()).await?);
-            raw.add(concurrent_loop(server, mode.duration(ROUND), raw_call.clone()).await?);
-        }
-        Ok(vec![
-            ("authsignal_hyper::Client", sdk),
-            ("raw hyper_util Client", raw),
-        ])
+        alternate_concurrent(
+            server,
+            mode,
+            ("authsignal_hyper::Client", sdk_call),
+            ("raw hyper_util Client", raw_call),
+        )
+        .await
     })
 }
 
@@ -378,22 +398,12 @@ fn concurrent_reqwest(
             }
         };
 
-        let mut sdk = Tally::default();
-        let mut raw = Tally::default();
-        let warm_up = mode.duration(WARM_UP);
-        sdk.connections += concurrent_loop(server, warm_up, sdk_call.clone())
-            .await?
-            .connections;
-        raw.connections += concurrent_loop(server, warm_up, raw_call.clone())
-            .await?
-            .connections;
-        for _ in 0..ROUNDS {
-            sdk.add(concurrent_loop(server, mode.duration(ROUND), sdk_call.clone()).await?);
-            raw.add(concurrent_loop(server, mode.duration(ROUND), raw_call.clone()).await?);
-        }
-        Ok(vec![
-            ("authsignal_reqwest::Client", sdk),
-            ("raw reqwest::Client", raw),
-        ])
+        alternate_concurrent(
+            server,
+            mode,
+            ("authsignal_reqwest::Client", sdk_call),
+            ("raw reqwest::Client", raw_call),
+        )
+        .await
     })
 }

@@ -272,6 +272,16 @@ impl TransportError {
         }
     }
 
+    /// The attempt did not finish, body included, within `timeout`: the
+    /// [`TransportErrorKind::Timeout`] every async transport reports, worded
+    /// the same way.
+    pub fn attempt_timed_out(timeout: std::time::Duration) -> Self {
+        Self::new(
+            TransportErrorKind::Timeout,
+            format!("no complete response within {timeout:?}"),
+        )
+    }
+
     /// Attaches the underlying error, kept in the `source()` chain.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));

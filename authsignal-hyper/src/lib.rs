@@ -447,14 +447,39 @@ impl HyperTransport {
             .send_request(request.map(|body| Full::new(Bytes::from(body))))
             .await
             .map_err(classify_send_error)?;
-        check_declared_length(response.headers(), self.max_response_bytes)?;
         let (parts, body) = response.into_parts();
-        let body = Limited::new(body, self.max_response_bytes)
-            .collect()
-            .await
-            .map_err(classify_body_error)?
-            .to_bytes();
-        Ok(http::Response::from_parts(parts, Vec::from(body)))
+        read_limited(parts, body, self.max_response_bytes).await
+    }
+}
+
+/// Reads a response body up to `limit` bytes, after rejecting a declared
+/// `Content-Length` above it.
+pub(crate) async fn read_limited<Bd>(
+    parts: http::response::Parts,
+    body: Bd,
+    limit: usize,
+) -> Result<http::Response<Vec<u8>>, TransportError>
+where
+    Bd: hyper::body::Body,
+    Bd::Error: Into<BoxError>,
+{
+    check_declared_length(&parts.headers, limit)?;
+    let body = Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(classify_body_error)?
+        .to_bytes();
+    Ok(http::Response::from_parts(parts, Vec::from(body)))
+}
+
+/// Bounds one attempt, from sending to the end of the body, by `timeout`.
+pub(crate) async fn within_attempt_timeout(
+    timeout: Duration,
+    attempt: impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>>,
+) -> Result<http::Response<Vec<u8>>, TransportError> {
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(result) => result,
+        Err(elapsed) => Err(TransportError::attempt_timed_out(timeout).with_source(elapsed)),
     }
 }
 
@@ -480,18 +505,7 @@ impl AsyncTransport for HyperTransport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send {
-        let attempt = self.exchange(request);
-        let timeout = self.timeout;
-        async move {
-            match tokio::time::timeout(timeout, attempt).await {
-                Ok(result) => result,
-                Err(elapsed) => Err(TransportError::new(
-                    TransportErrorKind::Timeout,
-                    format!("no complete response within {timeout:?}"),
-                )
-                .with_source(elapsed)),
-            }
-        }
+        within_attempt_timeout(self.timeout, self.exchange(request))
     }
 }
 

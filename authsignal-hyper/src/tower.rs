@@ -2,14 +2,14 @@
 
 use std::{fmt, marker::PhantomData, time::Duration};
 
-use authsignal_core::{AsyncTransport, check_declared_length};
+use authsignal_core::AsyncTransport;
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::Full;
 use hyper_util::client::legacy;
 
 use crate::{
-    BoxError, Config, TransportError, TransportErrorKind, chain, classify_body_error,
-    classify_send_error, describe, describe_connect_error, http,
+    BoxError, Config, TransportError, TransportErrorKind, chain, classify_send_error, describe,
+    describe_connect_error, http, read_limited, within_attempt_timeout,
 };
 
 /// An [`AsyncTransport`] on any
@@ -157,22 +157,9 @@ where
                     .await
                     .map_err(|error| classify_service_error(error.into()))?;
                 let (parts, body) = HttpResponse::into_parts(response);
-                check_declared_length(&parts.headers, limit)?;
-                let body = Limited::new(body, limit)
-                    .collect()
-                    .await
-                    .map_err(classify_body_error)?
-                    .to_bytes();
-                Ok(http::Response::from_parts(parts, Vec::from(body)))
+                read_limited(parts, body, limit).await
             };
-            match tokio::time::timeout(timeout, attempt).await {
-                Ok(result) => result,
-                Err(elapsed) => Err(TransportError::new(
-                    TransportErrorKind::Timeout,
-                    format!("no complete response within {timeout:?}"),
-                )
-                .with_source(elapsed)),
-            }
+            within_attempt_timeout(timeout, attempt).await
         }
     }
 }

@@ -332,13 +332,12 @@ impl ReqwestTransport {
 
     /// Maps an error from sending the request and reading the headers.
     fn classify_send_error(&self, error: reqwest::Error) -> TransportError {
+        if error.is_timeout() && !error.is_connect() {
+            return TransportError::attempt_timed_out(self.timeout)
+                .with_source(error.without_url());
+        }
         let (kind, cause) = if error.is_connect() {
             self.describe_connect_error(&error)
-        } else if error.is_timeout() {
-            (
-                TransportErrorKind::Timeout,
-                format!("no complete response within {:?}", self.timeout),
-            )
         } else if is_io_failure(&error) {
             (TransportErrorKind::Io, describe(&error))
         } else {
@@ -350,18 +349,12 @@ impl ReqwestTransport {
     /// Maps an error from reading the response body: reqwest's own attempt
     /// timeout, or the connection failing mid-body.
     fn classify_body_error(&self, error: reqwest::Error) -> TransportError {
-        let (kind, cause) = if error.is_timeout() {
-            (
-                TransportErrorKind::Timeout,
-                format!("no complete response within {:?}", self.timeout),
-            )
-        } else {
-            (
-                TransportErrorKind::Io,
-                format!("while reading the body: {}", describe(&error)),
-            )
-        };
-        TransportError::new(kind, cause).with_source(error.without_url())
+        if error.is_timeout() {
+            return TransportError::attempt_timed_out(self.timeout)
+                .with_source(error.without_url());
+        }
+        let cause = format!("while reading the body: {}", describe(&error));
+        TransportError::new(TransportErrorKind::Io, cause).with_source(error.without_url())
     }
 
     /// The kind and cause of a failed connect: a certificate that failed
@@ -414,11 +407,9 @@ impl AsyncTransport for ReqwestTransport {
             // this bound holds whatever the client does.
             match tokio::time::timeout(timeout, attempt).await {
                 Ok(result) => result,
-                Err(elapsed) => Err(TransportError::new(
-                    TransportErrorKind::Timeout,
-                    format!("no complete response within {timeout:?}"),
-                )
-                .with_source(elapsed)),
+                Err(elapsed) => {
+                    Err(TransportError::attempt_timed_out(timeout).with_source(elapsed))
+                }
             }
         }
     }

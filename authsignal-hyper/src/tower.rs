@@ -45,7 +45,7 @@ use crate::{
 ///
 /// - The attempt timeout bounds readiness, the call and the whole body.
 /// - The response limit: `Content-Length` is checked first, then the body is
-///   read through [`Limited`] and stops past the limit.
+///   read through [`Limited`](http_body_util::Limited) and stops past the limit.
 /// - Errors are sorted as [`HyperTransport`](crate::HyperTransport) sorts
 ///   them, by the hyper-util, hyper, I/O and rustls errors in their source
 ///   chain: a failed connect is "not sent" (and a rejected certificate is

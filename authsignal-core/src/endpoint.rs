@@ -142,7 +142,7 @@ pub trait EndpointVisitor {
     /// Called for one endpoint, with an example request of its type.
     fn visit<E>(&mut self, info: EndpointInfo, example: E)
     where
-        E: Endpoint + Clone + std::fmt::Debug + Send + Sync + 'static,
+        E: Endpoint + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
         E::Output: std::fmt::Debug + Send + 'static;
 }
 

@@ -31,15 +31,15 @@ use crate::{
 /// assert_eq!(track.parse_response(response)?.state, UserActionState::ChallengeRequired);
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct TrackRequest {
     /// The user's id in your system (path).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub user_id: String,
     /// The action code, e.g. `signIn` (path; `^[a-zA-Z0-9_-]{1,64}$`).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub action: String,
     /// Your key for this action; Authsignal generates one when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,8 +63,10 @@ pub struct TrackRequest {
     /// (`add:authenticators update:authenticators`), omitted when empty
     /// (the API then grants `read:authenticators`).
     #[serde(
+        default,
         skip_serializing_if = "Vec::is_empty",
-        serialize_with = "super::space_separated"
+        serialize_with = "super::space_separated",
+        deserialize_with = "super::from_space_separated"
     )]
     pub scope: Vec<AuthScope>,
     /// The user's email address.
@@ -164,7 +166,7 @@ setters!(TrackRequest {
 });
 
 /// Crypto transaction details of a [`TrackRequest`].
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CryptoAttributes {
@@ -253,7 +255,8 @@ impl Endpoint for TrackRequest {
 }
 
 /// `GET /users/{userId}/actions/{action}/{idempotencyKey}`: one tracked action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GetActionRequest {
     /// The user's id in your system.
@@ -344,18 +347,18 @@ impl Endpoint for GetActionRequest {
 
 /// `PATCH /users/{userId}/actions/{action}/{idempotencyKey}`: sets an
 /// action's state, e.g. after a manual review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct UpdateActionRequest {
     /// The user's id in your system (path).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub user_id: String,
     /// The action code (path).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub action: String,
     /// The idempotency key returned by track (path).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub idempotency_key: String,
     /// The new state.
     pub state: UserActionState,
@@ -435,7 +438,8 @@ impl Endpoint for UpdateActionRequest {
 
 /// `GET /users/{userId}/actions`: a user's recent actions, optionally
 /// filtered by date, action code and state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct QueryUserActionsRequest {
     /// The user's id in your system.
@@ -444,6 +448,7 @@ pub struct QueryUserActionsRequest {
     /// maximum is 30 days ago).
     pub from_date: Option<String>,
     /// Only these action codes (sent comma-joined); empty means all codes.
+    #[serde(default)]
     pub codes: Vec<String>,
     /// Only actions in this state.
     pub state: Option<UserActionState>,

@@ -28,7 +28,8 @@ use crate::{
 /// assert_eq!(configurations[0].sms_channel, Some(SmsChannel::Whatsapp));
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GetAuthenticatorConfigurationsRequest {}
 
@@ -217,7 +218,8 @@ pub struct UserAgentCpu {
 }
 
 /// `GET /users/{userId}/authenticators`: a user's authenticators.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GetAuthenticatorsRequest {
     /// The user's id in your system.
@@ -272,12 +274,12 @@ impl Endpoint for GetAuthenticatorsRequest {
 /// assert_eq!(enrolled.recovery_codes[0].expose_secret(), "c-1");
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EnrollVerifiedAuthenticatorRequest {
     /// The user's id in your system (path).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub user_id: String,
     /// The method to enroll.
     pub verification_method: VerificationMethod,
@@ -402,7 +404,8 @@ impl Endpoint for EnrollVerifiedAuthenticatorRequest {
 }
 
 /// `DELETE /users/{userId}/authenticators/{userAuthenticatorId}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct DeleteAuthenticatorRequest {
     /// The user's id in your system.
@@ -450,7 +453,7 @@ pub const MAX_BATCH_ENROLL_AUTHENTICATORS: usize = 1000;
 ///
 /// A request with no authenticator, or with more than the maximum, is
 /// rejected with [`InvalidInput::Field`] before anything is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BatchEnrollVerifiedAuthenticatorsRequest {
@@ -474,7 +477,7 @@ impl BatchEnrollVerifiedAuthenticatorsRequest {
 }
 
 /// One authenticator of a [`BatchEnrollVerifiedAuthenticatorsRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BatchEnrollAuthenticator {

@@ -38,7 +38,7 @@ use crate::{
 /// assert!(matches!(error, Error::InvalidInput(InvalidInput::MissingCallConnectSecret)));
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct StartCallRequest {
@@ -146,7 +146,7 @@ impl Endpoint for StartCallRequest {
 }
 
 /// `POST /call/finish` (Call Connect): records the outcome of a call.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct FinishCallRequest {

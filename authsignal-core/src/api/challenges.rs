@@ -13,7 +13,7 @@ use crate::{
 
 /// `POST /validate`: checks the token your front end got after a challenge
 /// and returns the action's outcome. Call it before trusting the user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ValidateChallengeRequest {
@@ -161,7 +161,7 @@ impl Endpoint for ValidateChallengeRequest {
 /// assert_eq!(resend.body(), br#"{"challengeId":"challenge-id"}"#);
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ChallengeRequest {
@@ -210,8 +210,10 @@ pub struct ChallengeRequest {
     /// Scopes for the token a claim returns; sent space-separated
     /// (`add:authenticators update:authenticators`), omitted when empty.
     #[serde(
+        default,
         skip_serializing_if = "Vec::is_empty",
-        serialize_with = "super::space_separated"
+        serialize_with = "super::space_separated",
+        deserialize_with = "super::from_space_separated"
     )]
     pub scope: Vec<AuthScope>,
 }
@@ -350,7 +352,7 @@ impl Endpoint for ChallengeRequest {
 }
 
 /// `POST /verify`: checks the code the user entered for a challenge.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct VerifyRequest {
@@ -415,7 +417,7 @@ impl Endpoint for VerifyRequest {
 /// `skipVerificationCheck`. Rule inputs (device id, IP address, user agent,
 /// custom data) belong on [`ChallengeRequest`]; the Node SDK removed them
 /// from claim in 2.18.0.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ClaimChallengeRequest {
@@ -478,7 +480,8 @@ impl Endpoint for ClaimChallengeRequest {
 
 /// `GET /challenges`: looks up a challenge. Only the parameters that are set
 /// are sent.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GetChallengeRequest {
     /// The challenge's id.

@@ -31,7 +31,8 @@ pub struct UserDevice {
 }
 
 /// `GET /users/{userId}/devices`: a user's devices.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GetDevicesRequest {
     /// The user's id in your system.
@@ -85,15 +86,15 @@ impl Endpoint for GetDevicesRequest {
 /// assert_eq!(request.body().as_slice(), br#"{"rememberedUntil":null}"#);
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct UpdateDeviceRequest {
     /// The user's id in your system (path).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub user_id: String,
     /// The device's id (path).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub device_id: String,
     /// Until when the device is remembered (ISO 8601); `None` is sent as
     /// `null` and forgets the device.
@@ -146,7 +147,8 @@ impl Endpoint for UpdateDeviceRequest {
 
 /// `POST /users/{userId}/devices/{deviceId}/invalidate`: stops trusting a
 /// device. It has no body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct InvalidateDeviceRequest {
     /// The user's id in your system.

@@ -1,6 +1,22 @@
 //! The request and response types of every endpoint, one file per resource
 //! group, and the enums they use. Each group also declares its endpoints'
 //! client methods, beside their types.
+//!
+//! Every request type also deserializes from JSON: its body fields as the
+//! API names them, plus its path and query parameters under their wire
+//! names (`userId`, `idempotencyKey`…). Tests keep requests as data that
+//! way, and a service can read one from a queue or a config file:
+//!
+//! ```
+//! use authsignal_core::{Config, Endpoint, TrackRequest};
+//! let track: TrackRequest = serde_json::from_str(
+//!     r#"{"userId": "user-1", "action": "signIn", "ipAddress": "203.0.113.7"}"#,
+//! )?;
+//! let request = track.build_request(&Config::builder("sk_test").build()?)?;
+//! assert_eq!(request.uri().path(), "/v1/users/user-1/actions/signIn");
+//! assert_eq!(request.body().as_slice(), br#"{"ipAddress":"203.0.113.7"}"#);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod actions;
 mod authenticators;
@@ -76,6 +92,15 @@ pub(crate) fn space_separated<S: serde::Serializer>(
         .collect::<Vec<_>>()
         .join(" ");
     serializer.serialize_str(&joined)
+}
+
+/// Reads scopes from one space-separated string (the inverse of
+/// [`space_separated`]).
+pub(crate) fn from_space_separated<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<AuthScope>, D::Error> {
+    let joined = String::deserialize(deserializer)?;
+    Ok(joined.split_whitespace().map(AuthScope::from).collect())
 }
 
 /// Decodes `null` as the type's default (the API sometimes sends `null` for

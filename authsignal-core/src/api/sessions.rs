@@ -29,7 +29,7 @@ use crate::{
 /// assert_eq!(session.refresh_token.expose_secret(), "rt");
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CreateSessionRequest {
@@ -86,7 +86,7 @@ impl Endpoint for CreateSessionRequest {
 }
 
 /// `POST /sessions/validate`: checks an access token and returns its user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ValidateSessionRequest {
@@ -160,7 +160,7 @@ impl Endpoint for ValidateSessionRequest {
 }
 
 /// `POST /sessions/refresh`: exchanges a refresh token for new tokens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RefreshSessionRequest {
@@ -206,7 +206,7 @@ impl Endpoint for RefreshSessionRequest {
 }
 
 /// `POST /sessions/revoke`: revokes one access token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RevokeSessionRequest {
@@ -245,7 +245,7 @@ impl Endpoint for RevokeSessionRequest {
 }
 
 /// `POST /sessions/user/revoke`: revokes every session of a user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RevokeUserSessionsRequest {

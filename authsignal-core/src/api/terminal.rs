@@ -44,13 +44,13 @@ use crate::{
 /// assert!(!session.status.is_final());
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CreatePaymentSessionRequest {
     /// The paired terminal to show the payment on (sent as the
     /// `x-authsignal-terminal` header, never in the body).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub terminal_id: SecretString,
     /// The amount to authorise (a finite number; its unit is not documented).
     pub amount: f64,
@@ -134,7 +134,8 @@ impl Endpoint for CreatePaymentSessionRequest {
 ///
 /// Polling reads only, so the client retries it like any `GET`. The poll
 /// interval and the session's lifetime are not documented.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GetPaymentSessionRequest {
     /// The terminal the session was started on (sent as the

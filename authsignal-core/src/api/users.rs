@@ -25,7 +25,8 @@ use crate::{
 /// assert!(user.is_enrolled);
 /// # Ok::<(), authsignal_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GetUserRequest {
     /// The user's id in your system.
@@ -127,12 +128,14 @@ pub struct UserAttributes {
 }
 
 /// `PATCH /users/{userId}`: updates a user's attributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct UpdateUserRequest {
     /// The user's id in your system.
     pub user_id: String,
     /// The attributes to change; unset ones stay as they are.
+    #[serde(flatten)]
     pub attributes: UserAttributes,
 }
 
@@ -202,7 +205,8 @@ impl Endpoint for UpdateUserRequest {
 }
 
 /// `DELETE /users/{userId}`: deletes a user and their authenticators.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct DeleteUserRequest {
     /// The user's id in your system.
@@ -241,7 +245,8 @@ impl Endpoint for DeleteUserRequest {
 /// of `username`, `email` or `phoneNumber`. To walk every page without
 /// handling the cursor, use
 /// [`Client::query_users_pages`](crate::Client::query_users_pages).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct QueryUsersRequest {
     /// Match this username.

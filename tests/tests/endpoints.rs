@@ -16,8 +16,9 @@
 //! - `cases`: a request as JSON (its wire fields plus path and query
 //!   parameters), the exact HTTP request it must become (method, path,
 //!   query string, extra headers, JSON body), a realistic response, the
-//!   typed output as its `{:#?}` lines, and the values of its secrets
-//!   (which `Debug` must not show).
+//!   typed output as its `{:#?}` lines, the values of its secrets (which
+//!   `Debug` must not show), and `request_secrets`: values in the request
+//!   that the request's `Debug` must not show.
 //! - `errors`: responses that must fail, with the error's `{:#?}` lines
 //!   and `Display` for one attempt, whether it is retryable, whether the
 //!   request may have been processed, how many attempts a retrying client
@@ -90,6 +91,8 @@ struct Case {
     output: Vec<String>,
     #[serde(default)]
     secrets: BTreeMap<String, Value>,
+    #[serde(default)]
+    request_secrets: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -496,6 +499,14 @@ where
         let what = format!("case {:?}", case.name);
         let request: E = serde_json::from_value(case.request.clone())
             .map_err(|e| format!("{what}: the request does not decode: {e}"))?;
+        let shown = format!("{request:?} {request:#?}");
+        if let Some(secret) = case
+            .request_secrets
+            .iter()
+            .find(|s| shown.contains(s.as_str()))
+        {
+            return Err(format!("{what}: the request's `Debug` shows {secret:?}").into());
+        }
         let (sent, result) = exchange(way, &request, &case.response, policy.clone());
         if sent.len() != 1 {
             return Err(format!("{what}: {} requests were sent, not 1", sent.len()).into());

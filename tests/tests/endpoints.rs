@@ -532,7 +532,7 @@ where
             other => vec![other.clone()],
         }) {
             let value = value.as_str().unwrap_or_default();
-            if shown.contains(value) {
+            if !value.is_empty() && shown.contains(value) {
                 return Err(format!("{what}: `Debug` shows a secret").into());
             }
         }

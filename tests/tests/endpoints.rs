@@ -26,6 +26,13 @@
 //! - `invalid`: requests rejected before anything is sent, with the
 //!   error's `Display`.
 //!
+//! A third trial per endpoint, `paths`, finds the path parameters of the
+//! first case (the request's string fields that form a whole segment of its
+//! path) and rebuilds the request with each id of [`SEGMENTS`] in their
+//! place (each must become exactly one percent-encoded segment), with
+//! `""`, `.` and `..` (rejected, naming the parameter), and for an `action`
+//! with valid and invalid action codes.
+//!
 //! Every request must also carry `user-agent`, `x-authsignal-version`,
 //! `accept: application/json`, and `content-type: application/json`
 //! exactly when it has a body. `BLESS=1` rewrites the expected `{:#?}`
@@ -38,8 +45,8 @@ use std::time::Duration;
 
 use authsignal_core::{
     ClaimChallengeResponse, Config, CreateSessionResponse, Endpoint, EndpointInfo, EndpointVisitor,
-    EnrollVerifiedAuthenticatorResponse, Error, Idempotency, RefreshSessionResponse, RetryPolicy,
-    Service, TrackResponse, visit_endpoints,
+    EnrollVerifiedAuthenticatorResponse, Error, Idempotency, InvalidInput, RefreshSessionResponse,
+    RetryPolicy, Service, TrackResponse, visit_endpoints,
 };
 use authsignal_tests::fault_server::{FaultServer, RecordedRequest, Step};
 use authsignal_tests::{AnyClient, Flavor};
@@ -441,6 +448,13 @@ where
                             .is_none_or(|v| v.is_sensitive()),
                         "`authorization` is marked sensitive"
                     );
+                    let again = request.build_request(&config).unwrap();
+                    assert!(
+                        again.uri() == http_request.uri()
+                            && again.headers() == http_request.headers()
+                            && again.body() == http_request.body(),
+                        "building twice gives the same request"
+                    );
                     let sent = Sent::from(&http_request);
                     let host = http_request.uri().host().unwrap_or_default().to_owned();
                     let want_host = match E::SERVICE {
@@ -471,16 +485,136 @@ fn service_named(name: &str) -> Result<Service, Failed> {
     }
 }
 
+fn load<E: Endpoint>() -> Result<(PathBuf, Fixture), Failed> {
+    let file = fixtures_dir().join(format!("{}.json", E::NAME));
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("{}: no fixture for this endpoint: {e}", file.display()))?;
+    let fixture = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok((file, fixture))
+}
+
+/// Ids and the one path segment each must become, encoded by hand.
+const SEGMENTS: &[(&str, &str)] = &[
+    ("a/b", "a%2Fb"),
+    ("a?b#c", "a%3Fb%23c"),
+    ("a b", "a%20b"),
+    ("123:test", "123%3Atest"),
+    ("ü", "%C3%BC"),
+    ("+", "%2B"),
+    ("a%2Fb", "a%252Fb"),
+    ("../x", "..%2Fx"),
+    ("...", "..."),
+    ("a.b_c-d~e", "a.b_c-d~e"),
+    ("user@example.com", "user%40example.com"),
+    ("a&b=c;d", "a%26b%3Dc%3Bd"),
+    ("\\", "%5C"),
+    ("日本", "%E6%97%A5%E6%9C%AC"),
+    ("tab\there", "tab%09here"),
+];
+
+/// Action codes the API accepts (`^[a-zA-Z0-9_-]{1,64}$`), sent verbatim…
+const GOOD_ACTION_CODES: &[&str] = &["signIn", "a", "withdraw_funds-2", "0", "-", "_"];
+/// …and ones it does not.
+const BAD_ACTION_CODES: &[&str] = &[
+    "sign in", "", "sign/in", "signIn!", "ü", "sign.in", ".", "..",
+];
+
+fn run_paths<E>(route: &str) -> Result<(), Failed>
+where
+    E: Endpoint + serde::de::DeserializeOwned,
+{
+    // The parameters the route declares, e.g. `{userId}`, must be the ones found.
+    let declared: Vec<&str> = route
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .collect();
+    let mut found = Vec::new();
+    let (_, fixture) = load::<E>()?;
+    let case = &fixture.cases[0];
+    let config = Config::builder(SECRET)
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
+        .build()
+        .unwrap();
+    let segments: Vec<&str> = case.http.path.split('/').collect();
+    let fields = case
+        .request
+        .as_object()
+        .ok_or("the request is not an object")?;
+    for (name, value) in fields {
+        let Some(value) = value.as_str() else {
+            continue;
+        };
+        let mut encoded = String::new();
+        authsignal_core::endpoint::encode_path_segment(value, &mut encoded);
+        let Some(position) = segments.iter().position(|s| *s == encoded) else {
+            continue;
+        };
+        found.push(name.as_str());
+        let build = |id: &str| {
+            let mut request = case.request.clone();
+            request[name] = id.into();
+            serde_json::from_value::<E>(request)
+                .unwrap()
+                .build_request(&config)
+        };
+        let path_with = |segment: &str| {
+            let mut path = segments.clone();
+            path[position] = segment;
+            path.join("/")
+        };
+        let (long_good, long_bad) = ("A".repeat(64), "a".repeat(65));
+        let (accepted, rejected): (Vec<(&str, &str)>, Vec<&str>) = if name == "action" {
+            let good = GOOD_ACTION_CODES
+                .iter()
+                .copied()
+                .chain([long_good.as_str()]);
+            let bad = BAD_ACTION_CODES.iter().copied().chain([long_bad.as_str()]);
+            (good.map(|c| (c, c)).collect(), bad.collect())
+        } else {
+            (SEGMENTS.to_vec(), vec!["", ".", ".."])
+        };
+        for (id, segment) in accepted {
+            let request = build(id).map_err(|e| format!("{name} = {id:?}: {e}"))?;
+            if request.uri().path() != path_with(segment)
+                || request.uri().query() != case.http.query.as_deref()
+            {
+                return Err(format!(
+                    "{name} = {id:?}: {} ≠ {}",
+                    request.uri(),
+                    path_with(segment)
+                )
+                .into());
+            }
+        }
+        for id in rejected {
+            match build(id) {
+                Err(Error::InvalidInput(InvalidInput::PathParameter { name: param, .. }))
+                    if param == name => {}
+                other => {
+                    return Err(
+                        format!("{name} = {id:?}: {other:?}, not a rejection of `{name}`").into(),
+                    );
+                }
+            }
+        }
+    }
+    found.sort_unstable();
+    let mut declared = declared;
+    declared.sort_unstable();
+    if found != declared {
+        return Err(
+            format!("path parameters {found:?}; the route {route:?} has {declared:?}").into(),
+        );
+    }
+    Ok(())
+}
+
 fn run<E>(way: Way) -> Result<(), Failed>
 where
     E: Endpoint + serde::de::DeserializeOwned + std::fmt::Debug + Sync,
     E::Output: std::fmt::Debug + Send + 'static,
 {
-    let file = fixtures_dir().join(format!("{}.json", E::NAME));
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("{}: no fixture for this endpoint: {e}", file.display()))?;
-    let fixture: Fixture =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let (file, fixture) = load::<E>()?;
     let service = service_named(&fixture.service)?;
     if service != E::SERVICE {
         return Err(format!(
@@ -626,6 +760,13 @@ where
         }
         match result {
             Err(error @ Error::InvalidInput(_)) => {
+                if error.attempts() != 0
+                    || error.request_may_have_been_processed()
+                    || error.is_retryable()
+                    || error.status().is_some()
+                {
+                    return Err(format!("{what}: {error:?} must say nothing was attempted").into());
+                }
                 let display = error.to_string();
                 expect_same(
                     &what,
@@ -659,6 +800,10 @@ impl EndpointVisitor for Trials {
             let name = format!("{}::{}", info.method, way.name());
             self.trials.push(Trial::test(name, move || run::<E>(way)));
         }
+        let name = format!("{}::paths", info.method);
+        let route = info.route;
+        self.trials
+            .push(Trial::test(name, move || run_paths::<E>(route)));
     }
 }
 

@@ -33,6 +33,9 @@
 //! `""`, `.` and `..` (rejected, naming the parameter), and for an `action`
 //! with valid and invalid action codes.
 //!
+//! Offline, each case's JSON response is decoded a second time with
+//! unknown fields added, which must not change the output.
+//!
 //! Every request must also carry `user-agent`, `x-authsignal-version`,
 //! `accept: application/json`, and `content-type: application/json`
 //! exactly when it has a body. `BLESS=1` rewrites the expected `{:#?}`
@@ -122,7 +125,7 @@ struct ExpectedHttp {
 /// A scripted response. The body is `json` (sent with `content-type:
 /// application/json` unless `headers` name another), `raw` text, `base64`
 /// bytes, or empty.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Reply {
     status: u16,
@@ -359,6 +362,24 @@ fn exposed_secrets(output: &dyn Any) -> BTreeMap<String, Value> {
         put("refresh_token", o.refresh_token.expose_secret().into());
     }
     secrets
+}
+
+/// `json` with two fields no version of the API sends, in every object at
+/// its top level (or in every item of a top-level array).
+fn with_unknown_fields(json: &Value) -> Value {
+    let add = |value: &mut Value| {
+        if let Value::Object(map) = value {
+            let nested = serde_json::json!({"deeply": ["nested", 1, null]});
+            map.insert("brandNewField".into(), nested);
+            map.insert("anotherOne".into(), 42.into());
+        }
+    };
+    let mut json = json.clone();
+    match &mut json {
+        Value::Array(items) => items.iter_mut().for_each(add),
+        other => add(other),
+    }
+    json
 }
 
 fn lines(debug: impl std::fmt::Debug) -> Vec<String> {
@@ -656,6 +677,17 @@ where
             &file,
             ("cases", index, "output"),
         )?;
+        if let (Way::Offline, Some(json)) = (way, &case.response.json) {
+            let extended = Reply {
+                json: Some(with_unknown_fields(json)),
+                ..case.response.clone()
+            };
+            let again = request.parse_response(extended.http());
+            let again = again.map_err(|e| format!("{what}: unknown fields broke decoding: {e}"))?;
+            if lines(&again) != debug {
+                return Err(format!("{what}: unknown fields changed the output").into());
+            }
+        }
         let secrets = exposed_secrets(&output);
         if secrets != case.secrets {
             return Err(format!("{what}: secrets {secrets:?} ≠ {:?}", case.secrets).into());

@@ -327,3 +327,14 @@ fn a_point_of_sale_starts_a_session_and_polls_it_through_a_client() {
         && p == "/v1/terminal/payment-session/ps-9"
         && t == "term-A"));
 }
+
+#[test]
+fn a_pages_iterator_over_a_token_query_hides_the_token() {
+    let client = Client::with_transport(config(), |_: http::Request<Vec<u8>>| {
+        Ok::<_, TransportError>(response(200, r#"{"users":[]}"#))
+    });
+    let pages = client.query_users_pages(QueryUsersRequest::new().with_token("SECRET-TOKEN-1"));
+    let debug = format!("{pages:?}");
+    assert!(!debug.contains("SECRET-TOKEN-1"), "{debug}");
+    assert!(debug.contains("redacted"), "{debug}");
+}

@@ -230,7 +230,8 @@ struct Sent {
     method: String,
     path: String,
     query: Option<String>,
-    headers: BTreeMap<String, String>,
+    /// Lower-case names, in order, repeats kept.
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
 
@@ -309,12 +310,17 @@ fn check_sent(
         problems.push(format!("query {:?} ≠ {:?}", sent.query, expected.query));
     }
     let want = expected_headers(service, expected.body.is_some(), &expected.headers);
+    let mut names: Vec<&str> = sent.headers.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
+        problems.push(format!("header {} sent twice", twice[0]));
+    }
     let got: BTreeMap<_, _> = sent
         .headers
         .iter()
         // Offline the request holds exactly the SDK's headers; a transport
         // adds its own, which the table does not pin.
-        .filter(|(k, _)| offline || SDK_HEADERS.contains(&k.as_str()) || want.contains_key(*k))
+        .filter(|(k, _)| offline || SDK_HEADERS.contains(&k.as_str()) || want.contains_key(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if got != want {
@@ -740,6 +746,9 @@ where
             return Err(format!("{what}: request_may_have_been_processed() is {processed}").into());
         }
         let debug = format!("{error:?}");
+        if display.contains(SECRET) || debug.contains(SECRET) {
+            return Err(format!("{what}: the error shows the secret key").into());
+        }
         for fragment in &case.hidden {
             if display.contains(fragment.as_str()) || debug.contains(fragment.as_str()) {
                 return Err(format!("{what}: the error shows {fragment:?}").into());

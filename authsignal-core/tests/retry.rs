@@ -266,32 +266,10 @@ fn huge_attempts_and_odd_jitter_do_not_panic() {
             .with_max_retries(u32::MAX),
         RetryPolicy::default().with_backoff(SECS(10), Duration::ZERO),
     ];
-    let jitters = [
-        0.0,
-        0.5,
-        1.0,
-        -1.0,
-        2.0,
-        f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::MIN_POSITIVE,
-        0.999_999_999,
-    ];
-    let attempts = [
-        0,
-        1,
-        2,
-        31,
-        32,
-        33,
-        63,
-        64,
-        65,
-        1000,
-        u32::MAX - 1,
-        u32::MAX,
-    ];
+    let (nan, inf, tiny, almost) = (f64::NAN, f64::INFINITY, f64::MIN_POSITIVE, 0.999_999_999);
+    let jitters = [0.0, 0.5, 1.0, -1.0, 2.0, nan, inf, -inf, tiny, almost];
+    let top = u32::MAX;
+    let attempts = [0, 1, 2, 31, 32, 33, 63, 64, 65, 1000, top - 1, top];
     let empty = HeaderMap::new();
     let unavailable = response_view(StatusCode::SERVICE_UNAVAILABLE, &empty);
     for policy in &policies {

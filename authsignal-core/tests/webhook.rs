@@ -326,10 +326,8 @@ fn sdk_negative_vectors_of_payloads() {
     let header = webhook::sign(&key(GO), not_json, now);
     let verified = wh.verify(not_json, &header, now);
     assert!(verified.is_ok());
-    expect(
-        &wh.construct_event(not_json, &header, now),
-        "InvalidPayload",
-    );
+    let event = wh.construct_event(not_json, &header, now);
+    expect(&event, "InvalidPayload");
     expect(
         &verified.and_then(|v| v.log_event_batch()),
         "InvalidPayload",
@@ -440,12 +438,10 @@ fn verify_then_decode_as_event_batch_or_own_type() {
         let verified = wh.verify(payload, &case.header, now).unwrap();
         assert_eq!(verified.as_bytes(), payload);
         assert_eq!(verified.timestamp(), now);
+        // The fields of that event: vector_file_cases_verify_as_labelled.
         let event = verified.event().unwrap();
-        let name = &case.name;
-        assert_eq!(event.event_type, WebhookEventType::EmailCreated, "{name}");
-        assert_eq!(event.data["code"], "157743");
         let constructed = wh.construct_event(payload, &case.header, now);
-        assert_eq!(constructed, Ok(event));
+        assert_eq!(constructed, Ok(event), "{}", case.name);
         // 3. `json::<T>()`, into the caller's own type.
         assert_eq!(verified.json::<MyEvent>().unwrap(), mine);
         assert_eq!(verified.json::<Value>().unwrap()["version"], 1);
@@ -453,14 +449,9 @@ fn verify_then_decode_as_event_batch_or_own_type() {
         expect(&verified.log_event_batch(), "MissingRecords");
     }
 
-    // 2. `log_event_batch()`.
+    // 2. `log_event_batch()` (its records: log_event_batch_decodes).
     let verified = verified(LOG_BATCH).unwrap();
     let batch = verified.log_event_batch().unwrap();
-    assert_eq!(batch.records.len(), 1);
-    let record = &batch.records[0];
-    assert_eq!(record.event_type, WebhookEventType::ActionLogCreated);
-    let journey = &record.record["customVariables"]["journeyType"];
-    assert_eq!(journey, "accountRecovery");
     assert_eq!(verified.json::<MyBatch>().unwrap().records.len(), 1);
     let event = verified.event();
     assert_eq!(event, Err(WebhookError::BatchPassedToEventApi));

@@ -366,7 +366,14 @@ mod webhooks {
             assert_hides(name, &forms, &as_strs(never));
             // No payload fragment either: no event id, user id or JSON text.
             assert_hides(name, &forms, &[EVENT_ID, "user-42", "{\"", "\":\""]);
+            assert!(!error.to_string().is_empty(), "{name}");
         }
+        // The clock error says which clock to look at.
+        let future = errors
+            .iter()
+            .find(|(name, ..)| *name == "TimestampInFuture");
+        let future = future.unwrap().1.to_string();
+        assert!(future.contains("clock"), "{future}");
     }
 }
 

@@ -1,12 +1,12 @@
 //! Webhook verification (reference §5.4, reliability tests E1-E9, F3/F4):
 //! the vectors of `tests/data/webhook.json`, known answers, tampering,
-//! tolerance, header parsing, envelopes, secret hygiene, and properties
+//! tolerance, header parsing, envelopes, and properties
 //! checked against an oracle that scans the header on its own and takes the
 //! expected signature from `webhook::sign`, itself pinned to the known
 //! answers here.
 #![cfg(feature = "webhook")]
 
-use std::{collections::HashSet, time::Duration};
+use std::time::Duration;
 
 use authsignal_core::webhook::{
     self, DEFAULT_TOLERANCE, LogEventBatch, MAX_HEADER_LEN, MAX_SIGNATURES, SIGNATURE_HEADER,
@@ -935,62 +935,6 @@ fn header_map_helpers() {
     opaque.insert(SIGNATURE_HEADER, bytes);
     expect(&webhook::signature_header(&opaque), "MalformedHeader");
     expect(&from_headers(&opaque, "{}"), "MalformedHeader");
-}
-
-// ---------------------------------------------------------------------------
-// Secret hygiene
-// ---------------------------------------------------------------------------
-
-#[test]
-fn no_secret_or_signature_in_debug_or_display() {
-    let secret = key("sk_live_VERY_SECRET_value_42");
-    let other = key("sk_live_OTHER_secret");
-    let wh = Webhook::new(secret.clone()).with_additional_key(other);
-    let dbg = format!("{wh:?} {wh:#?}");
-    assert!(!dbg.contains("VERY_SECRET"), "{dbg}");
-    assert!(!dbg.contains("OTHER_secret"), "{dbg}");
-
-    let (t, body) = (T1, sdk("C").payload.into_bytes());
-    let good = webhook::sign(&secret, &body, t);
-    let expected_sig = sig_of(&good);
-    let foreign_sig = "zI5rg1XJtKH8dXTX9VCSwy07qTPJliXkK9ppgNjmzqw";
-    let batch = br#"{"records":[]}"#;
-    let batch_header = webhook::sign(&secret, batch, t);
-    let not_json = webhook::sign(&secret, b"not json", t);
-
-    let mut missing = HeaderMap::new();
-    missing.insert("other", HeaderValue::from_static("x"));
-    let verify = |header: &str, now| wh.verify(&body, header, now).map(drop);
-    let errors = [
-        webhook::signature_header(&missing).map(drop),
-        verify(&format!("t=abc,v2={expected_sig}"), t),
-        verify(&format!("t={t},v1={expected_sig}"), t),
-        verify(&format!("{good},{}", "x".repeat(MAX_HEADER_LEN)), t),
-        verify(&good, t + 10_000),
-        verify(&good, t - 10_000),
-        wh.verify(b"tampered", &good, t).map(drop),
-        verify(&format!("t={t},v2={foreign_sig}"), t),
-        wh.construct_event(b"not json", &not_json, t).map(drop),
-        wh.construct_event(batch, &batch_header, t).map(drop),
-        wh.verify(&body, &good, t)
-            .unwrap()
-            .log_event_batch()
-            .map(drop),
-    ];
-    let errors = errors.map(Result::unwrap_err);
-    let mut kinds = HashSet::new();
-    for err in &errors {
-        let text = format!("{err} | {err:?}");
-        assert!(!text.contains("VERY_SECRET"), "{text}");
-        assert!(!text.contains(&expected_sig), "{text}");
-        assert!(!text.contains(foreign_sig), "{text}");
-        assert!(!text.is_empty());
-        kinds.insert(std::mem::discriminant(err));
-    }
-    // Every variant was produced by a real call.
-    assert_eq!(kinds.len(), 9, "{errors:?}");
-    let future = errors[5].to_string();
-    assert!(future.contains("clock"), "{future}");
 }
 
 // ---------------------------------------------------------------------------

@@ -56,6 +56,26 @@ fn assert_carries_nothing_of(request: &http::Request<Vec<u8>>, key: &str, what: 
     }
 }
 
+fn is_missing_call_connect_secret(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::InvalidInput(InvalidInput::MissingCallConnectSecret)
+    )
+}
+
+/// Fails unless `error` rejects the credential `name` for `reason`.
+#[track_caller]
+fn assert_credential_error(error: &Error, name: &str, reason: &str) {
+    let Error::InvalidInput(InvalidInput::Credential {
+        name: got,
+        reason: why,
+    }) = error
+    else {
+        panic!("{name}: {error:?}");
+    };
+    assert_eq!((*got, *why), (name, reason), "{error:?}");
+}
+
 /// What [`for_every_endpoint`] hands over: the endpoint's name, its
 /// service and its example request as built.
 type Check<'a> = dyn FnMut(&'static str, Service, Result<http::Request<Vec<u8>>, Error>) + 'a;
@@ -88,22 +108,11 @@ fn call_connect_requests_carry_the_call_connect_key_and_nothing_of_the_server_ap
         let authorization = &request.headers()[header::AUTHORIZATION];
         assert_eq!(authorization, basic(CALL_CONNECT_SECRET).as_str(), "{name}");
         assert!(authorization.is_sensitive(), "{name}");
-        assert_eq!(
-            request
-                .headers()
-                .get_all(header::AUTHORIZATION)
-                .iter()
-                .count(),
-            1
-        );
-        assert!(
-            request
-                .uri()
-                .to_string()
-                .starts_with("https://us-connect.authsignal.com/call/"),
-            "{name}: {}",
-            request.uri()
-        );
+        let all = request.headers().get_all(header::AUTHORIZATION);
+        assert_eq!(all.iter().count(), 1, "{name}");
+        let uri = request.uri().to_string();
+        let host = "https://us-connect.authsignal.com/call/";
+        assert!(uri.starts_with(host), "{name}: {uri}");
         assert_carries_nothing_of(&request, SECRET, name);
     });
     assert_eq!(call_connect, 2, "start_call and finish_call");
@@ -130,11 +139,9 @@ fn server_api_requests_carry_the_server_api_key_and_nothing_of_the_call_connect_
         assert_carries_nothing_of(&request, CALL_CONNECT_SECRET, name);
         if service == Service::Api {
             api += 1;
-            assert_eq!(
-                request.headers()[header::AUTHORIZATION],
-                basic(SECRET).as_str()
-            );
-            assert!(request.headers()[header::AUTHORIZATION].is_sensitive());
+            let authorization = &request.headers()[header::AUTHORIZATION];
+            assert_eq!(authorization, basic(SECRET).as_str(), "{name}");
+            assert!(authorization.is_sensitive(), "{name}");
         }
     });
     assert!(api >= 25, "{api} Server API endpoints");
@@ -148,13 +155,7 @@ fn without_a_call_connect_key_call_connect_requests_fail_and_nothing_is_sent() {
     for_every_endpoint(&config, &mut |name, service, request| match service {
         Service::CallConnect => {
             let error = request.expect_err(name);
-            assert!(
-                matches!(
-                    error,
-                    Error::InvalidInput(InvalidInput::MissingCallConnectSecret)
-                ),
-                "{name}: {error:?}"
-            );
+            assert!(is_missing_call_connect_secret(&error), "{name}: {error:?}");
             let message = error.to_string();
             assert!(message.contains("with_call_connect_secret"), "{message}");
             assert!(message.contains("nothing was sent"), "{message}");
@@ -171,13 +172,9 @@ fn without_a_call_connect_key_call_connect_requests_fail_and_nothing_is_sent() {
         Ok(http::Response::new(b"{}".to_vec()))
     };
     let client = Client::with_transport(config, transport);
-    let error = client
-        .finish_call(FinishCallRequest::new("ref-1", CallState::ChallengeFailed))
-        .unwrap_err();
-    assert!(matches!(
-        error,
-        Error::InvalidInput(InvalidInput::MissingCallConnectSecret)
-    ));
+    let finish = FinishCallRequest::new("ref-1", CallState::ChallengeFailed);
+    let error = client.finish_call(finish).unwrap_err();
+    assert!(is_missing_call_connect_secret(&error), "{error:?}");
     assert_eq!(error.attempts(), 0);
     assert!(!error.request_may_have_been_processed());
     assert_eq!(
@@ -194,23 +191,13 @@ fn a_bad_call_connect_key_is_rejected_by_build_without_showing_it() {
         ("sk_cc\n", "contains control characters"),
         ("sk\u{7f}cc", "contains control characters"),
     ] {
-        let error = Config::builder(SECRET)
+        let config = Config::builder(SECRET)
             .with_call_connect_secret(key)
-            .build()
-            .unwrap_err();
-        match &error {
-            Error::InvalidInput(InvalidInput::Credential { name, reason: why }) => {
-                assert_eq!(*name, "callConnectSecret");
-                assert_eq!(*why, reason);
-            }
-            other => panic!("{key:?}: {other:?}"),
-        }
-        if !key.is_empty() {
-            assert!(
-                !format!("{error} {error:?}").contains(key.trim()),
-                "{error:?}"
-            );
-        }
+            .build();
+        let error = config.unwrap_err();
+        assert_credential_error(&error, "callConnectSecret", reason);
+        let shown = format!("{error} {error:?}");
+        assert!(key.is_empty() || !shown.contains(key.trim()), "{error:?}");
     }
 }
 
@@ -218,27 +205,20 @@ fn a_bad_call_connect_key_is_rejected_by_build_without_showing_it() {
 fn the_call_connect_key_stays_out_of_debug() {
     let builder = both_keys();
     let config = both_keys().build().unwrap();
-    let request = StartCallRequest::new("ref-1")
-        .build_request(&config)
-        .unwrap();
+    let request = StartCallRequest::new("ref-1").build_request(&config);
+    let request = request.unwrap();
     for (what, debug) in [
         ("Builder", format!("{builder:?}")),
         ("Config", format!("{config:?}")),
         ("http::Request", format!("{request:?}")),
     ] {
-        for form in forms_of(CALL_CONNECT_SECRET)
-            .iter()
-            .chain(&forms_of(SECRET))
-        {
-            assert!(
-                !debug.contains(form.as_str()),
-                "{what} shows a key: {debug}"
-            );
+        let mut forms = forms_of(CALL_CONNECT_SECRET);
+        forms.extend(forms_of(SECRET));
+        for form in forms {
+            assert!(!debug.contains(&form), "{what} shows a key: {debug}");
         }
-        assert!(
-            debug.contains("redacted") || debug.contains("Sensitive"),
-            "{what}: {debug}"
-        );
+        let marked = debug.contains("redacted") || debug.contains("Sensitive");
+        assert!(marked, "{what}: {debug}");
     }
     assert!(format!("{config:?}").contains("call_connect_secret: Some(<redacted>)"));
     let without = Config::builder(SECRET).build().unwrap();
@@ -247,43 +227,27 @@ fn the_call_connect_key_stays_out_of_debug() {
 
 #[test]
 fn each_region_has_its_own_call_connect_host() {
+    // (region, Server API host prefix, Call Connect host)
     let hosts = [
-        (
-            Region::Us,
-            "https://api.authsignal.com/v1",
-            "https://us-connect.authsignal.com",
-        ),
-        (
-            Region::Au,
-            "https://au.api.authsignal.com/v1",
-            "https://au-connect.api.authsignal.com",
-        ),
-        (
-            Region::Eu,
-            "https://eu.api.authsignal.com/v1",
-            "https://eu-connect.api.authsignal.com",
-        ),
-        (
-            Region::Ca,
-            "https://ca.api.authsignal.com/v1",
-            "https://ca-connect.api.authsignal.com",
-        ),
+        (Region::Us, "", "https://us-connect.authsignal.com"),
+        (Region::Au, "au.", "https://au-connect.api.authsignal.com"),
+        (Region::Eu, "eu.", "https://eu-connect.api.authsignal.com"),
+        (Region::Ca, "ca.", "https://ca-connect.api.authsignal.com"),
     ];
-    for (region, api, connect) in hosts {
+    for (region, prefix, connect) in hosts {
+        let api = format!("https://{prefix}api.authsignal.com/v1");
         assert_eq!(region.call_connect_url(), connect);
         let config = both_keys().with_region(region).build().unwrap();
         assert_eq!(config.base_url(), api, "{region:?}");
         assert_eq!(config.call_connect_url(), connect, "{region:?}");
-        let request = StartCallRequest::new("ref-1")
-            .build_request(&config)
-            .unwrap();
-        assert_eq!(request.uri().to_string(), format!("{connect}/call/start"));
+        let request = StartCallRequest::new("ref-1").build_request(&config);
+        let uri = request.unwrap().uri().to_string();
+        assert_eq!(uri, format!("{connect}/call/start"), "{region:?}");
     }
     // The default is the US host.
-    assert_eq!(
-        Config::builder(SECRET).build().unwrap().call_connect_url(),
-        authsignal_core::DEFAULT_CALL_CONNECT_URL
-    );
+    let default = Config::builder(SECRET).build().unwrap();
+    let url = authsignal_core::DEFAULT_CALL_CONNECT_URL;
+    assert_eq!(default.call_connect_url(), url);
 }
 
 #[test]
@@ -304,15 +268,13 @@ fn an_explicit_call_connect_url_wins_over_the_region_in_either_order() {
         assert_eq!(config.base_url(), "https://eu.api.authsignal.com/v1");
     }
     // A custom Server API URL leaves the region's Call Connect host alone.
-    let config = both_keys()
-        .with_region(Region::Au)
+    let config = both_keys().with_region(Region::Au);
+    let config = config
         .with_base_url("http://127.0.0.1:9/v1")
         .build()
         .unwrap();
-    assert_eq!(
-        config.call_connect_url(),
-        "https://au-connect.api.authsignal.com"
-    );
+    let url = "https://au-connect.api.authsignal.com";
+    assert_eq!(config.call_connect_url(), url);
 }
 
 // ---------------------------------------------------------------------------
@@ -324,37 +286,27 @@ const TERMINAL: &str = "term_5f2c9a";
 #[test]
 fn terminal_requests_carry_the_terminal_id_and_no_secret_key() {
     let config = both_keys().build().unwrap();
+    let create = CreatePaymentSessionRequest::new(TERMINAL, 42.5, "POS-0093-118", "NZD");
+    let get = GetPaymentSessionRequest::new(TERMINAL, "9a7c3e21");
     let requests = [
-        CreatePaymentSessionRequest::new(TERMINAL, 42.5, "POS-0093-118", "NZD")
-            .build_request(&config)
-            .unwrap(),
-        GetPaymentSessionRequest::new(TERMINAL, "9a7c3e21")
-            .build_request(&config)
-            .unwrap(),
+        create.build_request(&config).unwrap(),
+        get.build_request(&config).unwrap(),
     ];
     for request in &requests {
         let what = request.uri().path();
         let headers = request.headers();
         assert_eq!(headers[&TERMINAL_HEADER], TERMINAL, "{what}");
         assert!(headers[&TERMINAL_HEADER].is_sensitive(), "{what}");
-        assert!(
-            !headers.contains_key(header::AUTHORIZATION),
-            "{what}: {headers:?}"
-        );
-        assert!(
-            request
-                .uri()
-                .to_string()
-                .starts_with("https://api.authsignal.com/v1/terminal/")
-        );
+        let no_auth = !headers.contains_key(header::AUTHORIZATION);
+        assert!(no_auth, "{what}: {headers:?}");
+        let uri = request.uri().to_string();
+        assert!(uri.starts_with("https://api.authsignal.com/v1/terminal/"));
         assert_carries_nothing_of(request, SECRET, what);
         assert_carries_nothing_of(request, CALL_CONNECT_SECRET, what);
         // The terminal id travels in its header only.
-        assert!(
-            !String::from_utf8_lossy(request.body()).contains(TERMINAL),
-            "{what}"
-        );
-        assert!(!request.uri().to_string().contains(TERMINAL), "{what}");
+        let body = String::from_utf8_lossy(request.body());
+        assert!(!body.contains(TERMINAL), "{what}");
+        assert!(!uri.contains(TERMINAL), "{what}");
     }
 
     // The same for every Terminal endpoint core declares, and no other
@@ -382,17 +334,11 @@ fn terminal_requests_carry_the_terminal_id_and_no_secret_key() {
 
 #[test]
 fn terminal_requests_work_without_a_call_connect_key_and_on_the_region_host() {
-    let config = Config::builder(SECRET)
-        .with_region(Region::Eu)
-        .build()
-        .unwrap();
-    let request = GetPaymentSessionRequest::new(TERMINAL, "ps-1")
-        .build_request(&config)
-        .unwrap();
-    assert_eq!(
-        request.uri().to_string(),
-        "https://eu.api.authsignal.com/v1/terminal/payment-session/ps-1"
-    );
+    let config = Config::builder(SECRET).with_region(Region::Eu).build();
+    let request = GetPaymentSessionRequest::new(TERMINAL, "ps-1");
+    let request = request.build_request(&config.unwrap()).unwrap();
+    let uri = "https://eu.api.authsignal.com/v1/terminal/payment-session/ps-1";
+    assert_eq!(request.uri().to_string(), uri);
 }
 
 #[test]
@@ -403,25 +349,16 @@ fn a_bad_terminal_id_is_rejected_before_sending_without_showing_it() {
         ("term\r\nx-evil: 1", "contains control characters"),
         ("term\u{0}", "contains control characters"),
     ] {
+        let create = CreatePaymentSessionRequest::new(id, 1.0, "r", "NZD");
+        let get = GetPaymentSessionRequest::new(id, "ps-1");
         for error in [
-            CreatePaymentSessionRequest::new(id, 1.0, "r", "NZD")
-                .build_request(&config)
-                .unwrap_err(),
-            GetPaymentSessionRequest::new(id, "ps-1")
-                .build_request(&config)
-                .unwrap_err(),
+            create.build_request(&config).unwrap_err(),
+            get.build_request(&config).unwrap_err(),
         ] {
-            match &error {
-                Error::InvalidInput(InvalidInput::Credential { name, reason: why }) => {
-                    assert_eq!(*name, "terminalId");
-                    assert_eq!(*why, reason, "{id:?}");
-                }
-                other => panic!("{id:?}: {other:?}"),
-            }
-            if !id.is_empty() {
-                let shown = format!("{error} {error:?}");
-                assert!(!shown.contains(id) && !shown.contains("evil"), "{shown}");
-            }
+            assert_credential_error(&error, "terminalId", reason);
+            let shown = format!("{error} {error:?}");
+            let hidden = !shown.contains(id) && !shown.contains("evil");
+            assert!(id.is_empty() || hidden, "{shown}");
         }
     }
 }

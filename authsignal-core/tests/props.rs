@@ -4,7 +4,8 @@
 //! Every property runs 10 000 cases. The oracles are independent of the
 //! library: HTTP dates formatted by `httpdate`, segments decoded by
 //! `percent-encoding` and checked for RFC 3986's canonical form, and, written
-//! here, the error-code precedence rule and the base-URL rules.
+//! here, the error-code precedence rule and the base-URL rules. The
+//! generators' vocabularies are in `tests/data/props.json`.
 
 use std::{
     any::TypeId,
@@ -24,7 +25,9 @@ use authsignal_core::{
 use percent_encoding::percent_decode_str;
 use proptest::collection::vec;
 use proptest::prelude::*;
+use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Cases per property.
@@ -41,6 +44,32 @@ fn config() -> Config {
         .with_call_connect_secret("sk_test_props_call_connect")
         .build()
         .unwrap()
+}
+
+/// The generators' vocabularies (see the note in the file).
+#[derive(Deserialize)]
+struct Words {
+    fragments: Vec<String>,
+    json_strings: Vec<String>,
+    header_values: Vec<String>,
+    path_chars: String,
+    path_values: Vec<String>,
+    schemes: Vec<String>,
+    separators: Vec<String>,
+    userinfo: Vec<String>,
+    hosts: Vec<String>,
+    ports: Vec<String>,
+    paths: Vec<String>,
+    queries: Vec<String>,
+    url_fragments: Vec<String>,
+}
+
+static WORDS: LazyLock<Words> =
+    LazyLock::new(|| serde_json::from_str(include_str!("data/props.json")).unwrap());
+
+/// One word of `list`.
+fn word(list: &[String]) -> impl Strategy<Value = String> + use<> {
+    select(list.to_vec())
 }
 
 // ---------------------------------------------------------------------------
@@ -111,31 +140,32 @@ fn every_endpoint_has_a_fixture_and_a_consistent_declaration() {
     struct Check(Vec<&'static str>);
     impl EndpointVisitor for Check {
         fn visit<E: Endpoint>(&mut self, info: EndpointInfo, example: E) {
+            let name = E::NAME;
             assert_eq!(
-                info.method,
-                E::NAME,
+                info.method, name,
                 "the client method is named after the endpoint"
             );
             let (method, path) = info.route.split_once(' ').expect("METHOD /path");
-            assert_eq!(method, E::METHOD.as_str(), "{}", E::NAME);
-            let request = example.build_request(&config()).expect(E::NAME);
-            assert_eq!(request.method(), E::METHOD, "{}", E::NAME);
+            assert_eq!(method, E::METHOD.as_str(), "{name}");
+            let request = example.build_request(&config()).expect(name);
+            assert_eq!(request.method(), E::METHOD, "{name}");
             // The example fills the route's template: same number of segments.
             // Call Connect has its own host without `/v1`; the Terminal
             // API shares the Server API's.
-            let prefix = match E::SERVICE {
-                Service::CallConnect => "",
-                _ => "/v1",
+            let prefix = if E::SERVICE == Service::CallConnect {
+                ""
+            } else {
+                "/v1"
             };
             let segments = |p: &str| p.trim_matches('/').split('/').count();
+            let built = request.uri().path();
+            let what = format!("{name}: {built} vs {path}");
             assert_eq!(
-                segments(request.uri().path()),
+                segments(built),
                 segments(&format!("{prefix}{path}")),
-                "{}: {} vs {path}",
-                E::NAME,
-                request.uri().path()
+                "{what}"
             );
-            self.0.push(E::NAME);
+            self.0.push(name);
         }
     }
     let mut check = Check(Vec::new());
@@ -168,32 +198,25 @@ fn short_string() -> impl Strategy<Value = String> {
 
 /// Strings that mean something on the wire, and arbitrary ones.
 fn json_string() -> impl Strategy<Value = String> {
-    prop_oneof![
-        3 => short_string(),
-        1 => prop::sample::select(vec![
-            "", "SMS", "PASSKEY", "ALLOW", "CHALLENGE_REQUIRED", "WHATSAPP", "null", "\u{0}",
-            "\u{feff}", "\u{10ffff}", "2024-05-01T10:00:00.000Z",
-        ])
-        .prop_map(str::to_owned),
-    ]
+    prop_oneof![3 => short_string(), 1 => word(&WORDS.json_strings)]
 }
 
 /// Any JSON value, a few levels deep.
 fn json_value() -> impl Strategy<Value = Value> {
+    let number = |f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number);
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>().prop_map(number),
         json_string().prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
+        let object = vec((json_string(), inner.clone()), 0..4);
         prop_oneof![
-            vec(inner.clone(), 0..4).prop_map(Value::Array),
-            vec((json_string(), inner), 0..4)
-                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            vec(inner, 0..4).prop_map(Value::Array),
+            object.prop_map(|entries| Value::Object(entries.into_iter().collect())),
         ]
     })
 }
@@ -210,10 +233,11 @@ enum Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
+    let add = (any::<usize>(), json_string(), json_value());
     prop_oneof![
         (any::<usize>(), json_value()).prop_map(|(at, v)| Edit::Replace(at, v)),
         any::<usize>().prop_map(Edit::Remove),
-        (any::<usize>(), json_string(), json_value()).prop_map(|(at, k, v)| Edit::Add(at, k, v)),
+        add.prop_map(|(at, k, v)| Edit::Add(at, k, v)),
     ]
 }
 
@@ -257,10 +281,8 @@ fn apply_edit(doc: &mut Value, edit: &Edit) {
                     map.remove(&key);
                 }
                 Some(Value::Array(items)) => {
-                    if let Ok(i) = key.parse::<usize>() {
-                        if i < items.len() {
-                            items.remove(i);
-                        }
+                    if let Some(i) = key.parse::<usize>().ok().filter(|i| *i < items.len()) {
+                        items.remove(i);
                     }
                 }
                 _ => {}
@@ -281,144 +303,82 @@ fn apply_edit(doc: &mut Value, edit: &Edit) {
 enum ByteEdit {
     Truncate(usize),
     Flip(usize, u8),
-    Insert(usize, &'static str),
+    Insert(usize, String),
 }
 
 fn byte_edit() -> impl Strategy<Value = ByteEdit> {
     prop_oneof![
         any::<usize>().prop_map(ByteEdit::Truncate),
         (any::<usize>(), any::<u8>()).prop_map(|(at, b)| ByteEdit::Flip(at, b)),
-        (any::<usize>(), prop::sample::select(FRAGMENTS))
-            .prop_map(|(at, f)| ByteEdit::Insert(at, f)),
+        (any::<usize>(), fragment()).prop_map(|(at, f)| ByteEdit::Insert(at, f)),
     ]
 }
 
-/// JSON-ish tokens that parsers trip on.
-const FRAGMENTS: &[&str] = &[
-    "{",
-    "}",
-    "[",
-    "]",
-    ",",
-    ":",
-    "\"",
-    "\\",
-    "null",
-    "true",
-    "false",
-    "0",
-    "-0",
-    "1e999",
-    "-1e999",
-    "18446744073709551616",
-    "-9223372036854775809",
-    "1.5",
-    "\"\\ud800\"",
-    "\"\\u0000\"",
-    "\"\\uDBFF\\uDFFF\"",
-    "\u{feff}",
-    "\"state\"",
-    "\"ALLOW\"",
-    "\"isEnrolled\"",
-    "\"users\"",
-    "\"authenticator\"",
-    "\"expiresAt\"",
-    "\"token\"",
-    "\"challengeId\"",
-    "\"idempotencyKey\"",
-    "\"verificationMethod\"",
-    "\"SMS\"",
-    "\"errorCode\"",
-    "\"error\"",
-    "\"errorDescription\"",
-    "[[[[[[[[",
-    "]]]]]]]]",
-    " ",
-    "\n",
-    "\u{0}",
-    "\u{ff}",
-];
+/// A JSON-ish token that parsers trip on.
+fn fragment() -> impl Strategy<Value = String> {
+    word(&WORDS.fragments)
+}
+
+fn damage(bytes: &mut Vec<u8>, edit: ByteEdit) {
+    match edit {
+        ByteEdit::Truncate(at) => bytes.truncate(at % (bytes.len() + 1)),
+        ByteEdit::Flip(_, _) if bytes.is_empty() => {}
+        ByteEdit::Flip(at, b) => {
+            let at = at % bytes.len();
+            bytes[at] ^= b;
+        }
+        ByteEdit::Insert(at, fragment) => {
+            let at = at % (bytes.len() + 1);
+            bytes.splice(at..at, fragment.bytes());
+        }
+    }
+}
 
 /// A response body: raw bytes, token soup, or a damaged fixture.
 fn body() -> impl Strategy<Value = Vec<u8>> {
-    let fixtures: Vec<usize> = (0..endpoints().len()).collect();
+    let fixture = || select((0..endpoints().len()).collect::<Vec<_>>());
+    let edited = (fixture(), vec(edit(), 1..4)).prop_map(|(f, edits)| {
+        let mut doc = endpoints()[f].doc.clone();
+        edits.iter().for_each(|e| apply_edit(&mut doc, e));
+        serde_json::to_vec(&doc).unwrap()
+    });
+    let damaged = (fixture(), vec(byte_edit(), 1..4)).prop_map(|(f, edits)| {
+        let mut bytes = endpoints()[f].fixture.as_bytes().to_vec();
+        edits.into_iter().for_each(|e| damage(&mut bytes, e));
+        bytes
+    });
     prop_oneof![
         2 => vec(any::<u8>(), 0..256),
-        2 => vec(prop::sample::select(FRAGMENTS), 0..24).prop_map(|t| t.concat().into_bytes()),
-        4 => (prop::sample::select(fixtures.clone()), vec(edit(), 1..4)).prop_map(|(f, edits)| {
-            let mut doc = endpoints()[f].doc.clone();
-            for e in &edits {
-                apply_edit(&mut doc, e);
-            }
-            serde_json::to_vec(&doc).unwrap()
-        }),
-        2 => (prop::sample::select(fixtures), vec(byte_edit(), 1..4)).prop_map(|(f, edits)| {
-            let mut bytes = endpoints()[f].fixture.as_bytes().to_vec();
-            for e in edits {
-                match e {
-                    ByteEdit::Truncate(at) => bytes.truncate(at % (bytes.len() + 1)),
-                    ByteEdit::Flip(at, b) => {
-                        if !bytes.is_empty() {
-                            let at = at % bytes.len();
-                            bytes[at] ^= b;
-                        }
-                    }
-                    ByteEdit::Insert(at, fragment) => {
-                        let at = at % (bytes.len() + 1);
-                        bytes.splice(at..at, fragment.bytes());
-                    }
-                }
-            }
-            bytes
-        }),
+        2 => vec(fragment(), 0..24).prop_map(|t| t.concat().into_bytes()),
+        4 => edited,
+        2 => damaged,
     ]
 }
 
 /// A header value: arbitrary bytes made header-safe, or a meaningful one.
 fn header_value() -> impl Strategy<Value = HeaderValue> {
+    let unsafe_byte = |b: u8| (b < 0x20 && b != b'\t') || b == 0x7f;
+    let safe = vec(any::<u8>(), 0..40).prop_map(move |bytes| {
+        let safe: Vec<u8> = bytes
+            .into_iter()
+            .map(|b| if unsafe_byte(b) { b' ' } else { b })
+            .collect();
+        HeaderValue::from_bytes(&safe).unwrap()
+    });
+    let date = (0..=MAX_HTTP_DATE, date_form()).prop_map(|(t, form)| http_date(t, form));
     prop_oneof![
-        vec(any::<u8>(), 0..40).prop_map(|bytes| {
-            let safe: Vec<u8> = bytes
-                .into_iter()
-                .map(|b| {
-                    if (b < 0x20 && b != b'\t') || b == 0x7f {
-                        b' '
-                    } else {
-                        b
-                    }
-                })
-                .collect();
-            HeaderValue::from_bytes(&safe).unwrap()
-        }),
+        safe,
         any::<u64>().prop_map(HeaderValue::from),
-        (0..=MAX_HTTP_DATE, date_form())
-            .prop_map(|(t, form)| HeaderValue::from_str(&http_date(t, form)).unwrap()),
-        prop::sample::select(vec![
-            "0",
-            "-1",
-            "1.5",
-            " 5 ",
-            "",
-            "abc",
-            "99999999999999999999999",
-            "application/json",
-            "text/html; charset=utf-8",
-            "Sun, 06 Nov 1994 08:49:37 GMT",
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
-            "Mon, 31 Feb 2025 25:61:61 GMT",
-            "Sun, 06 Nov 1969 08:49:37 GMT",
-            ",",
-        ])
-        .prop_map(HeaderValue::from_static),
+        date.prop_map(|d| HeaderValue::from_str(&d).unwrap()),
+        word(&WORDS.header_values).prop_map(|v| HeaderValue::from_str(&v).unwrap()),
     ]
 }
 
 fn header_name() -> impl Strategy<Value = HeaderName> {
-    prop_oneof![
-        3 => prop::sample::select(vec![header::RETRY_AFTER, header::DATE, header::CONTENT_TYPE]),
-        1 => "[a-z][a-z0-9-]{0,12}".prop_map(|n| HeaderName::from_bytes(n.as_bytes()).unwrap()),
-    ]
+    let known = vec![header::RETRY_AFTER, header::DATE, header::CONTENT_TYPE];
+    let any_name =
+        "[a-z][a-z0-9-]{0,12}".prop_map(|n| HeaderName::from_bytes(n.as_bytes()).unwrap());
+    prop_oneof![3 => select(known), 1 => any_name]
 }
 
 /// A few headers; names may repeat.
@@ -458,7 +418,7 @@ enum DateForm {
 }
 
 fn date_form() -> impl Strategy<Value = DateForm> {
-    prop::sample::select(vec![
+    select(vec![
         DateForm::ImfFixdate,
         DateForm::Rfc850,
         DateForm::Asctime,
@@ -471,24 +431,20 @@ fn date_form() -> impl Strategy<Value = DateForm> {
 /// IMF-fixdate.
 fn http_date(t: i64, form: DateForm) -> String {
     let imf = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(t.try_into().unwrap()));
-    let (weekday, day, month, year, time) = (
-        &imf[0..3],
-        &imf[5..7],
-        &imf[8..11],
-        &imf[12..16],
-        &imf[17..25],
-    );
+    let (weekday, day, month) = (&imf[0..3], &imf[5..7], &imf[8..11]);
+    let (year, time) = (&imf[12..16], &imf[17..25]);
     match form {
         DateForm::Rfc850 if (1970..=2069).contains(&year.parse::<u32>().unwrap()) => {
-            let weekday = match weekday {
-                "Mon" => "Monday",
-                "Tue" => "Tuesday",
-                "Wed" => "Wednesday",
-                "Thu" => "Thursday",
-                "Fri" => "Friday",
-                "Sat" => "Saturday",
-                _ => "Sunday",
-            };
+            let days = [
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+            ];
+            let long = days.into_iter().find(|d| d.starts_with(weekday));
+            let weekday = long.unwrap_or("Sunday");
             format!("{weekday}, {day}-{month}-{} {time} GMT", &year[2..])
         }
         DateForm::Asctime => {
@@ -516,16 +472,12 @@ fn is_unreserved(b: u8) -> bool {
 fn assert_canonical_segment(segment: &str, value: &str) -> Result<(), TestCaseError> {
     let decoded: Vec<u8> = percent_decode_str(segment).collect();
     prop_assert_eq!(decoded.as_slice(), value.as_bytes(), "{}", segment);
-    prop_assert!(
-        segment.bytes().all(|b| is_unreserved(b) || b == b'%'),
-        "{segment}"
-    );
+    let allowed = segment.bytes().all(|b| is_unreserved(b) || b == b'%');
+    prop_assert!(allowed, "{segment}");
     for escape in segment.split('%').skip(1) {
         let hex = escape.as_bytes().get(..2).unwrap_or_default();
-        prop_assert!(
-            hex.len() == 2 && hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')),
-            "{segment}"
-        );
+        let upper_hex = hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'));
+        prop_assert!(hex.len() == 2 && upper_hex, "{segment}");
     }
     let reserved = value.bytes().filter(|&b| !is_unreserved(b)).count();
     prop_assert_eq!(segment.matches('%').count(), reserved, "{}", segment);
@@ -540,20 +492,11 @@ fn encoded(value: &str) -> String {
 
 /// Strings rich in the characters that matter to paths.
 fn path_value() -> impl Strategy<Value = String> {
+    let chars: Vec<char> = WORDS.path_chars.chars().collect();
     prop_oneof![
         3 => any::<String>(),
-        3 => vec(
-            prop::sample::select(vec![
-                '/', '?', '#', '%', '.', ' ', '+', '&', '=', ';', ':', '@', '\\', '\r', '\n', '\0',
-                'a', 'Z', '0', '~', '-', '_', 'é', '\u{202e}', '\u{fffd}', '😀',
-            ]),
-            0..10,
-        )
-        .prop_map(String::from_iter),
-        1 => prop::sample::select(vec![
-            "", ".", "..", "...", "../../x", "a/b", "a?b#c", "%2e%2e%2f", "a b", "\r\n", "./", "%",
-        ])
-        .prop_map(str::to_owned),
+        3 => vec(select(chars), 0..10).prop_map(String::from_iter),
+        1 => word(&WORDS.path_values),
     ]
 }
 
@@ -569,10 +512,8 @@ fn segments(path: &str) -> Vec<&str> {
 }
 
 fn is_path_error(result: &Result<http::Request<Vec<u8>>, Error>) -> bool {
-    matches!(
-        result,
-        Err(Error::InvalidInput(InvalidInput::PathParameter { .. }))
-    )
+    let path_error = |e: &InvalidInput| matches!(e, InvalidInput::PathParameter { .. });
+    matches!(result, Err(Error::InvalidInput(e)) if path_error(e))
 }
 
 // ---------------------------------------------------------------------------
@@ -590,65 +531,26 @@ fn is_loopback_host(url: &url::Url) -> bool {
 }
 
 fn url_like() -> impl Strategy<Value = String> {
-    let pick =
-        |items: &[&'static str]| prop::sample::select(items.to_vec()).prop_map(str::to_owned);
-    (
-        pick(&[
-            "https", "http", "HTTPS", "hTTp", "ftp", "file", "ws", "", "https:",
-        ]),
-        pick(&["://", ":", ":/", ":///", "//", ":\\\\"]),
-        pick(&["", "", "", "user@", "u:p@", ":@", "@", "u@"]),
-        prop_oneof![
-            pick(&[
-                "localhost",
-                "LocalHost",
-                "localhost.",
-                "127.0.0.1",
-                "127.1",
-                "127.255.255.254",
-                "0x7f.1",
-                "2130706433",
-                "[::1]",
-                "[::ffff:127.0.0.1]",
-                "[0:0:0:0:0:0:0:1]",
-                "example.com",
-                "api.authsignal.com",
-                "xn--nxasmq6b",
-                "ex ample",
-                "ünïcode.com",
-                "",
-                "128.0.0.1",
-                "localhost.example.com",
-                "0",
-                "[::]",
-                "a!b$c&d'e(f)g*h+i,j;k=l",
-                "a{b}c",
-                "a`b",
-                "a\"b",
-                "%41",
-                "a..b",
-                "[::1",
-                "256.0.0.1",
-                "1.2.3",
-            ]),
-            short_string(),
-        ],
-        pick(&[
-            "", "", ":8080", ":0", ":65535", ":65536", ":", ":abc", ":443", ":80",
-        ]),
-        prop_oneof![
-            pick(&[
-                "", "/", "/v1", "/v1/", "//", "/v1//", "/a b", "/%2F", "/..", "/./v1", "/{x}",
-                "/|", "/\"", "/^", "/`", "/\\", "/é", "/%", "/%zz", "/[", "/a:b@c",
-            ]),
-            short_string().prop_map(|s| format!("/{s}")),
-        ],
-        pick(&["", "", "?", "?x=1"]),
-        pick(&["", "", "#", "#f"]),
-    )
-        .prop_map(|(scheme, sep, user, host, port, path, query, fragment)| {
-            format!("{scheme}{sep}{user}{host}{port}{path}{query}{fragment}")
-        })
+    let w = &*WORDS;
+    let host = prop_oneof![word(&w.hosts), short_string()];
+    let path = prop_oneof![word(&w.paths), short_string().prop_map(|s| format!("/{s}"))];
+    let start = (
+        word(&w.schemes),
+        word(&w.separators),
+        word(&w.userinfo),
+        host,
+    );
+    let end = (
+        word(&w.ports),
+        path,
+        word(&w.queries),
+        word(&w.url_fragments),
+    );
+    (start, end).prop_map(|(start, end)| {
+        let (scheme, sep, user, host) = start;
+        let (port, path, query, fragment) = end;
+        format!("{scheme}{sep}{user}{host}{port}{path}{query}{fragment}")
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -672,45 +574,33 @@ fn is_capped(full: &str, got: &str, max: usize) -> bool {
         return false;
     };
     let ellipsis = '…'.len_utf8();
-    got.len() <= max
-        && full.starts_with(prefix)
-        && full[prefix.len()..]
-            .chars()
-            .next()
-            .is_some_and(|next| prefix.len() + next.len_utf8() + ellipsis > max)
+    let next = full[prefix.len()..].chars().next();
+    let longest = next.is_some_and(|next| prefix.len() + next.len_utf8() + ellipsis > max);
+    got.len() <= max && full.starts_with(prefix) && longest
 }
 
 /// A value for `errorCode`/`error`/`errorDescription`: short or around the
 /// caps, in one- to four-byte characters, or not a string at all.
 fn member() -> impl Strategy<Value = Value> {
+    let fill = select(vec!["a", "é", "…", "😀"]);
+    let around_caps = (fill, 0usize..=420, any::<bool>()).prop_map(|(fill, bytes, tail)| {
+        let x = if tail { "x" } else { "" };
+        Value::String(fill.repeat(bytes / fill.len()) + x)
+    });
     prop_oneof![
         2 => json_string().prop_map(Value::String),
-        2 => (prop::sample::select(vec!["a", "é", "…", "😀"]), 0usize..=420, any::<bool>())
-            .prop_map(|(fill, bytes, tail)| {
-                let mut text = fill.repeat(bytes / fill.len());
-                if tail {
-                    text.push('x');
-                }
-                Value::String(text)
-            }),
+        2 => around_caps,
         1 => json_value(),
     ]
 }
 
 #[test]
 fn cap_oracle_known_answers() {
+    let a = |n: usize| "a".repeat(n);
     assert!(is_capped("abc", "abc", 64));
-    assert!(is_capped(
-        &"a".repeat(65),
-        &format!("{}…", "a".repeat(61)),
-        64
-    ));
-    assert!(!is_capped(
-        &"a".repeat(65),
-        &format!("{}…", "a".repeat(60)),
-        64
-    ));
-    assert!(!is_capped(&"a".repeat(65), &"a".repeat(64), 64));
+    assert!(is_capped(&a(65), &format!("{}…", a(61)), 64));
+    assert!(!is_capped(&a(65), &format!("{}…", a(60)), 64));
+    assert!(!is_capped(&a(65), &a(64), 64));
     // 30 two-byte characters and the three-byte `…` make 63 bytes; a 31st
     // character would not fit.
     assert!(is_capped(
@@ -724,6 +614,11 @@ fn cap_oracle_known_answers() {
 // Properties
 // ---------------------------------------------------------------------------
 
+/// Whether `body` is a JSON object.
+fn is_object(body: &[u8]) -> bool {
+    matches!(serde_json::from_slice::<Value>(body), Ok(Value::Object(_)))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
@@ -736,35 +631,37 @@ proptest! {
         body in body(),
     ) {
         let code = StatusCode::from_u16(status).unwrap();
-        let is_object = matches!(serde_json::from_slice::<Value>(&body), Ok(Value::Object(_)));
+        let is_object = is_object(&body);
         for case in endpoints() {
+            let name = case.name;
             let result = (case.parse)(response(status, &headers, body.clone()));
             if code.is_success() {
                 match &result {
                     Ok(()) => {}
                     Err(Error::UnexpectedResponse(e)) => {
-                        prop_assert_eq!(e.status, code, "{}", case.name);
+                        prop_assert_eq!(e.status, code, "{}", name);
                         // A 2xx body may hold tokens: never copied into errors.
-                        prop_assert!(e.excerpt.is_empty(), "{}: excerpt of a 2xx body", case.name);
+                        prop_assert!(e.excerpt.is_empty(), "{name}: excerpt of a 2xx body");
                         prop_assert_eq!(e.retry_after, None);
                     }
-                    Err(e) => prop_assert!(false, "{}: 2xx gave {e:?}", case.name),
+                    Err(e) => prop_assert!(false, "{name}: 2xx gave {e:?}"),
                 }
                 if case.ignores_body {
-                    prop_assert!(result.is_ok(), "{}: any 2xx body is accepted", case.name);
+                    prop_assert!(result.is_ok(), "{name}: any 2xx body is accepted");
                 }
                 continue;
             }
             let Err(error) = result else {
-                return Err(TestCaseError::fail(format!("{}: HTTP {status} parsed as Ok", case.name)));
+                return Err(TestCaseError::fail(format!("{name}: HTTP {status} parsed as Ok")));
             };
-            prop_assert_eq!(error.status(), Some(code), "{}", case.name);
+            prop_assert_eq!(error.status(), Some(code), "{}", name);
             prop_assert_eq!(error.attempts(), 1);
             prop_assert!(error.to_string().len() <= MAX_DISPLAY_BYTES);
-            prop_assert_eq!(error.retry_after(), error.api_error().map_or_else(
-                || if let Error::UnexpectedResponse(e) = &error { e.retry_after } else { None },
-                |e| e.retry_after,
-            ));
+            let carried = match &error {
+                Error::UnexpectedResponse(e) => e.retry_after,
+                other => other.api_error().and_then(|e| e.retry_after),
+            };
+            prop_assert_eq!(error.retry_after(), carried);
             match &error {
                 Error::UnexpectedResponse(e) => {
                     let not_error_status = code.is_informational() || code.is_redirection();
@@ -780,7 +677,7 @@ proptest! {
                     prop_assert!(is_object);
                     prop_assert_eq!(e.retry_after, retry_after(&headers));
                 }
-                other => prop_assert!(false, "{}: HTTP {status} gave {other:?}", case.name),
+                other => prop_assert!(false, "{name}: HTTP {status} gave {other:?}"),
             }
         }
     }
@@ -809,10 +706,9 @@ proptest! {
                 Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(add),
                 _ => {}
             }
-            let body = if pretty {
-                serde_json::to_vec_pretty(&doc).unwrap()
-            } else {
-                serde_json::to_vec(&doc).unwrap()
+            let body = match pretty {
+                true => serde_json::to_vec_pretty(&doc).unwrap(),
+                false => serde_json::to_vec(&doc).unwrap(),
             };
             let result = (case.parse)(response(status, &headers, body));
             prop_assert!(result.is_ok(), "{}: {:?}", case.name, result.err());
@@ -826,14 +722,13 @@ proptest! {
         let code = StatusCode::from_u16(status).unwrap();
         let error = api_error(code, &headers, &body);
         prop_assert_eq!(error.status(), Some(code));
-        let is_object = matches!(serde_json::from_slice::<Value>(&body), Ok(Value::Object(_)));
         match &error {
             Error::Api(e) => {
-                prop_assert!(is_object);
+                prop_assert!(is_object(&body));
                 prop_assert_eq!(e.retry_after, retry_after(&headers));
             }
             Error::UnexpectedResponse(e) => {
-                prop_assert!(!is_object);
+                prop_assert!(!is_object(&body));
                 prop_assert!(e.excerpt.chars().count() <= 200);
                 prop_assert_eq!(e.retry_after, retry_after(&headers));
             }
@@ -853,22 +748,17 @@ proptest! {
         description in prop::option::of(member()),
         others in vec(("[a-z]{1,6}", json_value()), 0..3),
     ) {
-        let mut map = Map::new();
-        for (key, value) in others {
-            map.insert(key, value);
-        }
-        for (key, value) in [("errorCode", &error_code), ("error", &error), ("errorDescription", &description)] {
+        let mut map: Map<String, Value> = others.into_iter().collect();
+        let members = [("errorCode", error_code), ("error", error), ("errorDescription", description)];
+        for (key, value) in members {
             if let Some(value) = value {
-                map.insert(key.to_owned(), value.clone());
+                map.insert(key.to_owned(), value);
             }
         }
-        let text = |key: &str| match map.get(key) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        };
+        let text = |key: &str| map.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
         let expected_code = text("errorCode").or_else(|| text("error"));
         let expected_description = text("errorDescription");
-        let body = serde_json::to_vec(&Value::Object(map.clone())).unwrap();
+        let body = serde_json::to_vec(&map).unwrap();
 
         let result = api_error(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &body);
         let Some(api) = result.api_error() else {
@@ -876,11 +766,11 @@ proptest! {
         };
         let code = api.code.as_ref().map(|c| c.as_str());
         prop_assert_eq!(code.is_some(), expected_code.is_some());
-        if let (Some(code), Some(full)) = (code, &expected_code) {
+        if let (Some(code), Some(full)) = (code, expected_code) {
             prop_assert!(is_capped(full, code, CODE_CAP), "{full:?} -> {code:?}");
         }
         prop_assert_eq!(api.description.is_some(), expected_description.is_some());
-        if let (Some(got), Some(full)) = (&api.description, &expected_description) {
+        if let (Some(got), Some(full)) = (&api.description, expected_description) {
             prop_assert!(is_capped(full, got, DESCRIPTION_CAP), "{full:?} -> {got:?}");
         }
         prop_assert_eq!(api.retry_after, None);
@@ -893,7 +783,7 @@ proptest! {
     #[test]
     fn api_error_display_is_bounded_for_non_json_bodies(
         status in 100u16..=599,
-        fill in prop::sample::select(vec!["a", "é", "😀", "\u{1}", "\"", "\\", "\u{ff}"]),
+        fill in select(vec!["a", "é", "😀", "\u{1}", "\"", "\\", "\u{ff}"]),
         len in prop_oneof![99 => 0usize..4096, 1 => Just(ONE_MIB)],
         shape in 0usize..4,
     ) {
@@ -905,7 +795,8 @@ proptest! {
             _ => filler.bytes().map(|b| b | 0x80).collect(),          // not UTF-8
         };
         let error = api_error(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &body);
-        prop_assert!(error.to_string().len() <= MAX_DISPLAY_BYTES, "{} bytes", error.to_string().len());
+        let shown = error.to_string().len();
+        prop_assert!(shown <= MAX_DISPLAY_BYTES, "{shown} bytes");
         if let Error::UnexpectedResponse(e) = &error {
             prop_assert!(e.excerpt.chars().count() <= 200);
         }
@@ -915,14 +806,15 @@ proptest! {
     #[test]
     fn api_error_display_is_bounded_for_json_bodies(
         status in 400u16..=599,
-        fill in prop::sample::select(vec!["a", "é", "😀", "\u{1}", "\"", "\\"]),
+        fill in select(vec!["a", "é", "😀", "\u{1}", "\"", "\\"]),
         len in prop_oneof![99 => 0usize..4096, 1 => Just(ONE_MIB - 64)],
-        key in prop::sample::select(vec!["errorCode", "error", "errorDescription"]),
+        key in select(vec!["errorCode", "error", "errorDescription"]),
     ) {
         let filler: String = fill.repeat(len / fill.len());
         let body = serde_json::to_vec(&serde_json::json!({ key: filler })).unwrap();
         let error = api_error(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &body);
-        prop_assert!(error.to_string().len() <= MAX_DISPLAY_BYTES, "{} bytes", error.to_string().len());
+        let shown = error.to_string().len();
+        prop_assert!(shown <= MAX_DISPLAY_BYTES, "{shown} bytes");
     }
 
     /// F5: `Retry-After` and `Date` values of any form never panic; digits
@@ -963,10 +855,11 @@ proptest! {
         let text = format!("{before}{}{n}{after}", "0".repeat(zeros));
         let mut headers = HeaderMap::new();
         headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&text).unwrap());
-        prop_assert_eq!(retry_after(&headers), Some(Duration::from_secs(u64::from(n))));
+        let expected = Some(Duration::from_secs(u64::from(n)));
+        prop_assert_eq!(retry_after(&headers), expected);
         // A Date header changes nothing for delay-seconds.
         headers.insert(header::DATE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
-        prop_assert_eq!(retry_after(&headers), Some(Duration::from_secs(u64::from(n))));
+        prop_assert_eq!(retry_after(&headers), expected);
     }
 
     /// An HTTP-date `Retry-After` d1 against `Date` d2 ≤ d1 waits d1 − d2;
@@ -986,13 +879,8 @@ proptest! {
         let mut headers = HeaderMap::new();
         headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&retry_text).unwrap());
         headers.insert(header::DATE, HeaderValue::from_str(&date_text).unwrap());
-        let result = retry_after(&headers);
-        if retry >= date {
-            prop_assert_eq!(result, Some(Duration::from_secs((retry - date) as u64)),
-                "{} vs {}", retry_text, date_text);
-        } else {
-            prop_assert_eq!(result, Some(Duration::ZERO), "{} vs {}", retry_text, date_text);
-        }
+        let wait = Duration::from_secs(retry.saturating_sub(date).max(0) as u64);
+        prop_assert_eq!(retry_after(&headers), Some(wait), "{} vs {}", retry_text, date_text);
         // Without `Date` there is no clock to measure against.
         headers.remove(header::DATE);
         prop_assert_eq!(retry_after(&headers), None);
@@ -1045,47 +933,33 @@ proptest! {
     fn multi_parameter_paths(
         user in path_value(),
         second in path_value(),
-        action in prop_oneof![
-            "[a-zA-Z0-9_-]{1,64}",
-            "[a-zA-Z0-9_-]{63,66}",
-            path_value(),
-        ],
+        action in prop_oneof!["[a-zA-Z0-9_-]{1,64}", "[a-zA-Z0-9_-]{63,66}", path_value()],
     ) {
         let config = config();
         let action_ok = (1..=64).contains(&action.len())
             && action.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let ids_ok = !is_reserved_id(&user) && !is_reserved_id(&second);
+        let (u, s) = (encoded(&user), encoded(&second));
 
-        let delete = DeleteAuthenticatorRequest::new(user.clone(), second.clone()).build_request(&config);
-        if is_reserved_id(&user) || is_reserved_id(&second) {
-            prop_assert!(is_path_error(&delete), "{delete:?}");
-        } else {
-            let delete = delete.unwrap();
-            prop_assert_eq!(
-                delete.uri().path(),
-                format!("/v1/users/{}/authenticators/{}", encoded(&user), encoded(&second))
-            );
-            prop_assert_eq!(segments(delete.uri().path()).len(), 5);
-        }
-
-        let get = GetActionRequest::new(user.clone(), action.clone(), second.clone()).build_request(&config);
-        if !action_ok || is_reserved_id(&user) || is_reserved_id(&second) {
-            prop_assert!(is_path_error(&get), "{get:?}");
-        } else {
-            let get = get.unwrap();
-            prop_assert_eq!(
-                get.uri().path(),
-                format!("/v1/users/{}/actions/{action}/{}", encoded(&user), encoded(&second))
-            );
-            prop_assert_eq!(segments(get.uri().path()).len(), 6);
-        }
-
-        let track = TrackRequest::new(user.clone(), action.clone()).build_request(&config);
-        if !action_ok || is_reserved_id(&user) {
-            prop_assert!(is_path_error(&track), "{track:?}");
-        } else {
-            let track = track.unwrap();
-            prop_assert_eq!(track.uri().path(), format!("/v1/users/{}/actions/{action}", encoded(&user)));
-            prop_assert_eq!(track.uri().query(), None);
+        let delete = DeleteAuthenticatorRequest::new(user.clone(), second.clone());
+        let get = GetActionRequest::new(user.clone(), action.clone(), second.clone());
+        let track = TrackRequest::new(user.clone(), action.clone());
+        let track_ok = action_ok && !is_reserved_id(&user);
+        // (built request, whether it may build, its path, its segments)
+        let cases = [
+            (delete.build_request(&config), ids_ok, format!("{u}/authenticators/{s}"), 5),
+            (get.build_request(&config), ids_ok && action_ok, format!("{u}/actions/{action}/{s}"), 6),
+            (track.build_request(&config), track_ok, format!("{u}/actions/{action}"), 5),
+        ];
+        for (result, ok, path, count) in cases {
+            if !ok {
+                prop_assert!(is_path_error(&result), "{result:?}");
+                continue;
+            }
+            let uri = result.unwrap().uri().clone();
+            prop_assert_eq!(uri.path(), format!("/v1/users/{path}"));
+            prop_assert_eq!(segments(uri.path()).len(), count);
+            prop_assert_eq!(uri.query(), None);
         }
     }
 
@@ -1101,32 +975,29 @@ proptest! {
     ) {
         let mut request = QueryUsersRequest::new();
         let mut expected = Vec::new();
-        if let Some(v) = &username {
-            request = request.with_username(v.clone());
-            expected.push(("username".to_owned(), v.clone()));
-        }
-        if let Some(v) = &email {
-            request = request.with_email(v.clone());
-            expected.push(("email".to_owned(), v.clone()));
-        }
-        if let Some(v) = &token {
-            request = request.with_token(v.clone());
-            expected.push(("token".to_owned(), v.clone()));
-        }
-        if let Some(v) = limit {
-            request = request.with_limit(v);
-            expected.push(("limit".to_owned(), v.to_string()));
-        }
-        if let Some(v) = &cursor {
-            request = request.with_last_evaluated_user_id(v.clone());
-            expected.push(("lastEvaluatedUserId".to_owned(), v.clone()));
+        let values = [
+            ("username", username),
+            ("email", email),
+            ("token", token),
+            ("limit", limit.map(|v| v.to_string())),
+            ("lastEvaluatedUserId", cursor),
+        ];
+        for (name, value) in values {
+            let Some(v) = value else { continue };
+            request = match name {
+                "username" => request.with_username(v.clone()),
+                "email" => request.with_email(v.clone()),
+                "token" => request.with_token(v.clone()),
+                "limit" => request.with_limit(limit.unwrap()),
+                _ => request.with_last_evaluated_user_id(v.clone()),
+            };
+            expected.push((name.to_owned(), v));
         }
         let built = request.build_request(&config()).unwrap();
         let uri = built.uri();
         prop_assert_eq!(uri.path(), "/v1/users");
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let query = uri.query().unwrap_or("").as_bytes();
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query).into_owned().collect();
         prop_assert_eq!(pairs, expected);
         prop_assert!(!uri.to_string().contains('#'));
     }
@@ -1141,13 +1012,14 @@ proptest! {
             return Ok(());
         };
         let base = config.base_url();
-        prop_assert!(!base.ends_with('/'), "{raw:?} -> {base:?}");
-        prop_assert!(!base.contains(['?', '#']), "{raw:?} -> {base:?}");
+        let what = format!("{raw:?} -> {base:?}");
+        prop_assert!(!base.ends_with('/'), "{what}");
+        prop_assert!(!base.contains(['?', '#']), "{what}");
         let parsed = url::Url::parse(base).unwrap();
-        prop_assert!(parsed.username().is_empty() && parsed.password().is_none(), "{raw:?} -> {base:?}");
+        prop_assert!(parsed.username().is_empty() && parsed.password().is_none(), "{what}");
         if !base.starts_with("https://") {
-            prop_assert!(base.starts_with("http://"), "{raw:?} -> {base:?}");
-            prop_assert!(is_loopback_host(&parsed), "{raw:?} -> {base:?}");
+            prop_assert!(base.starts_with("http://"), "{what}");
+            prop_assert!(is_loopback_host(&parsed), "{what}");
         }
         let again = Config::builder("sk_test_props").with_base_url(base).build();
         prop_assert!(again.is_ok(), "{base:?} not accepted again: {:?}", again.err());
@@ -1156,7 +1028,7 @@ proptest! {
 
         // Accepted means usable (regression: `base_url_regression_brace_in_host`).
         let request = GetUserRequest::new("u").build_request(&config);
-        prop_assert!(request.is_ok(), "{raw:?} -> {base:?}: {:?}", request.err());
+        prop_assert!(request.is_ok(), "{what}: {:?}", request.err());
         prop_assert_eq!(request.unwrap().uri().to_string(), format!("{base}/users/u"));
     }
 }
@@ -1169,16 +1041,14 @@ proptest! {
 fn reserved_path_parameters_are_refused() {
     for id in ["", ".", ".."] {
         let result = GetUserRequest::new(id).build_request(&config());
-        assert!(
-            matches!(
-                result,
-                Err(Error::InvalidInput(InvalidInput::PathParameter {
-                    name: "userId",
-                    ..
-                }))
-            ),
-            "{id:?}: {result:?}"
+        let named_user_id = matches!(
+            &result,
+            Err(Error::InvalidInput(InvalidInput::PathParameter {
+                name: "userId",
+                ..
+            }))
         );
+        assert!(named_user_id, "{id:?}: {result:?}");
     }
 }
 
@@ -1200,11 +1070,8 @@ fn traversal_fixtures_stay_in_one_segment() {
 
 #[test]
 fn api_error_display_1mib_non_json_body() {
-    for body in [
-        vec![b'x'; ONE_MIB],
-        vec![0xff; ONE_MIB],
-        "😀".repeat(ONE_MIB / 4).into_bytes(),
-    ] {
+    let emoji = "😀".repeat(ONE_MIB / 4).into_bytes();
+    for body in [vec![b'x'; ONE_MIB], vec![0xff; ONE_MIB], emoji] {
         let error = api_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), &body);
         assert!(error.to_string().len() <= MAX_DISPLAY_BYTES);
         let Error::UnexpectedResponse(e) = &error else {

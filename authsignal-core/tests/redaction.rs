@@ -92,8 +92,8 @@ mod webhooks {
 
     use authsignal_core::ApiSecretKey;
     use authsignal_core::webhook::{
-        self, LogEventBatch, MAX_HEADER_LEN, MAX_SIGNATURES, Webhook, WebhookError,
-        WebhookEventType,
+        self, LogEventBatch, MAX_HEADER_LEN, MAX_SIGNATURES, VerifiedPayload, Webhook,
+        WebhookError, WebhookEventType,
     };
 
     const NOW: i64 = 1_740_016_316;
@@ -150,26 +150,12 @@ mod webhooks {
         let forms = debug_forms(&event);
         assert_hides("WebhookEvent", &forms, &as_strs(&never_with(&header)));
         assert_hides("WebhookEvent", &forms, &["user-42", "signIn"]);
-        assert_shows(
-            "WebhookEvent",
-            &forms,
-            &[
-                "WebhookEvent",
-                "EmailCreated",
-                EVENT_ID,
-                TENANT,
-                "2025-02-20T01:51:56.070Z",
-                "https://authsignal.com",
-                "version: 1",
-                "\"to\"",
-                "\"code\"",
-                "\"url\"",
-                "\"userId\"",
-                "\"actionCode\"",
-                "\"customVariables\"",
-                "<redacted>",
-            ],
-        );
+        // The envelope, then the keys of `data`, but no value.
+        let shows = |needles: &[&str]| assert_shows("WebhookEvent", &forms, needles);
+        shows(&["WebhookEvent", "EmailCreated", EVENT_ID, TENANT]);
+        shows(&["2025-02-20T01:51:56.070Z", "https://authsignal.com"]);
+        shows(&["version: 1", "\"to\"", "\"code\"", "\"url\"", "\"userId\""]);
+        shows(&["\"actionCode\"", "\"customVariables\"", "<redacted>"]);
         // Nested objects are not opened: their keys are data too.
         assert_hides("WebhookEvent", &forms, &["\"phone\""]);
     }
@@ -177,12 +163,10 @@ mod webhooks {
     #[test]
     fn webhook_event_with_unknown_type_and_non_object_data() {
         // A hand-built event (the fields are public) whose `data` is not an object.
+        let body = event_body();
+        let header = webhook::sign(&secret(), body.as_bytes(), NOW);
         let mut event = hook()
-            .construct_event(
-                event_body().as_bytes(),
-                &webhook::sign(&secret(), event_body().as_bytes(), NOW),
-                NOW,
-            )
+            .construct_event(body.as_bytes(), &header, NOW)
             .unwrap();
         event.event_type = WebhookEventType::from("user.deleted");
         event.data = serde_json::Value::String(CODE.to_owned());
@@ -214,25 +198,20 @@ mod webhooks {
         let forms = debug_forms(&batch);
         assert_hides("LogEventBatch", &forms, &as_strs(&never));
         assert_hides("LogEventBatch", &forms, &["user-42"]);
-        assert_shows(
+        let shows = |needles: &[&str]| assert_shows("LogEventBatch", &forms, needles);
+        shows(&[
             "LogEventBatch",
-            &forms,
-            &[
-                "LogEventBatch",
-                "LogEvent",
-                "ActionLogCreated",
-                "ChallengeLogCreated",
-                "log-1",
-                "log-2",
-                TENANT,
-                "\"token\"",
-                "\"refreshToken\"",
-                "\"userId\"",
-                "\"verificationCode\"",
-                "\"email\"",
-                "<redacted>",
-            ],
-        );
+            "LogEvent",
+            "ActionLogCreated",
+            "ChallengeLogCreated",
+        ]);
+        shows(&["log-1", "log-2", TENANT, "\"token\"", "\"refreshToken\""]);
+        shows(&[
+            "\"userId\"",
+            "\"verificationCode\"",
+            "\"email\"",
+            "<redacted>",
+        ]);
 
         for record in &batch.records {
             let forms = debug_forms(record);
@@ -273,108 +252,37 @@ mod webhooks {
         assert_hides("ApiSecretKey", &debug_forms(&secret()), &[SECRET]);
     }
 
-    /// Produces every `WebhookError` variant from payloads and headers full of
-    /// secrets.
-    fn every_webhook_error() -> Vec<(&'static str, WebhookError, Vec<String>)> {
-        let event = event_body();
-        let batch = batch_body();
-        let good = webhook::sign(&secret(), event.as_bytes(), NOW);
-        let wrong_key = webhook::sign(
-            &ApiSecretKey::new("sk_test_Someone_else"),
-            event.as_bytes(),
-            NOW,
-        );
-        let sign = |body: &str| webhook::sign(&secret(), body.as_bytes(), NOW);
-        let mut out = Vec::new();
-        let mut push = |name, result: Result<(), WebhookError>, header: &str| {
-            let error = result.expect_err(name);
-            out.push((name, error, never_with(header)));
-        };
+    /// `body` verified against `header` at [`NOW`].
+    fn verify<'a>(body: &'a str, header: &str) -> Result<VerifiedPayload<'a>, WebhookError> {
+        hook().verify(body.as_bytes(), header, NOW)
+    }
 
-        push(
-            "MissingHeader",
-            webhook::signature_header(&http::HeaderMap::new()).map(drop),
-            &good,
-        );
+    /// Produces every `WebhookError` variant from payloads and headers full of
+    /// secrets, each with what must stay hidden.
+    fn every_webhook_error() -> Vec<(&'static str, WebhookError, Vec<String>)> {
+        let (event, batch) = (event_body(), batch_body());
+        let sign = |body: &str| webhook::sign(&secret(), body.as_bytes(), NOW);
+        let good = sign(&event);
+        let other_key = ApiSecretKey::new("sk_test_Someone_else");
+        let wrong_key = webhook::sign(&other_key, event.as_bytes(), NOW);
+        let construct = |body: &str, header: &str, now: i64| {
+            hook()
+                .construct_event(body.as_bytes(), header, now)
+                .map(drop)
+        };
         // A header whose timestamp is bad but whose signature is real.
         let signature = signature_of(&good);
         let malformed = format!("t=17400x,v2={signature}");
-        push(
-            "MalformedHeader",
-            hook().verify(event.as_bytes(), &malformed, NOW).map(drop),
-            &good,
-        );
         let too_long = format!("t={NOW}{}", format!(",v2={signature}").repeat(200));
         assert!(too_long.len() > MAX_HEADER_LEN);
-        push(
-            "HeaderTooLarge (length)",
-            hook().verify(event.as_bytes(), &too_long, NOW).map(drop),
-            &good,
-        );
-        let too_many = format!(
-            "t={NOW}{}",
-            format!(",v2={signature}").repeat(MAX_SIGNATURES + 1)
-        );
-        push(
-            "HeaderTooLarge (count)",
-            hook().verify(event.as_bytes(), &too_many, NOW).map(drop),
-            &good,
-        );
-        push(
-            "TimestampTooOld",
-            hook()
-                .construct_event(event.as_bytes(), &good, NOW + 600)
-                .map(drop),
-            &good,
-        );
-        push(
-            "TimestampInFuture",
-            hook()
-                .construct_event(event.as_bytes(), &good, NOW - 600)
-                .map(drop),
-            &good,
-        );
-        push(
-            "NoMatchingSignature (wrong key)",
-            hook()
-                .construct_event(event.as_bytes(), &wrong_key, NOW)
-                .map(drop),
-            &wrong_key,
-        );
+        let count = MAX_SIGNATURES + 1;
+        let too_many = format!("t={NOW}{}", format!(",v2={signature}").repeat(count));
         let tampered = event.replace(CODE, "000000");
-        push(
-            "NoMatchingSignature (tampered)",
-            hook()
-                .construct_event(tampered.as_bytes(), &good, NOW)
-                .map(drop),
-            &good,
-        );
         // Signed, but not a valid envelope: a missing field, truncated JSON,
         // not an object, and values of the wrong type for `json::<T>()`.
         let no_id = event.replace(&format!(r#""id":"{EVENT_ID}","#), "");
-        push(
-            "InvalidPayload (missing id)",
-            hook()
-                .construct_event(no_id.as_bytes(), &sign(&no_id), NOW)
-                .map(drop),
-            &sign(&no_id),
-        );
         let truncated = &event[..event.len() - 40];
-        push(
-            "InvalidPayload (truncated)",
-            hook()
-                .construct_event(truncated.as_bytes(), &sign(truncated), NOW)
-                .map(drop),
-            &sign(truncated),
-        );
         let array = format!(r#"["{CODE}","{TOKEN}"]"#);
-        push(
-            "InvalidPayload (not an object)",
-            hook()
-                .construct_event(array.as_bytes(), &sign(&array), NOW)
-                .map(drop),
-            &sign(&array),
-        );
         #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code)]
         struct Mine {
@@ -386,30 +294,42 @@ mod webhooks {
             code: u32,
             to: u32,
         }
-        push(
-            "InvalidPayload (json::<T> type mismatch)",
-            hook()
-                .verify(event.as_bytes(), &good, NOW)
-                .and_then(|v| v.json::<Mine>())
-                .map(drop),
-            &good,
-        );
-        push(
-            "BatchPassedToEventApi",
-            hook()
-                .construct_event(batch.as_bytes(), &sign(&batch), NOW)
-                .map(drop),
-            &sign(&batch),
-        );
-        push(
-            "MissingRecords",
-            hook()
-                .verify(event.as_bytes(), &good, NOW)
-                .and_then(|v| v.log_event_batch())
-                .map(drop),
-            &good,
-        );
-        out
+        let no_headers = http::HeaderMap::new();
+        let missing = webhook::signature_header(&no_headers);
+        let mine = verify(&event, &good).and_then(|v| v.json::<Mine>());
+        let records = verify(&event, &good).and_then(|v| v.log_event_batch());
+        let too_old = construct(&event, &good, NOW + 600);
+        let in_future = construct(&event, &good, NOW - 600);
+        let other_key = construct(&event, &wrong_key, NOW);
+        let changed = construct(&tampered, &good, NOW);
+        // A payload signed with the right key, given to `construct_event`.
+        let signed = |name, body: &str| row(name, construct(body, &sign(body), NOW), &sign(body));
+        vec![
+            row("MissingHeader", missing, &good),
+            row("MalformedHeader", verify(&event, &malformed), &good),
+            row("HeaderTooLarge (length)", verify(&event, &too_long), &good),
+            row("HeaderTooLarge (count)", verify(&event, &too_many), &good),
+            row("TimestampTooOld", too_old, &good),
+            row("TimestampInFuture", in_future, &good),
+            row("NoMatchingSignature (wrong key)", other_key, &wrong_key),
+            row("NoMatchingSignature (tampered)", changed, &good),
+            signed("InvalidPayload (missing id)", &no_id),
+            signed("InvalidPayload (truncated)", truncated),
+            signed("InvalidPayload (not an object)", &array),
+            row("InvalidPayload (json::<T> type mismatch)", mine, &good),
+            signed("BatchPassedToEventApi", &batch),
+            row("MissingRecords", records, &good),
+        ]
+    }
+
+    /// The error of `result`, named, with what must stay hidden for a
+    /// payload signed with `header`.
+    fn row<T: std::fmt::Debug>(
+        name: &'static str,
+        result: Result<T, WebhookError>,
+        header: &str,
+    ) -> (&'static str, WebhookError, Vec<String>) {
+        (name, result.expect_err(name), never_with(header))
     }
 
     #[test]
@@ -446,7 +366,14 @@ mod webhooks {
             assert_hides(name, &forms, &as_strs(never));
             // No payload fragment either: no event id, user id or JSON text.
             assert_hides(name, &forms, &[EVENT_ID, "user-42", "{\"", "\":\""]);
+            assert!(!error.to_string().is_empty(), "{name}");
         }
+        // The clock error says which clock to look at.
+        let future = errors
+            .iter()
+            .find(|(name, ..)| *name == "TimestampInFuture");
+        let future = future.unwrap().1.to_string();
+        assert!(future.contains("clock"), "{future}");
     }
 }
 
@@ -467,6 +394,11 @@ fn basic_credentials() -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"))
 }
 
+/// `body` parsed as the answer to a `track` call, with status 200.
+fn track_response(body: &str) -> Result<authsignal_core::TrackResponse, Error> {
+    TrackRequest::new("u", "signIn").parse_response(response(200, body))
+}
+
 #[track_caller]
 fn assert_error_hides(what: &str, error: &Error) {
     let forms = with_sources(all_forms(error), error);
@@ -484,11 +416,8 @@ fn api_error_hides_body_values_other_than_code_and_description() {
         .unwrap_err();
     assert!(matches!(error, Error::Api(_)), "{error:?}");
     assert_error_hides("Error::Api", &error);
-    assert_shows(
-        "Error::Api",
-        &all_forms(&error),
-        &["400", "The request is invalid."],
-    );
+    let forms = all_forms(&error);
+    assert_shows("Error::Api", &forms, &["400", "The request is invalid."]);
     assert!(error.to_string().contains("invalid_request"), "{error}");
 }
 
@@ -497,31 +426,21 @@ fn unexpected_response_from_truncated_2xx_body_hides_the_body() {
     let body = format!(
         r#"{{"state":"CHALLENGE_REQUIRED","idempotencyKey":"k1","token":"{TOKEN}","url":"{LINK}","isEnrolled":tr"#
     );
-    let error = TrackRequest::new("u", "signIn")
-        .parse_response(response(200, &body))
-        .unwrap_err();
+    let error = track_response(&body).unwrap_err();
     let Error::UnexpectedResponse(inner) = &error else {
         panic!("expected Error::UnexpectedResponse, got {error:?}");
     };
     assert!(inner.excerpt.is_empty(), "{inner:?}");
-    assert_error_hides("Error::UnexpectedResponse", &error);
-    assert_hides(
-        "Error::UnexpectedResponse",
-        &all_forms(&error),
-        &["CHALLENGE_REQUIRED", "idempotencyKey"],
-    );
-    assert_shows(
-        "Error::UnexpectedResponse",
-        &all_forms(&error),
-        &["200", "truncated"],
-    );
+    let what = "Error::UnexpectedResponse";
+    assert_error_hides(what, &error);
+    let forms = all_forms(&error);
+    assert_hides(what, &forms, &["CHALLENGE_REQUIRED", "idempotencyKey"]);
+    assert_shows(what, &forms, &["200", "truncated"]);
 
     // A body of the wrong shape: serde's own message would quote the value.
     let body =
         format!(r#"{{"state":"ALLOW","idempotencyKey":"k1","token":{{"value":"{TOKEN}"}}}}"#);
-    let error = TrackRequest::new("u", "signIn")
-        .parse_response(response(200, &body))
-        .unwrap_err();
+    let error = track_response(&body).unwrap_err();
     assert!(matches!(error, Error::UnexpectedResponse(_)), "{error:?}");
     assert_error_hides("Error::UnexpectedResponse (shape)", &error);
 }
@@ -531,21 +450,17 @@ fn invalid_input_hides_the_rejected_value() {
     let client = Client::with_transport(config(), |_r: http::Request<Vec<u8>>| {
         Err::<http::Response<Vec<u8>>, _>(TransportError::new(TransportErrorKind::Other, "unused"))
     });
+    let bad_track = TrackRequest::new(format!("u/{CODE}"), "");
     let errors = [
         client.send(&GetUserRequest::new("")).unwrap_err(),
-        client
-            .send(&TrackRequest::new(format!("u/{CODE}"), ""))
-            .unwrap_err(),
+        client.send(&bad_track).unwrap_err(),
         Config::builder(format!("{SECRET}\n")).build().unwrap_err(),
     ];
     for error in &errors {
         assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
         assert_error_hides("Error::InvalidInput", error);
-        assert_shows(
-            "Error::InvalidInput",
-            &debug_forms(error),
-            &["InvalidInput"],
-        );
+        let forms = debug_forms(error);
+        assert_shows("Error::InvalidInput", &forms, &["InvalidInput"]);
         assert!(error.to_string().starts_with("invalid input"), "{error}");
     }
 }
@@ -554,30 +469,20 @@ fn invalid_input_hides_the_rejected_value() {
 fn transport_error_hides_request_and_secret() {
     let transport = |request: http::Request<Vec<u8>>| {
         // The request really carries the secret and the code.
-        assert!(
-            request.headers()[http::header::AUTHORIZATION]
-                .to_str()
-                .unwrap()
-                .ends_with(&basic_credentials())
-        );
+        let auth = request.headers()[http::header::AUTHORIZATION].to_str();
+        assert!(auth.unwrap().ends_with(&basic_credentials()));
         assert!(String::from_utf8_lossy(request.body()).contains(CODE));
-        Err::<http::Response<Vec<u8>>, _>(
-            TransportError::new(TransportErrorKind::Io, "connection reset").with_source(
-                std::io::Error::new(std::io::ErrorKind::ConnectionReset, "os error 104"),
-            ),
-        )
+        let source = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "os error 104");
+        let error = TransportError::new(TransportErrorKind::Io, "connection reset");
+        Err::<http::Response<Vec<u8>>, _>(error.with_source(source))
     };
     let client = Client::with_transport(config(), transport);
-    let error = client
-        .send(&VerifyRequest::new("challenge-1", CODE))
-        .unwrap_err();
+    let error = client.send(&VerifyRequest::new("challenge-1", CODE));
+    let error = error.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert_error_hides("Error::Transport", &error);
-    assert_shows(
-        "Error::Transport",
-        &all_forms(&error),
-        &["connection reset", "attempt"],
-    );
+    let forms = all_forms(&error);
+    assert_shows("Error::Transport", &forms, &["connection reset", "attempt"]);
 }
 
 #[test]
@@ -593,26 +498,18 @@ fn config_requests_and_responses_hide_credentials() {
     assert_shows("VerifyRequest", &forms, &["challenge-1", "<redacted>"]);
 
     let validate = ValidateChallengeRequest::new(TOKEN);
-    assert_hides(
-        "ValidateChallengeRequest",
-        &debug_forms(&validate),
-        &[TOKEN],
-    );
+    let forms = debug_forms(&validate);
+    assert_hides("ValidateChallengeRequest", &forms, &[TOKEN]);
 
     // The built request keeps the secret in a sensitive header.
     let request = verify.build_request(&config).unwrap();
-    assert_hides(
-        "http::Request",
-        &debug_forms(&request),
-        &[SECRET, &basic_credentials()],
-    );
+    let forms = debug_forms(&request);
+    assert_hides("http::Request", &forms, &[SECRET, &basic_credentials()]);
 
     let body = format!(
         r#"{{"state":"CHALLENGE_REQUIRED","idempotencyKey":"k1","url":"{LINK}","token":"{TOKEN}","isEnrolled":true}}"#
     );
-    let track = TrackRequest::new("u", "signIn")
-        .parse_response(response(200, &body))
-        .unwrap();
+    let track = track_response(&body).unwrap();
     assert_eq!(track.token.expose_secret(), TOKEN);
     let forms = debug_forms(&track);
     assert_hides("TrackResponse", &forms, &[TOKEN, LINK]);

@@ -16,7 +16,7 @@ use std::{
 
 use authsignal_core::{
     AsyncClient, AsyncQueryUsersPages, AsyncTransport, Config, Error, NoWaitTimer,
-    QueryUsersRequest, RetryPolicy, TransportError, http,
+    QueryUsersRequest, QueryUsersResponse, RetryPolicy, TransportError, http,
 };
 use futures_core::{FusedStream, Stream};
 use futures_util::{StreamExt, TryStreamExt};
@@ -95,7 +95,12 @@ fn three_pages(seen: &Mutex<Vec<String>>) -> impl AsyncTransport + Sync + '_ {
     }
 }
 
-fn ids(page: &authsignal_core::QueryUsersResponse) -> Vec<&str> {
+/// The query every test here pages through.
+fn by_email() -> QueryUsersRequest {
+    QueryUsersRequest::new().with_email("a@example.com")
+}
+
+fn ids(page: &QueryUsersResponse) -> Vec<&str> {
     page.users.iter().map(|u| u.user_id.as_str()).collect()
 }
 
@@ -103,7 +108,7 @@ fn ids(page: &authsignal_core::QueryUsersResponse) -> Vec<&str> {
 fn the_pages_stream_to_the_end_with_stream_ext() {
     let seen = Mutex::new(Vec::new());
     let client = AsyncClient::with_transport(config(), three_pages(&seen), NoWaitTimer);
-    let mut pages = client.query_users_pages(QueryUsersRequest::new().with_email("a@example.com"));
+    let mut pages = client.query_users_pages(by_email());
     assert!(!pages.is_terminated());
     assert_eq!(pages.size_hint(), (1, None));
 
@@ -115,14 +120,10 @@ fn the_pages_stream_to_the_end_with_stream_ext() {
         [vec!["user-1", "user-2"], vec!["user-3"], vec!["user-4"]]
     );
     assert_eq!(collected[2].last_evaluated_user_id, None);
-    assert_eq!(
-        *seen.lock().unwrap(),
-        [
-            "email=a%40example.com",
-            "email=a%40example.com&lastEvaluatedUserId=user-2",
-            "email=a%40example.com&lastEvaluatedUserId=user-3",
-        ]
-    );
+    let query = "email=a%40example.com";
+    let after = |id: &str| format!("{query}&lastEvaluatedUserId={id}");
+    let expected = [query.to_owned(), after("user-2"), after("user-3")];
+    assert_eq!(*seen.lock().unwrap(), expected);
 
     // Over: terminated, nothing more, nothing sent.
     assert!(pages.is_terminated());
@@ -136,18 +137,14 @@ fn the_pages_stream_to_the_end_with_stream_ext() {
 fn try_stream_ext_flattens_pages_into_users() {
     let seen = Mutex::new(Vec::new());
     let client = AsyncClient::with_transport(config(), three_pages(&seen), NoWaitTimer);
-    let users: Vec<String> = block_on(
-        client
-            .query_users_pages(QueryUsersRequest::new().with_email("a@example.com"))
-            .map_ok(|page| {
-                page.users
-                    .into_iter()
-                    .map(|u| u.user_id)
-                    .collect::<Vec<_>>()
-            })
+    let pages = client.query_users_pages(by_email());
+    let ids = |page: QueryUsersResponse| page.users.into_iter().map(|u| u.user_id);
+    let users = block_on(
+        pages
+            .map_ok(|page| ids(page).collect::<Vec<_>>())
             .try_concat(),
-    )
-    .unwrap();
+    );
+    let users = users.unwrap();
     assert_eq!(users, ["user-1", "user-2", "user-3", "user-4"]);
 }
 
@@ -162,11 +159,7 @@ fn the_stream_yields_an_error_then_ends() {
         std::future::ready(Ok::<_, TransportError>(body))
     };
     let client = AsyncClient::with_transport(config(), transport, NoWaitTimer);
-    let items: Vec<Result<_, Error>> = block_on(
-        client
-            .query_users_pages(QueryUsersRequest::new().with_email("a@example.com"))
-            .collect(),
-    );
+    let items: Vec<Result<_, Error>> = block_on(client.query_users_pages(by_email()).collect());
     assert_eq!(items.len(), 2);
     assert_eq!(ids(items[0].as_ref().unwrap()), ["user-1", "user-2"]);
     let error = items[1].as_ref().unwrap_err();
@@ -178,18 +171,15 @@ fn the_stream_yields_an_error_then_ends() {
 fn polling_by_hand_sees_pending_and_the_wake_up() {
     let seen = Mutex::new(Vec::new());
     let client = AsyncClient::with_transport(config(), three_pages(&seen), NoWaitTimer);
-    let mut pages = client.query_users_pages(QueryUsersRequest::new().with_email("a@example.com"));
+    let mut pages = client.query_users_pages(by_email());
     let counter = Arc::new(CountingWaker::default());
     let waker = Waker::from(Arc::clone(&counter));
     let mut cx = Context::from_waker(&waker);
 
     // The first poll sends the request and waits for the answer.
     assert!(Pin::new(&mut pages).poll_next(&mut cx).is_pending());
-    assert_eq!(
-        counter.0.load(Ordering::SeqCst),
-        1,
-        "the transport woke the task"
-    );
+    let wakes = counter.0.load(Ordering::SeqCst);
+    assert_eq!(wakes, 1, "the transport woke the task");
     assert!(!pages.is_terminated());
     assert!(format!("{pages:?}").contains("fetching: true"), "{pages:?}");
     assert_eq!(seen.lock().unwrap().len(), 1);
@@ -200,17 +190,15 @@ fn polling_by_hand_sees_pending_and_the_wake_up() {
         other => panic!("expected the first page, got {other:?}"),
     }
     assert_eq!(seen.lock().unwrap().len(), 1);
-    assert!(
-        format!("{pages:?}").contains("fetching: false"),
-        "{pages:?}"
-    );
+    let shown = format!("{pages:?}");
+    assert!(shown.contains("fetching: false"), "{shown}");
 }
 
 #[test]
 fn next_page_finishes_the_page_the_stream_started() {
     let seen = Mutex::new(Vec::new());
     let client = AsyncClient::with_transport(config(), three_pages(&seen), NoWaitTimer);
-    let mut pages = client.query_users_pages(QueryUsersRequest::new().with_email("a@example.com"));
+    let mut pages = client.query_users_pages(by_email());
     let waker = Waker::from(Arc::new(CountingWaker::default()));
     let mut cx = Context::from_waker(&waker);
     assert!(Pin::new(&mut pages).poll_next(&mut cx).is_pending());

@@ -1,0 +1,561 @@
+//! Offline error tests: API error bodies (`tests/data/errors.json`),
+//! non-JSON and truncated responses, redirects, transport failures through a
+//! closure transport, error helpers and messages, secret hygiene in
+//! `Debug`/`Display`, and the core's dependency tree (no I/O crates).
+
+use std::{
+    collections::hash_map::RandomState,
+    error::Error as _,
+    hash::{BuildHasher, Hasher},
+    time::Duration,
+};
+
+use authsignal_core::{
+    BlockingTransport, Client, Config, Endpoint, EndpointInfo, EndpointVisitor, Error, ErrorCode,
+    GetUserRequest, InvalidInput, RetryPolicy, TrackRequest, TransportError, TransportErrorKind,
+    http::{self, StatusCode},
+    visit_endpoints,
+};
+use base64::Engine as _;
+use serde_json::Value;
+
+type Reply = Result<http::Response<Vec<u8>>, TransportError>;
+
+/// An endpoint's example request as built (`Some`), or its parsed response
+/// (`None` when it parsed).
+type Visited = Result<Option<http::Request<Vec<u8>>>, Error>;
+
+fn data() -> Value {
+    serde_json::from_str(include_str!("data/errors.json")).unwrap()
+}
+
+fn response(status: u16, body: &str) -> http::Response<Vec<u8>> {
+    let response = http::Response::builder().status(status);
+    response.body(body.as_bytes().to_vec()).unwrap()
+}
+
+fn get_user_error(status: u16, body: &str) -> Error {
+    let result = GetUserRequest::new("u").parse_response(response(status, body));
+    result.unwrap_err()
+}
+
+fn track_error(status: u16, body: &str) -> Error {
+    let result = TrackRequest::new("u", "signIn").parse_response(response(status, body));
+    result.unwrap_err()
+}
+
+fn api(error: &Error) -> &authsignal_core::ApiError {
+    let inner = error.api_error();
+    inner.unwrap_or_else(|| panic!("expected Error::Api, got {error:?}"))
+}
+
+fn unexpected(error: &Error) -> &authsignal_core::UnexpectedResponse {
+    match error {
+        Error::UnexpectedResponse(inner) => inner,
+        other => panic!("expected Error::UnexpectedResponse, got {other:?}"),
+    }
+}
+
+/// A client whose every call fails in the transport with `kind`.
+fn failing(kind: TransportErrorKind, message: &'static str) -> Client<impl BlockingTransport> {
+    let config = Config::builder("sk").with_retry_policy(RetryPolicy::no_retries());
+    let transport = move |_: http::Request<Vec<u8>>| -> Reply {
+        let source = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "os error 111");
+        Err(TransportError::new(kind, message).with_source(source))
+    };
+    Client::with_transport(config.build().unwrap(), transport)
+}
+
+/// Builds every endpoint's example request with `config`, or parses
+/// `response` with it, and hands the result to `check`.
+struct EveryEndpoint<'a> {
+    config: Config,
+    response: Option<(u16, &'a str)>,
+    check: &'a mut dyn FnMut(&'static str, Visited),
+}
+
+impl EndpointVisitor for EveryEndpoint<'_> {
+    fn visit<E: Endpoint>(&mut self, _info: EndpointInfo, example: E) {
+        let result = match self.response {
+            Some((status, body)) => example.parse_response(response(status, body)).map(|_| None),
+            None => example.build_request(&self.config).map(Some),
+        };
+        (self.check)(E::NAME, result);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// API error bodies
+// ---------------------------------------------------------------------------
+
+#[test]
+fn api_error_bodies_table() {
+    for row in data()["api_errors"].as_array().unwrap() {
+        let (why, body) = (&row["why"], row["body"].as_str().unwrap());
+        let status = StatusCode::from_u16(row["status"].as_u64().unwrap() as u16).unwrap();
+        let error = get_user_error(status.as_u16(), body);
+        let inner = api(&error);
+        assert_eq!(
+            (inner.status, error.status()),
+            (status, Some(status)),
+            "{why}"
+        );
+        assert_eq!((inner.retry_after, inner.attempts), (None, 1), "{why}");
+        let code = row["code"].as_str();
+        assert_eq!(error.code(), code.map(ErrorCode::from).as_ref(), "{why}");
+        assert_eq!(inner.code.as_ref(), error.code(), "{why}");
+        if let Some(code) = error.code() {
+            let unknown = matches!(code, ErrorCode::Unknown(_));
+            assert_eq!(unknown, !row["known"].as_bool().unwrap(), "{why}");
+            assert_eq!(Some(code.as_str()), row["code"].as_str(), "{why}");
+        }
+        if let Some(description) = row.get("description") {
+            assert_eq!(inner.description.as_deref(), description.as_str(), "{why}");
+        }
+        if let Some(display) = row.get("display") {
+            assert_eq!(error.to_string(), display.as_str().unwrap(), "{why}");
+        }
+    }
+}
+
+#[test]
+fn every_endpoint_reports_api_errors_the_same_way() {
+    let data = data();
+    let description = data["unauthorized_description"].as_str().unwrap();
+    let body = format!(r#"{{"error":"unauthorized","errorDescription":"{description}"}}"#);
+    let mut seen = 0;
+    let mut check = |name: &'static str, result: Visited| {
+        let error = result.unwrap_err();
+        assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED), "{name}");
+        assert_eq!(error.code(), Some(&ErrorCode::Unauthorized), "{name}");
+        assert_eq!(api(&error).description.as_deref(), Some(description));
+        seen += 1;
+    };
+    let config = Config::builder("sk").build().unwrap();
+    let response = Some((401, body.as_str()));
+    visit_endpoints(&mut EveryEndpoint {
+        config,
+        response,
+        check: &mut check,
+    });
+    assert!(seen >= 30, "{seen} endpoints");
+}
+
+// ---------------------------------------------------------------------------
+// Bodies that are not API errors
+// ---------------------------------------------------------------------------
+
+#[test]
+fn html_502_from_a_proxy_is_unexpected_with_status_and_excerpt() {
+    let head = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n";
+    let tail = "<center><h1>502 Bad Gateway</h1></center>\r\n";
+    let page = format!(
+        "{head}{tail}{}</body>\r\n</html>\r\n",
+        "<!-- padding -->".repeat(50)
+    );
+    let error = get_user_error(502, &page);
+    let inner = unexpected(&error);
+    assert_eq!(inner.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+    let excerpt = &inner.excerpt;
+    assert!(excerpt.starts_with("<html>"), "{excerpt:?}");
+    assert!(excerpt.contains("502 Bad Gateway"), "{excerpt:?}");
+    let chars = excerpt.chars().count();
+    assert!(chars <= 200, "excerpt is {chars} chars");
+    assert!(
+        !excerpt.contains('\r'),
+        "control characters are replaced: {excerpt:?}"
+    );
+    assert_eq!((error.code(), error.attempts()), (None, 1));
+    assert!(error.to_string().contains("HTTP 502"), "{error}");
+}
+
+#[test]
+fn empty_or_non_object_500_bodies_are_unexpected() {
+    let error = get_user_error(500, "");
+    assert_eq!(unexpected(&error).excerpt, "");
+    assert!(error.to_string().contains("HTTP 500"), "{error}");
+    for body in ["", r#""Internal error""#, "[1,2]", "null", "42"] {
+        let status = unexpected(&get_user_error(500, body)).status;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    }
+}
+
+#[test]
+fn non_json_5xx_is_still_retryable() {
+    for status in [500, 502, 503, 504] {
+        let error = get_user_error(status, "<html>Bad Gateway</html>");
+        assert!(error.is_retryable(), "{status}");
+    }
+    assert!(get_user_error(503, "").is_retryable());
+}
+
+#[test]
+fn truncated_json_in_a_200_does_not_leak_the_body() {
+    let partial = r#"{"state":"CHALLENGE_REQUIRED","idempotencyKey":"idem-77","url":"https://x/?token=eyJleaky","token":"eyJhbGciOiJIUzI1NiJ9.partial-tok"#;
+    let error = track_error(200, partial);
+    let inner = unexpected(&error);
+    assert_eq!(inner.status, StatusCode::OK);
+    assert_eq!(inner.excerpt, "", "2xx bodies may hold tokens: no excerpt");
+    assert!(!inner.reason.is_empty());
+    let leaks = [
+        "partial-tok",
+        "eyJhbGci",
+        "eyJleaky",
+        "idem-77",
+        "CHALLENGE_REQUIRED",
+    ];
+    let (display, debug, pretty) = (
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{error:#?}"),
+    );
+    for text in [&inner.reason, &display, &debug, &pretty] {
+        for leak in leaks {
+            assert!(!text.contains(leak), "{leak:?} leaked into {text:?}");
+        }
+    }
+    assert!(error.to_string().contains("HTTP 200"), "{error}");
+    assert!(!error.is_retryable());
+    assert!(
+        error.request_may_have_been_processed(),
+        "the server answered 200"
+    );
+}
+
+#[test]
+fn wrongly_typed_json_in_a_200_does_not_quote_the_value() {
+    // serde's own message would quote the string value; then a missing
+    // required field, and a body that is not JSON at all.
+    let wrong_type = r#"{"state":"ALLOW","idempotencyKey":"k","isEnrolled":"tok_SECRET_1"}"#;
+    let missing = r#"{"token":"tok_SECRET_2"}"#;
+    let errors = [
+        ("tok_SECRET_1", track_error(200, wrong_type)),
+        ("tok_SECRET_2", track_error(200, missing)),
+        ("tok_plain", get_user_error(200, "OK tok_plain")),
+    ];
+    for (secret, error) in errors {
+        assert_eq!(error.status(), Some(StatusCode::OK));
+        assert!(!format!("{error} {error:?}").contains(secret), "{error:?}");
+    }
+    // Empty 200 where a body is required.
+    let error = get_user_error(200, "");
+    assert_eq!(unexpected(&error).status, StatusCode::OK);
+}
+
+#[test]
+fn retry_after_header_on_429() {
+    let body = r#"{"error":"too_many_requests","errorDescription":"Slow down"}"#;
+    let mut resp = response(429, body);
+    let three = http::HeaderValue::from_static("3");
+    resp.headers_mut().insert(http::header::RETRY_AFTER, three);
+    let error = TrackRequest::new("u", "signIn").parse_response(resp);
+    let error = error.unwrap_err();
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
+    assert_eq!(api(&error).retry_after, Some(Duration::from_secs(3)));
+    assert_eq!(error.code(), Some(&ErrorCode::TooManyRequests));
+    assert!(error.is_retryable());
+    assert!(
+        !error.request_may_have_been_processed(),
+        "a 429 was not processed"
+    );
+    let text = "Authsignal API error: HTTP 429 too_many_requests: Slow down (retry after 3 s)";
+    assert_eq!(error.to_string(), text);
+    // No header, no delay; only Api errors carry one.
+    assert_eq!(get_user_error(429, "{}").retry_after(), None);
+    assert_eq!(get_user_error(503, "").retry_after(), None);
+}
+
+#[test]
+fn redirects_are_unexpected_responses() {
+    for status in [301, 302, 303, 307, 308] {
+        let resp = http::Response::builder()
+            .status(status)
+            .header(
+                http::header::LOCATION,
+                "https://evil.example.com/v1/users/u",
+            )
+            .body(Vec::new())
+            .unwrap();
+        let error = GetUserRequest::new("u").parse_response(resp).unwrap_err();
+        let inner = unexpected(&error);
+        assert_eq!(inner.status.as_u16(), status);
+        assert!(inner.reason.contains("redirect"), "{}", inner.reason);
+        assert!(!error.is_retryable());
+    }
+    let error = get_user_error(304, "");
+    assert_eq!(error.status(), Some(StatusCode::NOT_MODIFIED));
+    assert!(matches!(error, Error::UnexpectedResponse(_)));
+}
+
+#[test]
+fn status_helpers_table() {
+    // (status, is_retryable, request_may_have_been_processed)
+    let table = [
+        (400, false, true),
+        (401, false, true),
+        (403, false, true),
+        (404, false, true),
+        (409, false, true),
+        (422, false, true),
+        (429, true, false),
+        (500, true, true),
+        (501, false, true),
+        (502, true, true),
+        (503, true, true),
+        (504, true, true),
+        (505, false, true),
+    ];
+    for (status, retryable, processed) in table {
+        let error = get_user_error(status, r#"{"error":"x"}"#);
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(error.is_retryable(), retryable, "is_retryable for {status}");
+        let may = error.request_may_have_been_processed();
+        assert_eq!(may, processed, "processed for {status}");
+        assert_eq!(error.attempts(), 1);
+        assert!(!error.is_timeout());
+        assert_eq!(error.transport_kind(), None);
+    }
+}
+
+#[test]
+fn invalid_input_display() {
+    let config = Config::builder("sk").build().unwrap();
+    let error = GetUserRequest::new("").build_request(&config).unwrap_err();
+    let text =
+        "invalid input (nothing was sent): invalid path parameter `userId`: must not be empty";
+    assert_eq!(error.to_string(), text);
+    let reason = "must not be empty";
+    let expected = InvalidInput::PathParameter {
+        name: "userId",
+        reason,
+    };
+    assert!(
+        matches!(&error, Error::InvalidInput(e) if *e == expected),
+        "{error:?}"
+    );
+    assert_eq!((error.attempts(), error.status()), (0, None));
+    assert!(error.api_error().is_none());
+    let error = Config::builder("").build().unwrap_err();
+    let text = "invalid input (nothing was sent): the API secret key is empty";
+    assert_eq!(error.to_string(), text);
+}
+
+// ---------------------------------------------------------------------------
+// Transport errors through a closure transport
+// ---------------------------------------------------------------------------
+
+#[test]
+fn connect_error_from_a_closure_transport() {
+    let client = failing(TransportErrorKind::Connect, "connection refused");
+    let error = client.track(TrackRequest::new("u", "signIn")).unwrap_err();
+    let Error::Transport { source, attempts } = &error else {
+        panic!("expected Error::Transport, got {error:?}");
+    };
+    assert_eq!((source.kind(), *attempts), (TransportErrorKind::Connect, 1));
+    assert_eq!(error.transport_kind(), Some(TransportErrorKind::Connect));
+    assert!(!error.request_may_have_been_processed());
+    assert!(error.is_retryable());
+    assert!(!error.is_timeout());
+    assert_eq!(
+        (error.status(), error.code(), error.attempts()),
+        (None, None, 1)
+    );
+    let text = "could not connect to api.authsignal.com: connection refused (the request was not sent); 1 attempt";
+    assert_eq!(error.to_string(), text);
+
+    // The source chain: Error -> TransportError -> io::Error.
+    let transport_error = error.source().unwrap();
+    let transport_error = transport_error.downcast_ref::<TransportError>().unwrap();
+    assert_eq!(transport_error.kind(), TransportErrorKind::Connect);
+    let io = transport_error.source().unwrap();
+    let io = io.downcast_ref::<std::io::Error>().unwrap();
+    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert_eq!(io.to_string(), "os error 111");
+}
+
+#[test]
+fn other_transport_kinds() {
+    // (kind, may have been processed, retryable, timeout)
+    let table = [
+        (TransportErrorKind::Connect, false, true, false),
+        (TransportErrorKind::Timeout, true, true, true),
+        (TransportErrorKind::Io, true, true, false),
+        (TransportErrorKind::ResponseTooLarge, true, false, false),
+        (TransportErrorKind::Other, true, true, false),
+    ];
+    for (kind, processed, retryable, timeout) in table {
+        let error = failing(kind, "boom").get_user(GetUserRequest::new("u"));
+        let error = error.unwrap_err();
+        assert_eq!(error.transport_kind(), Some(kind));
+        let may = error.request_may_have_been_processed();
+        assert_eq!(may, processed, "{kind:?}");
+        assert_eq!(error.is_retryable(), retryable, "{kind:?}");
+        assert_eq!(error.is_timeout(), timeout, "{kind:?}");
+        assert_eq!(kind.request_may_have_been_sent(), processed);
+        assert!(error.to_string().contains("boom"), "{error}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Secret hygiene
+// ---------------------------------------------------------------------------
+
+/// A random 40-character alphanumeric secret, different on every run.
+fn random_secret() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let state = RandomState::new();
+    let letter = |i: u64| {
+        let mut hasher = state.build_hasher();
+        hasher.write_u64(i);
+        let index = hasher.finish() % ALPHABET.len() as u64;
+        char::from(ALPHABET[usize::try_from(index).unwrap()])
+    };
+    (0..40u64).map(letter).collect()
+}
+
+/// A transport that can be printed, so the whole client can.
+#[derive(Debug)]
+struct Unauthorized;
+
+impl BlockingTransport for Unauthorized {
+    fn send(&self, _request: http::Request<Vec<u8>>) -> Reply {
+        Ok(response(401, "{}"))
+    }
+}
+
+#[track_caller]
+fn assert_no_secret(text: &str, secret: &str, what: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{secret}:"));
+    // Also no long fragment of it.
+    for (form, name) in [
+        (secret, "the secret"),
+        (&encoded, "base64(secret:)"),
+        (&secret[..20], "part of the secret"),
+        (&encoded[..24], "part of the encoded secret"),
+    ] {
+        assert!(!text.contains(form), "{what} contains {name}: {text}");
+    }
+}
+
+#[test]
+fn the_secret_never_appears_in_debug_or_display() {
+    let secret = random_secret();
+    assert_eq!(secret.len(), 40);
+    let config = Config::builder(secret.clone()).build().unwrap();
+    let client = Client::with_transport(config.clone(), Unauthorized);
+    for (what, text) in [
+        ("Config Debug", format!("{config:?}")),
+        ("Config pretty Debug", format!("{config:#?}")),
+        ("ApiSecretKey Debug", format!("{:?}", config.secret_key())),
+        ("Client Debug", format!("{client:?}")),
+        ("Client pretty Debug", format!("{client:#?}")),
+    ] {
+        assert_no_secret(&text, &secret, what);
+    }
+
+    // Every endpoint's request: the secret is really there, on the wire only.
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{secret}:"));
+    let call_connect = base64::engine::general_purpose::STANDARD.encode("sk_cc_other:");
+    let mut api_requests = 0;
+    let mut check = |name: &'static str, request: Visited| {
+        let request = request.unwrap_or_else(|e| panic!("{name}: {e}")).unwrap();
+        let headers = request.headers();
+        // The Server API key, or Call Connect's own key on its requests.
+        if let Some(auth) = headers.get(http::header::AUTHORIZATION) {
+            let auth = auth.to_str().unwrap();
+            let ours = auth.ends_with(&encoded);
+            assert!(ours || auth.ends_with(&call_connect), "{name}");
+            api_requests += usize::from(ours);
+        }
+        assert_no_secret(&format!("{request:?}"), &secret, name);
+        assert_no_secret(&format!("{request:#?}"), &secret, name);
+        assert_no_secret(&format!("{headers:?}"), &secret, name);
+    };
+    let every = Config::builder(secret.clone()).with_call_connect_secret("sk_cc_other");
+    let (every, response) = (every.build().unwrap(), None);
+    visit_endpoints(&mut EveryEndpoint {
+        config: every,
+        response,
+        check: &mut check,
+    });
+    assert!(api_requests >= 25, "{api_requests} requests carry the key");
+
+    // Errors of every variant.
+    let mut errors = vec![
+        client.get_user(GetUserRequest::new("u")).unwrap_err(),
+        client.get_user(GetUserRequest::new("")).unwrap_err(),
+        client
+            .track(TrackRequest::new("u", "bad action"))
+            .unwrap_err(),
+        get_user_error(502, "<html>Bad Gateway</html>"),
+        get_user_error(200, "{trunc"),
+    ];
+    let reset = |_r: http::Request<Vec<u8>>| -> Reply {
+        Err(TransportError::new(
+            TransportErrorKind::Io,
+            "connection reset",
+        ))
+    };
+    let reset = Client::with_transport(config.clone(), reset);
+    errors.push(reset.get_user(GetUserRequest::new("u")).unwrap_err());
+    // A key that fails validation is not echoed either.
+    errors.push(Config::builder(format!("{secret}\n")).build().unwrap_err());
+    for error in &errors {
+        assert_no_secret(&format!("{error:?}"), &secret, "Error Debug");
+        assert_no_secret(&format!("{error}"), &secret, "Error Display");
+        let mut source = error.source();
+        while let Some(inner) = source {
+            assert_no_secret(&format!("{inner} {inner:?}"), &secret, "Error source");
+            source = inner.source();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The core does no I/O: its dependency tree has no network or runtime crate
+// ---------------------------------------------------------------------------
+
+#[test]
+fn core_dependency_tree_has_no_io_crates() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let args = "tree -p authsignal-core -e normal --prefix none --all-features";
+    let output = std::process::Command::new(cargo)
+        .args(args.split(' '))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo tree");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "cargo tree failed: {stderr}");
+    let tree = String::from_utf8(output.stdout).unwrap();
+    let crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(
+        crates.contains(&"authsignal-core"),
+        "unexpected output: {tree}"
+    );
+    assert!(crates.contains(&"http"), "unexpected output: {tree}");
+    let forbidden = "ureq hyper hyper-util tokio rustls socket2 mio reqwest native-tls async-std";
+    for forbidden in forbidden.split(' ') {
+        let found = crates.contains(&forbidden);
+        assert!(!found, "authsignal-core depends on {forbidden}:\n{tree}");
+    }
+}
+
+#[test]
+fn huge_error_fields_are_capped_on_a_character_boundary() {
+    let description = "é".repeat(512 * 1024); // 1 MiB of two-byte characters
+    let code = "x".repeat(10_000);
+    let body = serde_json::json!({"errorCode": code, "errorDescription": description});
+    let (status, headers) = (StatusCode::BAD_REQUEST, http::HeaderMap::new());
+    let body = body.to_string();
+    let error = authsignal_core::endpoint::api_error(status, &headers, body.as_bytes());
+    let api = error.api_error().expect("an API error");
+    let kept = api.description.as_deref().unwrap();
+    assert!(kept.len() <= 400 && kept.ends_with('…') && kept.starts_with("éé"));
+    assert!(api.code.as_ref().unwrap().as_str().len() <= 64);
+    let shown = error.to_string().len();
+    assert!(shown <= 600, "{shown}");
+}

@@ -342,7 +342,13 @@ fn c6_connection_refused_is_retried_for_every_endpoint_class() {
             "{ctx}: {error:?}"
         );
         assert!(!error.request_may_have_been_processed(), "{ctx}");
+        assert!(error.is_retryable(), "{ctx}");
         assert_eq!(error.attempts(), 3, "{ctx}");
+        let source = std::error::Error::source(&error);
+        assert!(
+            source.is_some(),
+            "{ctx}: the transport's error is kept as the source"
+        );
         assert!(elapsed < Duration::from_secs(2), "{ctx}: took {elapsed:?}");
     }
     for_each_flavor(|flavor| {
@@ -1209,6 +1215,40 @@ fn e4_a_declared_length_above_the_limit_is_rejected_at_the_headers() {
             "{ctx}"
         );
         assert!(elapsed < Duration::from_secs(1), "{ctx}: took {elapsed:?}");
+    });
+}
+
+#[test]
+fn e4_a_body_at_the_limit_is_read_and_one_byte_more_is_refused() {
+    for_each_flavor(|flavor| {
+        let (prefix, suffix) = (r#"{"isEnrolled":true,"custom":{"pad":""#, r#""}}"#);
+        let at_limit = format!(
+            "{prefix}{}{suffix}",
+            "x".repeat(1024 - prefix.len() - suffix.len())
+        );
+        let over = format!(
+            "{prefix}{}{suffix}",
+            "x".repeat(1025 - prefix.len() - suffix.len())
+        );
+        let server = FaultServer::start([Step::body(200, at_limit), Step::json(200, over)]);
+        let client = AnyClient::new(flavor, config(&server.url()).with_max_response_bytes(1024));
+        let ctx = format!("{flavor:?} get_user, a 1024-byte body under a 1024-byte limit");
+        assert!(send_ok(&client, &get_user(), &ctx).is_enrolled, "{ctx}");
+        let ctx = format!("{flavor:?} get_user, a 1025-byte body");
+        let (error, _) = send_err(&client, &get_user(), &ctx);
+        assert!(matches!(error, Error::Transport { .. }), "{ctx}: {error:?}");
+        let kind = error.transport_kind();
+        assert_eq!(
+            kind,
+            Some(TransportErrorKind::ResponseTooLarge),
+            "{ctx}: {error:?}"
+        );
+        assert_eq!(
+            error.attempts(),
+            1,
+            "{ctx}: an oversized body is not retried"
+        );
+        assert_eq!(server.request_count(), 2, "{ctx}: requests seen");
     });
 }
 

@@ -17,19 +17,14 @@ use authsignal_reqwest::{
         pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
     },
 };
-use mockito::Matcher;
-use serde_json::json;
+use authsignal_tests::fault_server::{FaultServer, Step};
 use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _},
     net::TcpListener,
 };
 
-const SECRET: &str = "sk_test_123";
-/// `Basic base64("sk_test_123:")`.
-const AUTHORIZATION: &str = "Basic c2tfdGVzdF8xMjM6";
-
 fn config(base: &str) -> ClientBuilder {
-    Client::builder(SECRET)
+    Client::builder("sk_test_123")
         .with_base_url(format!("{base}/v1"))
         .with_retry_policy(RetryPolicy::no_retries())
 }
@@ -50,51 +45,23 @@ fn client_futures_can_be_spawned(client: Client) {
 }
 
 #[tokio::test]
-async fn track_sends_exactly_the_sdk_headers_and_body() {
-    let mut server = mockito::Server::new_async().await;
-    let mock = server
-        .mock("POST", "/v1/users/alice/actions/signIn")
-        .match_header("authorization", AUTHORIZATION)
-        .match_header(
-            "user-agent",
-            format!("authsignal-rust/{}", authsignal_reqwest::VERSION).as_str(),
-        )
-        .match_header("x-authsignal-version", authsignal_reqwest::VERSION)
-        .match_header("accept", "application/json")
-        .match_header("content-type", "application/json")
-        // Nothing of reqwest's own: no compression offered, no proxy headers.
-        .match_header("accept-encoding", Matcher::Missing)
-        .match_header("proxy-authorization", Matcher::Missing)
-        .match_body(Matcher::Json(json!({ "ipAddress": "203.0.113.7" })))
-        .with_status(200)
-        .with_header("content-type", "application/json")
-        .with_body(r#"{"state":"ALLOW","idempotencyKey":"k-1"}"#)
-        .create_async()
-        .await;
-
+async fn nothing_of_reqwest_s_own_is_sent() {
+    let server = FaultServer::start([Step::json(
+        200,
+        r#"{"state":"ALLOW","idempotencyKey":"k-1"}"#,
+    )]);
     let client = config(&server.url()).build().unwrap();
     let response = client
-        .track(TrackRequest::new("alice", "signIn").with_ip_address("203.0.113.7".to_owned()))
+        .track(TrackRequest::new("alice", "signIn").with_ip_address("203.0.113.7"))
         .await
         .unwrap();
-
-    mock.assert_async().await;
     assert_eq!(response.idempotency_key, "k-1");
+    // No compression offered, no proxy headers.
+    let request = &server.requests()[0];
+    assert_eq!(request.header("accept-encoding"), None);
+    assert_eq!(request.header("proxy-authorization"), None);
     assert_eq!(client.transport().timeout(), Duration::from_secs(10));
     assert_eq!(client.transport().max_response_bytes(), 1024 * 1024);
-}
-
-/// A server that accepts connections and never answers.
-async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            open.push(stream);
-        }
-    });
-    (url, task)
 }
 
 /// A client like many services share: reqwest's defaults (redirects
@@ -115,8 +82,8 @@ fn your_client() -> reqwest::Client {
 async fn your_client_keeps_the_attempt_timeout_and_the_response_limit() {
     let options = || ReqwestOptions::default().with_client(your_client());
 
-    let (url, server) = silent_server().await;
-    let client = config(&url)
+    let silent = FaultServer::start([Step::hang()]);
+    let client = config(&silent.url())
         .with_timeout(Duration::from_millis(200))
         .with_transport_options(options())
         .build()
@@ -129,15 +96,8 @@ async fn your_client_keeps_the_attempt_timeout_and_the_response_limit() {
     assert!(error.is_timeout(), "{error:?}");
     assert!(error.request_may_have_been_processed());
     assert!(started.elapsed() < Duration::from_secs(2), "{error:?}");
-    server.abort();
 
-    let mut server = mockito::Server::new_async().await;
-    let _mock = server
-        .mock("GET", "/v1/users/alice")
-        .with_status(200)
-        .with_chunked_body(|w| w.write_all(&[b' '; 4096]))
-        .create_async()
-        .await;
+    let server = FaultServer::start([Step::chunked(200, [vec![b' '; 4096]])]);
     let client = config(&server.url())
         .with_max_response_bytes(1024)
         .with_transport_options(options())
@@ -156,21 +116,11 @@ async fn your_client_keeps_the_attempt_timeout_and_the_response_limit() {
 
 #[tokio::test]
 async fn your_client_keeps_its_redirect_policy() {
-    let mut target = mockito::Server::new_async().await;
-    let target_mock = target
-        .mock("GET", "/v1/users/alice")
-        .with_status(200)
-        .with_body(r#"{"userId":"alice"}"#)
-        .create_async()
-        .await;
-    let mut origin = mockito::Server::new_async().await;
-    let _origin_mock = origin
-        .mock("GET", "/v1/users/alice")
-        .with_status(302)
-        .with_header("location", &format!("{}/v1/users/alice", target.url()))
-        .expect(2)
-        .create_async()
-        .await;
+    let target = FaultServer::start([Step::json(200, r#"{"userId":"alice"}"#)]);
+    let origin = FaultServer::start([Step::redirect(
+        302,
+        format!("{}/v1/users/alice", target.url()),
+    )]);
 
     // The SDK's client never follows; reqwest's default one does, as the
     // docs of `with_client` warn.
@@ -180,13 +130,15 @@ async fn your_client_keeps_its_redirect_policy() {
         .await
         .unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(302), "{error:?}");
+    assert_eq!(target.request_count(), 0);
     let yours = config(&origin.url())
         .with_transport_options(ReqwestOptions::default().with_client(your_client()))
         .build()
         .unwrap();
     let user = yours.get_user(GetUserRequest::new("alice")).await.unwrap();
     assert_eq!(user.user_id.as_deref(), Some("alice"));
-    target_mock.assert_async().await;
+    assert_eq!(origin.request_count(), 2);
+    assert_eq!(target.request_count(), 1);
 }
 
 #[tokio::test]

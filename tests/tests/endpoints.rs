@@ -468,13 +468,11 @@ where
             match request.build_request(&config) {
                 Err(error) => (Vec::new(), Err(error)),
                 Ok(http_request) => {
-                    assert!(
-                        http_request
-                            .headers()
-                            .get("authorization")
-                            .is_none_or(|v| v.is_sensitive()),
-                        "`authorization` is marked sensitive"
-                    );
+                    for credential in ["authorization", "x-authsignal-terminal"] {
+                        let value = http_request.headers().get(credential);
+                        let sensitive = value.is_none_or(|v| v.is_sensitive());
+                        assert!(sensitive, "`{credential}` is marked sensitive");
+                    }
                     let again = request.build_request(&config).unwrap();
                     assert!(
                         again.uri() == http_request.uri()

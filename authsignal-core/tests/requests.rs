@@ -3,10 +3,10 @@
 //! and which fields the constructors fill.
 
 use authsignal_core::{
-    BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest, ChallengeRequest,
-    ClaimChallengeRequest, Config, CreatePaymentSessionRequest, Endpoint, Error,
-    GetAuthenticatorConfigurationsRequest, InvalidInput, MAX_BATCH_ENROLL_AUTHENTICATORS,
-    VerificationMethod,
+    AuthScope, BatchEnrollAuthenticator, BatchEnrollVerifiedAuthenticatorsRequest,
+    ChallengeRequest, ClaimChallengeRequest, Config, CreatePaymentSessionRequest, Endpoint,
+    EnrollVerifiedAuthenticatorRequest, Error, GetAuthenticatorConfigurationsRequest, InvalidInput,
+    MAX_BATCH_ENROLL_AUTHENTICATORS, VerificationMethod,
 };
 
 fn config() -> Config {
@@ -67,4 +67,27 @@ fn constructors_fill_the_fields_they_name() {
         GetAuthenticatorConfigurationsRequest::new(),
         GetAuthenticatorConfigurationsRequest::default()
     );
+    // Scopes add up, one at a time or several.
+    let scoped = ChallengeRequest::resend("ch-1")
+        .with_scope(AuthScope::AddAuthenticators)
+        .with_scopes([AuthScope::UpdateAuthenticators]);
+    assert_eq!(
+        scoped.scope,
+        [
+            AuthScope::AddAuthenticators,
+            AuthScope::UpdateAuthenticators
+        ]
+    );
+    let passkey = EnrollVerifiedAuthenticatorRequest::passkey("u", "cred", "key");
+    assert_eq!(passkey.verification_method, VerificationMethod::Passkey);
+    assert_eq!(passkey.credential_id.as_deref(), Some("cred"));
+    assert_eq!(passkey.credential_public_key.as_deref(), Some("key"));
+    let item = BatchEnrollAuthenticator::passkey("u", "cred", "key");
+    assert_eq!(
+        item,
+        BatchEnrollAuthenticator::new("u", VerificationMethod::Passkey, "cred", "key")
+    );
+    let batch =
+        BatchEnrollVerifiedAuthenticatorsRequest::new([item.clone()]).with_authenticator(item);
+    assert_eq!(batch.authenticators.len(), 2);
 }

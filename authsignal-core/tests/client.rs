@@ -74,17 +74,27 @@ fn pages_walk_the_cursor_and_stop_after_the_page_without_one() {
     let request = QueryUsersRequest::new()
         .with_email("a@example.com")
         .with_limit(2u32);
-    let mut iter = client.query_users_pages(request);
-    let cursors: Vec<Option<String>> = iter
+    let mut iter = client.query_users_pages(request.clone());
+    let pages: Vec<(usize, Option<String>)> = iter
         .by_ref()
-        .map(|page| page.unwrap().last_evaluated_user_id)
+        .map(|page| page.unwrap())
+        .map(|page| (page.users.len(), page.last_evaluated_user_id))
         .collect();
+    let cursors = [Some("user-2".into()), Some("user-4".into()), None];
     assert_eq!(
-        cursors,
-        [Some("user-2".into()), Some("user-4".into()), None]
+        pages,
+        [2, 2, 1].into_iter().zip(cursors).collect::<Vec<_>>()
     );
     assert!(iter.next().is_none(), "fused after the last page");
     assert_eq!(seen.borrow().len(), 3, "exactly three requests");
+    let ids = client
+        .query_users_pages(request)
+        .users()
+        .map(|user| user.map(|u| u.user_id))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(ids, ["user-1", "user-2", "user-3", "user-4", "user-5"]);
+    assert_eq!(seen.borrow().len(), 6);
 }
 
 #[test]
@@ -102,17 +112,6 @@ fn users_flattens_every_page_in_order() {
             200,
             PAGE_3,
         ),
-        (
-            "email=a%40example.com&limit=2&lastEvaluatedUserId=user-2",
-            200,
-            PAGE_2,
-        ),
-        (
-            "email=a%40example.com&limit=2&lastEvaluatedUserId=user-4",
-            200,
-            PAGE_3,
-        ),
-        ("email=a%40example.com&limit=2", 200, PAGE_1),
     ];
     let client = Client::with_transport(config(), paging_transport(&seen, &pages));
     let ids = client
@@ -127,27 +126,6 @@ fn users_flattens_every_page_in_order() {
         "an empty middle page does not stop the walk"
     );
     assert_eq!(seen.borrow().len(), 3);
-
-    // Three full pages of 2, 2 and 1.
-    seen.borrow_mut().clear();
-    let request = QueryUsersRequest::new()
-        .with_email("a@example.com")
-        .with_limit(2u32);
-    let mut iter = client.query_users_pages(request.clone());
-    let sizes: Vec<usize> = iter
-        .by_ref()
-        .map(|page| page.unwrap().users.len())
-        .collect();
-    assert_eq!(sizes, [2, 2, 1]);
-    assert!(iter.next().is_none());
-    let ids = client
-        .query_users_pages(request)
-        .users()
-        .map(|user| user.map(|u| u.user_id))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    assert_eq!(ids, ["user-1", "user-2", "user-3", "user-4", "user-5"]);
-    assert_eq!(seen.borrow().len(), 6);
 }
 
 #[test]

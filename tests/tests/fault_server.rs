@@ -22,11 +22,11 @@ struct Head {
 
 impl Head {
     fn header(&self, name: &str) -> Option<&str> {
-        let mut matching = self
+        let found = self
             .headers
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name));
-        matching.next().map(|(_, v)| v.as_str())
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
+        found.map(|(_, v)| v.as_str())
     }
 
     fn content_length(&self) -> Option<usize> {

@@ -76,11 +76,11 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        let mut matching = self
+        let found = self
             .headers
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name));
-        matching.next().map(|(_, v)| v.as_str())
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
+        found.map(|(_, v)| v.as_str())
     }
 
     /// The path without the query string.
@@ -370,10 +370,13 @@ fn spawn_connection(stream: TcpStream, shared: &Arc<Shared>) {
             conn::serve(stream, id, &conn_shared);
             lock(&conn_shared.live).remove(&id);
         });
-    if let Ok(handle) = spawned {
-        let mut threads = lock(&shared.threads);
-        threads.retain(|h| !h.is_finished());
-        threads.push(handle);
+    match spawned {
+        Ok(handle) => {
+            let mut threads = lock(&shared.threads);
+            threads.retain(|h| !h.is_finished());
+            threads.push(handle);
+        }
+        // The closure (with the stream) is gone; dropping the clone closes the connection.
+        Err(_) => drop(lock(&shared.live).remove(&id)),
     }
-    // On spawn failure the closure (with the stream) is dropped: the connection is closed.
 }

@@ -367,10 +367,14 @@ fn keep_alive_requests_share_one_connection_and_consume_steps_in_order() {
 fn pipelined_requests_are_answered_in_order() {
     let server = FaultServer::start([Step::text(200, "one"), Step::text(200, "two")]);
     let mut client = Client::connect(&server);
-    client.send(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+    // The second head ends its lines with a bare LF.
+    client.send(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\nHost: test\n\n");
     assert_eq!(client.response().1, b"one");
     assert_eq!(client.response().1, b"two");
-    assert_eq!(server.request_count(), 2);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].header("host"), Some("test"));
+    assert!(requests.iter().all(|r| r.body.is_empty()), "{requests:?}");
 }
 
 #[test]
@@ -396,14 +400,27 @@ fn empty_script_answers_500() {
 #[test]
 fn client_connection_close_is_honoured() {
     let server = FaultServer::start([Step::text(200, "x")]);
-    let mut client = Client::connect(&server);
-    client.send(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
-    let (head, body) = client.response();
-    assert_eq!(head.header("connection"), Some("close"));
-    assert_eq!(body, b"x");
-    let (rest, end, _) = client.read_to_end(Instant::now());
-    assert!(rest.is_empty());
-    end.unwrap();
+    for (request, connection) in [
+        (&b"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n"[..], "close"),
+        (b"GET / HTTP/1.0\r\n\r\n", "close"),
+        (
+            b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            "keep-alive",
+        ),
+    ] {
+        let mut client = Client::connect(&server);
+        client.send(request);
+        let (head, body) = client.response();
+        assert_eq!(head.header("connection"), Some(connection));
+        assert_eq!(body, b"x");
+        if connection == "close" {
+            let (rest, end, _) = client.read_to_end(Instant::now());
+            assert!(rest.is_empty());
+            end.unwrap();
+        } else {
+            assert_eq!(client.roundtrip("/again").1, b"x");
+        }
+    }
 }
 
 #[test]
@@ -541,7 +558,10 @@ fn malformed_request_gets_400_and_is_not_recorded() {
     let server = FaultServer::start([Step::text(200, "ok")]);
     for garbage in [
         &b"NONSENSE\r\n\r\n"[..],
+        b"GET /\r\n\r\n",
+        b"G\xffT / HTTP/1.1\r\n\r\n",
         b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
         b"GET / HTTP/1.1\r\nbad header\r\n\r\n",
         b"\x00\xff\xfe / HTTP/1.1\r\n\r\n",
         b"GET / HTTP/2\r\n\r\n",

@@ -1,4 +1,4 @@
-//! One connection: read requests, record them, play their steps.
+//! One connection: read requests (parsed by `httparse`), record them, play their steps.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -7,41 +7,30 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::http::{self, AutoHeaders, Framing};
+use super::step::{Action, Reply};
 use super::{RecordedRequest, Shared, Step};
 
 /// Socket read/write timeout: how often blocked I/O re-checks the stop flag.
 pub(crate) const POLL: Duration = Duration::from_millis(50);
-/// A request must be complete this long after its first byte arrived.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest accepted request head.
 const MAX_HEAD: usize = 64 * 1024;
 /// Largest accepted request body.
 const MAX_BODY: usize = 64 * 1024 * 1024;
-/// Largest accepted chunk-size or trailer line.
-const MAX_LINE: usize = 8 * 1024;
-/// How deep `Step::Handler` results may nest.
-const MAX_HANDLER_DEPTH: u8 = 8;
 
-/// How a connection ends.
-enum End {
-    /// Just drop the socket (client went away, I/O error, or stop).
-    Drop,
-    /// `shutdown(Write)` (FIN), then drop.
-    Close,
-    /// `SO_LINGER = 0`, then drop (RST).
-    Reset,
-}
-
-/// What to do after a step was played.
+/// How a connection goes on after a step.
 enum After {
     KeepAlive,
-    End(End),
+    /// Graceful close (FIN).
+    Close,
+    /// `SO_LINGER = 0`, then close (RST).
+    Reset,
+    /// Just drop the socket (client went away, I/O error, or stop).
+    Drop,
 }
 
 /// Why reading a request failed.
 enum ReadError {
-    /// The peer closed, the server is stopping, a timeout hit, or an I/O error occurred.
+    /// The peer closed, the server is stopping, or an I/O error occurred.
     Gone,
     /// The request is malformed: answer with this status and close.
     Bad(u16, &'static str),
@@ -53,77 +42,110 @@ impl From<io::Error> for ReadError {
     }
 }
 
+/// How a response body is delimited.
+enum Framing {
+    Length(usize),
+    Chunked,
+    /// No framing header: a bodiless status, or a body delimited by the close.
+    None,
+}
+
 struct Conn<'a> {
     stream: TcpStream,
     /// Received bytes not yet consumed (pipelined data stays here for the next request).
     buf: Vec<u8>,
     id: u64,
-    shared: &'a Arc<Shared>,
+    shared: &'a Shared,
 }
 
 /// Serves one accepted connection until it ends.
-pub(crate) fn serve(stream: TcpStream, id: u64, shared: &Arc<Shared>) {
+pub(crate) fn serve(stream: TcpStream, id: u64, shared: &Shared) {
     let mut conn = Conn {
         stream,
         buf: Vec::new(),
         id,
         shared,
     };
-    let end = conn.run();
-    match end {
-        End::Drop => {}
-        End::Close => {
-            let _ = conn.stream.shutdown(Shutdown::Write);
+    match conn.run() {
+        After::Close => drop(conn.stream.shutdown(Shutdown::Write)),
+        After::Reset => {
+            drop(socket2::SockRef::from(&conn.stream).set_linger(Some(Duration::ZERO)));
         }
-        End::Reset => {
-            let _ = socket2::SockRef::from(&conn.stream).set_linger(Some(Duration::ZERO));
+        After::KeepAlive | After::Drop => {}
+    }
+    // The last close of the socket (this one or the registry's clone) sends FIN or RST.
+}
+
+/// True if a comma-separated token of a `name` header equals `token` (case-insensitive).
+fn has_token(headers: &[(String, String)], name: &str, token: &str) -> bool {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Status line, the caller's headers verbatim, the automatic ones they leave out, blank line.
+fn response_head(
+    version: &str,
+    status: u16,
+    headers: &[(String, String)],
+    framing: Framing,
+    connection: Option<&str>,
+) -> Vec<u8> {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Unknown");
+    let mut out = format!("{version} {status} {reason}\r\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    if !has("content-length") && !has("transfer-encoding") {
+        match framing {
+            Framing::Length(n) => out.push_str(&format!("Content-Length: {n}\r\n")),
+            Framing::Chunked => out.push_str("Transfer-Encoding: chunked\r\n"),
+            Framing::None => {}
         }
     }
-    // Dropping `conn` closes this descriptor; the registry clone is removed by the caller's
-    // guard right after, and the last close is what sends FIN/RST.
+    if let Some(value) = connection.filter(|_| !has("connection")) {
+        out.push_str(&format!("Connection: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
 }
 
 impl Conn<'_> {
-    fn run(&mut self) -> End {
+    fn run(&mut self) -> After {
         loop {
             let request = match self.read_request() {
                 Ok(Some(request)) => request,
-                Ok(None) | Err(ReadError::Gone) => return End::Drop,
+                Ok(None) | Err(ReadError::Gone) => return After::Drop,
                 Err(ReadError::Bad(status, why)) => {
-                    let head = http::response_head(
-                        "HTTP/1.1",
-                        status,
-                        &[("Content-Type".into(), "text/plain".into())],
-                        &AutoHeaders {
-                            content_length: Some(why.len()),
-                            chunked: false,
-                            connection: Some("close"),
-                        },
-                    );
-                    let _ = self.write_all(&[head, why.as_bytes().to_vec()].concat());
-                    return End::Close;
+                    let headers = [("Content-Type".to_owned(), "text/plain".to_owned())];
+                    let length = Framing::Length(why.len());
+                    let head = response_head("HTTP/1.1", status, &headers, length, Some("close"));
+                    let _ = self.write_all(&[&head, why.as_bytes()].concat());
+                    return After::Close;
                 }
             };
             let (request, step) = self.shared.record(request);
-            let result = match step {
-                Some(step) => self.play(&step, &request, 0),
-                None => self.respond_plain(&request, 500, "fault server: empty script"),
-            };
-            match result {
+            let step =
+                step.unwrap_or_else(|| Arc::new(Step::text(500, "fault server: empty script")));
+            match self.play(&step, &request) {
                 Ok(After::KeepAlive) => {}
-                Ok(After::End(end)) => return end,
-                Err(_) => return End::Drop,
+                Ok(end) => return end,
+                Err(_) => return After::Drop,
             }
         }
     }
 
-    // ----- reading -------------------------------------------------------------------------
-
-    /// Reads more bytes into `buf`. `deadline: None` waits until data, EOF or stop.
-    fn fill(&mut self, deadline: Option<Instant>) -> Result<(), ReadError> {
+    /// Reads more bytes into `buf`, waiting until data, EOF or stop.
+    fn fill(&mut self) -> Result<(), ReadError> {
         let mut tmp = [0u8; 16 * 1024];
         loop {
-            if self.shared.is_stopping() || deadline.is_some_and(|d| Instant::now() >= d) {
+            if self.shared.is_stopping() {
                 return Err(ReadError::Gone);
             }
             match self.stream.read(&mut tmp) {
@@ -132,127 +154,71 @@ impl Conn<'_> {
                     self.buf.extend_from_slice(&tmp[..n]);
                     return Ok(());
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_poll_timeout(&e) => {}
                 Err(_) => return Err(ReadError::Gone),
             }
         }
     }
 
-    /// Reads one `\n`-terminated line (without the line ending) for chunked bodies.
-    fn read_line(&mut self, deadline: Instant) -> Result<Vec<u8>, ReadError> {
-        loop {
-            if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-                let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(line);
-            }
-            if self.buf.len() > MAX_LINE {
-                return Err(ReadError::Bad(400, "chunk line too long"));
-            }
-            self.fill(Some(deadline))?;
-        }
-    }
-
-    /// Ensures `buf` holds at least `n` bytes.
-    fn fill_to(&mut self, n: usize, deadline: Instant) -> Result<(), ReadError> {
-        while self.buf.len() < n {
-            self.fill(Some(deadline))?;
-        }
-        Ok(())
-    }
-
     /// Reads the next request. `Ok(None)`: the client closed cleanly between requests.
     fn read_request(&mut self) -> Result<Option<RecordedRequest>, ReadError> {
-        let mut deadline = None;
-        let head_len = loop {
-            // Tolerate empty lines before a request line (RFC 9112 §2.2).
-            let skip = self
-                .buf
-                .iter()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .count();
-            self.buf.drain(..skip);
-            if !self.buf.is_empty() && deadline.is_none() {
-                deadline = Some(Instant::now() + REQUEST_TIMEOUT);
-            }
-            if let Some(len) = http::find_head_end(&self.buf) {
-                break len;
-            }
-            if self.buf.len() > MAX_HEAD {
-                return Err(ReadError::Bad(431, "request head too large"));
-            }
-            match self.fill(deadline) {
-                Ok(()) => {}
-                Err(ReadError::Gone) if self.buf.is_empty() => return Ok(None),
-                Err(e) => return Err(e),
-            }
-        };
-        let deadline = deadline.unwrap_or_else(|| Instant::now() + REQUEST_TIMEOUT);
-        let head =
-            http::parse_head(&self.buf[..head_len]).map_err(|why| ReadError::Bad(400, why))?;
-        self.buf.drain(..head_len);
-        let received_at = Instant::now();
-        let framing =
-            http::request_framing(&head.headers).map_err(|why| ReadError::Bad(400, why))?;
-
-        let expects_body = framing != Framing::Length(0);
-        if expects_body && http::has_token(&head.headers, "expect", "100-continue") {
-            self.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        }
-        let body = match framing {
-            Framing::Length(n) => {
-                if n > MAX_BODY {
-                    return Err(ReadError::Bad(413, "request body too large"));
+        let (head_len, mut request) = loop {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut parsed = httparse::Request::new(&mut headers);
+            match parsed.parse(&self.buf) {
+                Ok(httparse::Status::Complete(len)) => break (len, self.recorded(&parsed)),
+                Ok(httparse::Status::Partial) if self.buf.len() > MAX_HEAD => {
+                    return Err(ReadError::Bad(431, "request head too large"));
                 }
-                self.fill_to(n, deadline)?;
-                self.buf.drain(..n).collect()
+                Ok(httparse::Status::Partial) => {}
+                Err(_) => return Err(ReadError::Bad(400, "malformed request head")),
             }
-            Framing::Chunked => self.read_chunked(deadline)?,
+            match self.fill() {
+                Err(ReadError::Gone) if self.buf.iter().all(|b| b"\r\n".contains(b)) => {
+                    return Ok(None);
+                }
+                other => other?,
+            }
         };
-        Ok(Some(RecordedRequest {
-            index: 0,
-            method: head.method,
-            path: head.target,
-            version: head.version,
-            headers: head.headers,
-            body,
-            connection_id: self.id,
-            received_at,
-        }))
+        self.buf.drain(..head_len);
+        if request.header("transfer-encoding").is_some() {
+            return Err(ReadError::Bad(
+                400,
+                "chunked request bodies are not supported",
+            ));
+        }
+        let mut length = 0;
+        if let Some(value) = request.header("content-length") {
+            length = value
+                .parse()
+                .map_err(|_| ReadError::Bad(400, "bad content-length"))?;
+        }
+        if length > MAX_BODY {
+            return Err(ReadError::Bad(413, "request body too large"));
+        }
+        while self.buf.len() < length {
+            self.fill()?;
+        }
+        request.body = self.buf.drain(..length).collect();
+        Ok(Some(request))
     }
 
-    fn read_chunked(&mut self, deadline: Instant) -> Result<Vec<u8>, ReadError> {
-        let mut body = Vec::new();
-        loop {
-            let line = self.read_line(deadline)?;
-            let size =
-                http::parse_chunk_size(&line).ok_or(ReadError::Bad(400, "bad chunk size"))?;
-            if size == 0 {
-                // Trailer section: lines until an empty one.
-                while !self.read_line(deadline)?.is_empty() {}
-                return Ok(body);
-            }
-            if body.len().saturating_add(size) > MAX_BODY {
-                return Err(ReadError::Bad(413, "request body too large"));
-            }
-            self.fill_to(size, deadline)?;
-            body.extend(self.buf.drain(..size));
-            if !self.read_line(deadline)?.is_empty() {
-                return Err(ReadError::Bad(400, "chunk data longer than its size"));
-            }
+    /// The recorded form of a parsed head (body still empty).
+    fn recorded(&self, parsed: &httparse::Request<'_, '_>) -> RecordedRequest {
+        let lossy = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        RecordedRequest {
+            index: 0,
+            method: parsed.method.unwrap_or_default().to_owned(),
+            path: parsed.path.unwrap_or_default().to_owned(),
+            version: format!("HTTP/1.{}", parsed.version.unwrap_or(1)),
+            headers: (parsed.headers.iter())
+                .map(|h| (h.name.to_owned(), lossy(h.value)))
+                .collect(),
+            body: Vec::new(),
+            connection_id: self.id,
+            received_at: Instant::now(),
         }
     }
-
-    // ----- writing -------------------------------------------------------------------------
 
     /// Writes all of `data`, counting bytes; blocked writes re-check the stop flag.
     fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
@@ -260,23 +226,10 @@ impl Conn<'_> {
             match self.stream.write(data) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    self.shared
-                        .bytes_written
-                        .fetch_add(n as u64, Ordering::SeqCst);
+                    (self.shared.bytes_written).fetch_add(n as u64, Ordering::SeqCst);
                     data = &data[n..];
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    if self.shared.is_stopping() {
-                        return Err(e);
-                    }
-                }
+                Err(e) if is_poll_timeout(&e) && !self.shared.is_stopping() => {}
                 Err(e) => return Err(e),
             }
         }
@@ -292,241 +245,108 @@ impl Conn<'_> {
         }
     }
 
-    fn respond_plain(
-        &mut self,
-        request: &RecordedRequest,
-        status: u16,
-        text: &str,
-    ) -> io::Result<After> {
-        let step = Step::text(status, text);
-        self.play(&step, request, MAX_HANDLER_DEPTH)
-    }
-
-    // ----- playing steps -------------------------------------------------------------------
-
-    fn play(&mut self, step: &Step, request: &RecordedRequest, depth: u8) -> io::Result<After> {
-        let wants_close = http::client_wants_close(&request.version, &request.headers);
-        let auto_connection = Some(if wants_close { "close" } else { "keep-alive" });
-        // Whether the connection may stay open after a complete response.
-        let after_complete = |headers: &[(String, String)]| {
-            if wants_close || http::has_token(headers, "connection", "close") {
-                After::End(End::Close)
+    fn play(&mut self, step: &Step, request: &RecordedRequest) -> io::Result<After> {
+        let wants_close = has_token(&request.headers, "connection", "close")
+            || (request.version == "HTTP/1.0"
+                && !has_token(&request.headers, "connection", "keep-alive"));
+        let connection = Some(if wants_close { "close" } else { "keep-alive" });
+        // After a complete response: keep-alive unless either side asked for a close.
+        let complete = |headers: &[(String, String)]| {
+            if wants_close || has_token(headers, "connection", "close") {
+                After::Close
             } else {
                 After::KeepAlive
             }
         };
-        let length_head = |status: u16, headers: &[(String, String)], len: usize| {
-            http::response_head(
-                "HTTP/1.1",
-                status,
-                headers,
-                &AutoHeaders {
-                    content_length: Some(len),
-                    chunked: false,
-                    connection: auto_connection,
-                },
-            )
-        };
-
-        match step {
-            Step::Respond {
-                status,
-                headers,
-                body,
-            } => {
-                self.write_response(request, *status, headers, body, auto_connection)?;
-                Ok(after_complete(headers))
+        let ending = |reset: bool| if reset { After::Reset } else { After::Close };
+        match &step.0 {
+            Action::Silent { wait, reset } => {
+                let _ = self.sleep(*wait);
+                Ok(ending(*reset))
             }
-            Step::ResetBeforeResponse => Ok(After::End(End::Reset)),
-            Step::ResetMidBody {
-                status,
-                headers,
-                declared_len,
-                sent,
-            } => {
-                self.write_all(
-                    &[length_head(*status, headers, *declared_len), sent.clone()].concat(),
-                )?;
-                Ok(After::End(End::Reset))
-            }
-            Step::StallBeforeHeaders(duration) => {
-                let _ = self.sleep(*duration);
-                Ok(After::End(End::Close))
-            }
-            Step::StallMidBody {
-                status,
-                headers,
-                declared_len,
-                sent,
-                stall,
-            } => {
-                self.write_all(
-                    &[length_head(*status, headers, *declared_len), sent.clone()].concat(),
-                )?;
-                let _ = self.sleep(*stall);
-                Ok(After::End(End::Close))
-            }
-            Step::DripFeed {
-                status,
-                headers,
-                body,
-                interval,
-            } => {
-                self.write_all(&length_head(*status, headers, body.len()))?;
-                for byte in body {
-                    self.sleep(*interval)?;
-                    self.write_all(std::slice::from_ref(byte))?;
+            Action::Reply(reply) => {
+                let Reply {
+                    status, headers, ..
+                } = reply;
+                let bodiless = (100..200).contains(status) || [204, 304].contains(status);
+                let framing = match reply.declared_len {
+                    Some(n) => Framing::Length(n),
+                    None if bodiless && reply.body.is_empty() => Framing::None,
+                    None => Framing::Length(reply.body.len()),
+                };
+                let head = response_head("HTTP/1.1", *status, headers, framing, connection);
+                if reply.drip.is_zero() {
+                    self.write_all(&[head, reply.body.clone()].concat())?;
+                } else {
+                    self.write_all(&head)?;
+                    for byte in &reply.body {
+                        self.sleep(reply.drip)?;
+                        self.write_all(std::slice::from_ref(byte))?;
+                    }
                 }
-                Ok(after_complete(headers))
+                let Some((wait, reset)) = reply.then_close else {
+                    return Ok(complete(headers));
+                };
+                let _ = self.sleep(wait);
+                Ok(ending(reset))
             }
-            Step::Truncated {
-                status,
-                headers,
-                declared_len,
-                body,
-            } => {
-                self.write_all(
-                    &[length_head(*status, headers, *declared_len), body.clone()].concat(),
-                )?;
-                Ok(After::End(End::Close))
-            }
-            Step::Chunked {
+            Action::Chunked {
                 status,
                 headers,
                 chunks,
+                forever,
             } => {
-                let mut out = http::response_head(
-                    "HTTP/1.1",
-                    *status,
-                    headers,
-                    &AutoHeaders {
-                        content_length: None,
-                        chunked: true,
-                        connection: auto_connection,
-                    },
-                );
+                let mut frames = Vec::new();
                 for chunk in chunks.iter().filter(|c| !c.is_empty()) {
-                    out.extend_from_slice(&chunk_frame(chunk));
+                    frames.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                    frames.extend_from_slice(chunk);
+                    frames.extend_from_slice(b"\r\n");
                 }
-                out.extend_from_slice(b"0\r\n\r\n");
-                self.write_all(&out)?;
-                Ok(after_complete(headers))
-            }
-            Step::Endless {
-                status,
-                headers,
-                chunk,
-            } => {
-                self.write_all(&http::response_head(
-                    "HTTP/1.1",
-                    *status,
-                    headers,
-                    &AutoHeaders {
-                        content_length: None,
-                        chunked: true,
-                        connection: auto_connection,
-                    },
-                ))?;
-                let frame = if chunk.is_empty() {
-                    chunk_frame(&vec![b'a'; super::DEFAULT_ENDLESS_CHUNK])
-                } else {
-                    chunk_frame(chunk)
-                };
-                // Ends only by a write error (client gone) or stop (write_all returns Err).
-                loop {
-                    self.write_all(&frame)?;
-                }
-            }
-            Step::Redirect { status, location } => {
-                let headers = [("Location".to_owned(), location.clone())];
-                self.write_response(request, *status, &headers, &[], auto_connection)?;
-                Ok(after_complete(&headers))
-            }
-            Step::RespondThenClose {
-                status,
-                headers,
-                body,
-                close_after,
-                reset,
-            } => {
-                self.write_response(request, *status, headers, body, auto_connection)?;
-                let _ = self.sleep(*close_after);
-                Ok(After::End(if *reset { End::Reset } else { End::Close }))
-            }
-            Step::Http10CloseDelimited {
-                status,
-                headers,
-                body,
-            } => {
                 let head =
-                    http::response_head("HTTP/1.0", *status, headers, &AutoHeaders::default());
-                self.write_all(&[head, body.clone()].concat())?;
-                Ok(After::End(End::Close))
+                    response_head("HTTP/1.1", *status, headers, Framing::Chunked, connection);
+                if *forever {
+                    // Ends only by a write error: the client went away or the server stops.
+                    self.write_all(&head)?;
+                    loop {
+                        self.write_all(&frames)?;
+                    }
+                }
+                self.write_all(&[&head[..], &frames, b"0\r\n\r\n"].concat())?;
+                Ok(complete(headers))
             }
-            Step::Raw { bytes, close } => {
+            Action::Http10 {
+                status,
+                headers,
+                body,
+            } => {
+                let head = response_head("HTTP/1.0", *status, headers, Framing::None, None);
+                self.write_all(&[head, body.clone()].concat())?;
+                Ok(After::Close)
+            }
+            Action::Raw { bytes, close } => {
                 self.write_all(bytes)?;
                 Ok(if *close {
-                    After::End(End::Close)
+                    After::Close
                 } else {
                     After::KeepAlive
                 })
             }
-            Step::Delayed { delay, then } => {
-                self.sleep(*delay)?;
-                self.play(then, request, depth)
-            }
-            Step::Handler(handler) => {
-                if depth >= MAX_HANDLER_DEPTH {
-                    return self.respond_plain(
-                        request,
-                        500,
-                        "fault server: handler steps nested too deep",
-                    );
-                }
-                match catch_unwind(AssertUnwindSafe(|| handler.call(request))) {
-                    Ok(next) => self.play(&next, request, depth + 1),
-                    Err(_) => self.respond_plain(request, 500, "fault server: handler panicked"),
-                }
+            Action::Handler(handler) => {
+                let next = match catch_unwind(AssertUnwindSafe(|| (handler.0)(request))) {
+                    Ok(Step(Action::Handler(_))) => {
+                        Step::text(500, "fault server: a handler returned a handler step")
+                    }
+                    Ok(next) => next,
+                    Err(_) => Step::text(500, "fault server: handler panicked"),
+                };
+                self.play(&next, request)
             }
         }
-    }
-
-    /// Head with automatic `Content-Length` (none for 1xx/204/304) plus body (none for `HEAD`).
-    fn write_response(
-        &mut self,
-        request: &RecordedRequest,
-        status: u16,
-        headers: &[(String, String)],
-        body: &[u8],
-        connection: Option<&'static str>,
-    ) -> io::Result<()> {
-        let bodiless_status = (100..200).contains(&status) || status == 204 || status == 304;
-        let content_length = if bodiless_status && body.is_empty() {
-            None
-        } else {
-            Some(body.len())
-        };
-        let mut out = http::response_head(
-            "HTTP/1.1",
-            status,
-            headers,
-            &AutoHeaders {
-                content_length,
-                chunked: false,
-                connection,
-            },
-        );
-        if !request.method.eq_ignore_ascii_case("HEAD") {
-            out.extend_from_slice(body);
-        }
-        self.write_all(&out)
     }
 }
 
-/// Frames `data` as one chunk: `<hex len>\r\n<data>\r\n`.
-fn chunk_frame(data: &[u8]) -> Vec<u8> {
-    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
-    out
+/// Whether `e` is the socket timeout that lets blocked I/O re-check the stop flag.
+fn is_poll_timeout(e: &io::Error) -> bool {
+    use io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
+    matches!(e.kind(), WouldBlock | TimedOut | Interrupted)
 }

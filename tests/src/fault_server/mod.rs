@@ -25,19 +25,16 @@
 //! assert!(server.wait_for_requests(3, Duration::from_secs(1)));
 //! ```
 //!
-//! Request parsing is deliberately small: request line, headers (looked up
-//! case-insensitively), body by `Content-Length` or `Transfer-Encoding: chunked`;
-//! `Expect: 100-continue` is answered. A malformed request gets `400` (oversized head: `431`,
-//! body over 64 MiB: `413`) and the connection is closed; it is not recorded and consumes no
-//! step. A request must be complete within 10 s of its first byte. Idle keep-alive
-//! connections are kept until the client closes them or the server is dropped.
+//! Requests are parsed with `httparse`; the body is read by `Content-Length` (a chunked
+//! request body is refused). A malformed request gets `400` (oversized head: `431`, body over
+//! 64 MiB: `413`) and the connection is closed; it is not recorded and consumes no step. Idle
+//! keep-alive connections are kept until the client closes them or the server is dropped.
 //!
 //! Dropping the server stops it: the accept loop is woken, every open connection is shut
 //! down, every sleep is interrupted, and the threads are joined with a 2 s overall bound
 //! (stragglers are detached), so dropping never hangs the test process.
 
 mod conn;
-mod http;
 mod step;
 
 use std::io;
@@ -48,7 +45,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use std::{collections::HashMap, fmt, thread};
 
-pub use step::{DEFAULT_ENDLESS_CHUNK, Handler, Step, json_string};
+pub use step::{Step, json_string};
 
 /// How long `Drop` waits in total for the server's threads before detaching them.
 const DROP_JOIN_BUDGET: Duration = Duration::from_secs(2);
@@ -65,10 +62,10 @@ pub struct RecordedRequest {
     pub path: String,
     /// Protocol version from the request line (`HTTP/1.1`).
     pub version: String,
-    /// Header fields in received order, names as sent (use [`RecordedRequest::header`] for
-    /// case-insensitive lookup). Non-UTF-8 bytes are replaced (lossy).
+    /// Header fields in received order, repeats kept, names as sent (use
+    /// [`RecordedRequest::header`] for case-insensitive lookup). Values are UTF-8 (lossy).
     pub headers: Vec<(String, String)>,
-    /// Body bytes (chunked request bodies are decoded).
+    /// Body bytes.
     pub body: Vec<u8>,
     /// 0-based id of the TCP connection the request arrived on (order of `accept`).
     pub connection_id: u64,
@@ -79,12 +76,11 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        http::header_values(&self.headers, name).next()
-    }
-
-    /// All values of header `name` (case-insensitive), in received order.
-    pub fn header_all(&self, name: &str) -> Vec<&str> {
-        http::header_values(&self.headers, name).collect()
+        let found = self
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
+        found.map(|(_, v)| v.as_str())
     }
 
     /// The path without the query string.
@@ -175,23 +171,6 @@ impl Shared {
         state.requests.push(request.clone());
         (request, step)
     }
-
-    fn unregister(&self, id: u64) {
-        let stream = lock(&self.live).remove(&id);
-        drop(stream);
-    }
-}
-
-/// Unregisters a connection's socket clone when the connection thread ends (even by panic).
-struct LiveGuard {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        self.shared.unregister(self.id);
-    }
 }
 
 /// A running scripted fault server; stopped when dropped. See the [module docs](self).
@@ -251,10 +230,19 @@ impl FaultServer {
         })
     }
 
-    /// A server whose every request is answered by [`Step::echo`] (200, JSON describing the
-    /// request).
+    /// A server answering every request `200` with a JSON object describing it:
+    /// `{"method":..,"path":..,"connectionId":..,"index":..,"body":..}` (body as lossy UTF-8).
     pub fn echo_json() -> FaultServer {
-        Self::start([Step::echo()])
+        Self::start([Step::handler(|req| {
+            let (method, path) = (json_string(&req.method), json_string(&req.path));
+            let (id, index, body) = (req.connection_id, req.index, json_string(&req.body_text()));
+            Step::json(
+                200,
+                format!(
+                    r#"{{"method":{method},"path":{path},"connectionId":{id},"index":{index},"body":{body}}}"#
+                ),
+            )
+        })])
     }
 
     /// Base URL without a trailing slash: `http://127.0.0.1:PORT`.
@@ -293,7 +281,7 @@ impl FaultServer {
     }
 
     /// Total bytes accepted by the kernel on all connections so far (heads, bodies and chunk
-    /// framing of every step), e.g. to bound how much of an [`Step::Endless`] body a client
+    /// framing of every step), e.g. to bound how much of a [`Step::endless`] body a client
     /// consumed. Note that the kernel's socket buffers hold some of these bytes.
     pub fn bytes_written_total(&self) -> u64 {
         self.shared.bytes_written.load(Ordering::SeqCst)
@@ -375,21 +363,20 @@ fn spawn_connection(stream: TcpStream, shared: &Arc<Shared>) {
     if let Ok(clone) = stream.try_clone() {
         lock(&shared.live).insert(id, clone);
     }
-    let guard = LiveGuard {
-        shared: Arc::clone(shared),
-        id,
-    };
     let conn_shared = Arc::clone(shared);
     let spawned = thread::Builder::new()
         .name(format!("fault-server-conn-{id}"))
         .spawn(move || {
-            let _guard = guard;
             conn::serve(stream, id, &conn_shared);
+            lock(&conn_shared.live).remove(&id);
         });
-    if let Ok(handle) = spawned {
-        let mut threads = lock(&shared.threads);
-        threads.retain(|h| !h.is_finished());
-        threads.push(handle);
+    match spawned {
+        Ok(handle) => {
+            let mut threads = lock(&shared.threads);
+            threads.retain(|h| !h.is_finished());
+            threads.push(handle);
+        }
+        // The closure (with the stream) is gone; dropping the clone closes the connection.
+        Err(_) => drop(lock(&shared.live).remove(&id)),
     }
-    // On spawn failure the closure (with the stream and guard) is dropped: connection closed.
 }

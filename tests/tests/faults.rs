@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use authsignal_core::{
     Builder, ChallengeRequest, Config, Error, GetUserRequest, GetUserResponse, QueryUsersRequest,
-    RetryBudget, RetryPolicy, TrackRequest, TransportErrorKind, VerificationMethod,
+    RetryBudget, RetryPolicy, TrackRequest, VerificationMethod,
 };
 use authsignal_tests::fault_server::{FaultServer, Step, json_string};
 use authsignal_tests::listeners::{Behaviour, Listener};
@@ -44,8 +44,6 @@ const ERROR_JSON: &str = r#"{"error":"unavailable","errorDescription":"try again
 const THROTTLED_JSON: &str = r#"{"error":"too_many_requests"}"#;
 const HTML_502: &str =
     "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
-
-// ----- helpers ---------------------------------------------------------------------------------
 
 /// The default policy with the backoff shrunk to 5–20 ms.
 fn fast_retries() -> RetryPolicy {
@@ -165,10 +163,8 @@ fn expect(
 
 /// Asserts that a call took a duration within `bounds`.
 fn took(elapsed: Duration, bounds: Range<Duration>, ctx: &str) {
-    assert!(
-        bounds.contains(&elapsed),
-        "{ctx}: took {elapsed:?}, not {bounds:?}"
-    );
+    let within = bounds.contains(&elapsed);
+    assert!(within, "{ctx}: took {elapsed:?}, not {bounds:?}");
 }
 
 /// Runs `body` on its own thread; fails the test if it has not finished within
@@ -207,8 +203,6 @@ fn refused_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-// ----- C1/C2/C5: server errors -----------------------------------------------------------------
-
 #[test]
 fn c1_server_error_then_success_is_retried_for_get() {
     for_each_flavor(|flavor| {
@@ -234,39 +228,25 @@ fn c1_server_error_then_success_is_retried_for_get() {
 }
 
 #[test]
-fn c2_server_error_on_non_idempotent_post_is_not_retried() {
+fn c2_c5_server_errors_are_retried_for_get_until_exhausted_and_never_for_post() {
     for_each_flavor(|flavor| {
-        let (status, ok) = (Step::json(503, ERROR_JSON), Step::json(200, CHALLENGE_JSON));
+        let (s503, ok) = (Step::json(503, ERROR_JSON), Step::json(200, CHALLENGE_JSON));
         let ctx = format!("{flavor:?} challenge after 503, 503, 200");
         let want = "Api(503) attempts=1 retryable processed requests=1";
-        expect(
-            flavor,
-            config,
-            &ctx,
-            [status.clone(), status, ok],
-            Challenge,
-            want,
-        );
+        let script = [s503.clone(), s503.clone(), ok];
+        expect(flavor, config, &ctx, script, Challenge, want);
         let script = [Step::json(500, ERROR_JSON), Step::json(200, TRACK_JSON)];
         let ctx = format!("{flavor:?} track after 500, 200");
         let want = "Api(500) attempts=1 retryable processed requests=1";
         expect(flavor, config, &ctx, script, Track, want);
-    });
-}
-
-#[test]
-fn c5_retries_exhausted_returns_the_last_error() {
-    for_each_flavor(|flavor| {
+        // C5: a GET against a 503 storm returns the last error after two backoffs of at
+        // most 20 ms each.
         let ctx = format!("{flavor:?} get_user against a 503 storm");
         let want = "Api(503) attempts=3 retryable processed requests=3";
-        let script = [Step::json(503, ERROR_JSON)];
-        let (_, elapsed, _) = expect(flavor, config, &ctx, script, GetUser, want);
-        // Two backoffs of at most 20 ms each, plus slack.
+        let (_, elapsed, _) = expect(flavor, config, &ctx, [s503], GetUser, want);
         took(elapsed, ZERO..SECOND, &ctx);
     });
 }
-
-// ----- C3/C4: throttling -----------------------------------------------------------------------
 
 #[test]
 fn c3_throttled_with_retry_after_is_retried_after_the_delay() {
@@ -280,10 +260,8 @@ fn c3_throttled_with_retry_after_is_retried_after_the_delay() {
             let requests = server.requests();
             assert_eq!(requests.len(), 2, "{ctx}: requests seen");
             let gap = requests[1].received_at - requests[0].received_at;
-            assert!(
-                (SECOND..2500 * MS).contains(&gap),
-                "{ctx}: retried after {gap:?}"
-            );
+            let within = (SECOND..2500 * MS).contains(&gap);
+            assert!(within, "{ctx}: retried after {gap:?}");
         }
     });
 }
@@ -320,8 +298,6 @@ fn c4_retry_after_beyond_the_maximum_is_returned_at_once() {
     });
 }
 
-// ----- C6: connection refused ------------------------------------------------------------------
-
 #[test]
 fn c6_connection_refused_is_retried_for_every_endpoint_class() {
     for_each_flavor(|flavor| {
@@ -331,16 +307,11 @@ fn c6_connection_refused_is_retried_for_every_endpoint_class() {
             let want = "Transport(Connect) attempts=3 retryable unprocessed";
             assert_eq!(outcome(&error), want, "{ctx}: {error:?}");
             let source = std::error::Error::source(&error);
-            assert!(
-                source.is_some(),
-                "{ctx}: the transport's error is the source"
-            );
+            assert!(source.is_some(), "{ctx}: the cause is lost");
             took(elapsed, ZERO..2 * SECOND, &ctx);
         }
     });
 }
-
-// ----- C7/C8/C12: resets and truncated bodies --------------------------------------------------
 
 /// The connection breaks after the request was read: idempotent calls are retried,
 /// non-idempotent ones are returned once, flagged (and described) as possibly processed.
@@ -367,47 +338,33 @@ fn c7_c8_c12_broken_responses_are_retried_only_for_get() {
     });
 }
 
-// ----- C9/C10/C11: stalls and drip-feeding -----------------------------------------------------
-
 /// The call fails with a timeout within the per-attempt timeout plus slack: once
 /// for a POST (not retried), three times for a GET (retried).
-fn check_timeout(flavor: Flavor, fault: &str, step: Step) {
-    let ctx = format!("{flavor:?} track, {fault}");
-    let want = "Transport(Timeout) attempts=1 retryable processed requests=1";
-    let (_, elapsed, _) = expect(flavor, config, &ctx, [step.clone()], Track, want);
-    took(elapsed, TIMEOUT - 50 * MS..2500 * MS, &ctx);
-    let ctx = format!("{flavor:?} get_user, {fault}");
-    let want = "Transport(Timeout) attempts=3 retryable processed requests=3";
-    let (_, elapsed, _) = expect(flavor, config, &ctx, [step], GetUser, want);
-    // Three attempts of 500 ms, two backoffs of at most 20 ms, plus slack.
-    took(elapsed, 3 * (TIMEOUT - 50 * MS)..4500 * MS, &ctx);
-}
-
 #[test]
-fn c9_stall_before_headers_times_out() {
-    for_each_flavor(|flavor| check_timeout(flavor, "server never answers", Step::hang()));
-}
-
-#[test]
-fn c10_stall_mid_body_times_out() {
+fn c9_c10_c11_stalls_and_drip_feeding_time_out() {
     for_each_flavor(|flavor| {
-        let step = Step::stall_mid_body(200, 100, *br#"{"userId":"#, 3600 * SECOND);
-        check_timeout(flavor, "server stalls after 10 of 100 body bytes", step);
+        #[rustfmt::skip]
+        let faults = [
+            ("server never answers", Step::hang()),
+            ("stall after 10 of 100 body bytes", Step::stall_mid_body(200, 100, *br#"{"userId":"#, 3600 * SECOND)),
+            ("1000-byte body dripped at 1 byte / 100 ms", Step::drip_feed(200, vec![b' '; 1000], 100 * MS)),
+        ];
+        for (fault, step) in faults {
+            let ctx = format!("{flavor:?} track, {fault}");
+            let want = "Transport(Timeout) attempts=1 retryable processed requests=1";
+            let (_, elapsed, _) = expect(flavor, config, &ctx, [step.clone()], Track, want);
+            took(elapsed, TIMEOUT - 50 * MS..2500 * MS, &ctx);
+            let ctx = format!("{flavor:?} get_user, {fault}");
+            let want = "Transport(Timeout) attempts=3 retryable processed requests=3";
+            let (_, elapsed, _) = expect(flavor, config, &ctx, [step], GetUser, want);
+            // Three attempts of 500 ms, two backoffs of at most 20 ms, plus slack.
+            took(elapsed, 3 * (TIMEOUT - 50 * MS)..4500 * MS, &ctx);
+        }
     });
 }
 
 #[test]
-fn c11_drip_fed_body_times_out() {
-    for_each_flavor(|flavor| {
-        let step = Step::drip_feed(200, vec![b' '; 1000], 100 * MS);
-        check_timeout(flavor, "1000-byte body dripped at 1 byte / 100 ms", step);
-    });
-}
-
-// ----- C13: malformed and odd bodies -----------------------------------------------------------
-
-#[test]
-fn c13_undecodable_bodies_are_unexpected_responses() {
+fn c13_undecodable_bodies_are_unexpected_and_odd_valid_ones_are_decoded() {
     for_each_flavor(|flavor| {
         // A proxy's HTML error page: a POST gets it at once; a GET retries the 502 (the
         // status decides, not the body) and then returns the last page.
@@ -430,12 +387,8 @@ fn c13_undecodable_bodies_are_unexpected_responses() {
         let server = FaultServer::start([html, Step::json(200, USER_JSON)]);
         GetUser.succeed(&new_client(flavor, &server.url()), &ctx);
         assert_eq!(server.request_count(), 2, "{ctx}: requests seen");
-    });
-}
 
-#[test]
-fn c13_odd_but_valid_bodies_are_decoded() {
-    for_each_flavor(|flavor| {
+        // Odd but valid bodies are decoded.
         let (ct, json) = ("Content-Type", "application/json");
         let chunks = [r#"{"user"#, r#"Id":"u1","#, r#""isEnrolled":true}"#];
         #[rustfmt::skip]
@@ -460,8 +413,6 @@ fn c13_odd_but_valid_bodies_are_decoded() {
         }
     });
 }
-
-// ----- C14: huge body --------------------------------------------------------------------------
 
 /// The response limit used by the huge-body scenarios.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -488,15 +439,12 @@ fn wait_closed(server: &FaultServer, limit: Duration) -> bool {
 
 #[test]
 fn c14_endless_body_stops_at_the_limit() {
-    // `bytes_written_total` counts what the kernel accepted, not what the
-    // client read: on loopback the server's send buffer autotunes up to
-    // `tcp_wmem` max (4 MiB on the CI box) and the client's receive buffer
-    // holds `tcp_rmem` default (128 KiB) or more, all filled within the
-    // milliseconds before the client gives up (observed: 3.9-4.7 MB for a
-    // 64 KiB limit). So the bound asserted here is limit + send-buffer max +
-    // receive-buffer default + 2 MiB (receive autotuning and hyper's adaptive
-    // read buffer); `c14_endless_body_read_through_a_paced_relay` bounds what
-    // the client really read, tightly (observed: limit + 8 KiB).
+    // `bytes_written_total` counts what the kernel accepted, not what the client read: on
+    // loopback the server's send buffer autotunes up to `tcp_wmem` max (4 MiB on the CI box)
+    // and the client's receive buffer holds `tcp_rmem` default (128 KiB) or more, all filled
+    // before the client gives up (observed: 3.9-4.7 MB for a 64 KiB limit). So the bound is
+    // limit + send-buffer max + receive-buffer default + 2 MiB (receive autotuning, hyper's
+    // adaptive read buffer); the paced relay below bounds what the client really read.
     let allowance = tcp_mem("tcp_wmem", 2, 4 << 20) + tcp_mem("tcp_rmem", 1, 128 << 10) + (2 << 20);
     let bound = BODY_LIMIT as u64 + allowance;
     for_each_flavor(move |flavor| {
@@ -512,16 +460,10 @@ fn c14_endless_body_stops_at_the_limit() {
         // ... so the server stopped writing.
         let written = server.bytes_written_total();
         thread::sleep(100 * MS);
-        assert_eq!(
-            server.bytes_written_total(),
-            written,
-            "{ctx}: still writing"
-        );
+        let now = server.bytes_written_total();
+        assert_eq!(now, written, "{ctx}: still writing");
         eprintln!("{ctx}: the server wrote {written} bytes");
-        assert!(
-            written <= bound,
-            "{ctx}: wrote {written} bytes (bound {bound})"
-        );
+        assert!(written <= bound, "{ctx}: wrote {written} (bound {bound})");
     });
 }
 
@@ -578,16 +520,11 @@ fn c14_endless_body_read_through_a_paced_relay() {
         let closed = wait_closed(&server, SECOND);
         assert!(closed, "{ctx}: the relayed connection is still open");
         let read = forwarded.load(Ordering::SeqCst);
-        assert!(
-            read > BODY_LIMIT as u64,
-            "{ctx}: only {read} bytes forwarded"
-        );
+        assert!(read > BODY_LIMIT as u64, "{ctx}: only {read} bytes read");
         eprintln!("{ctx}: the relay forwarded {read} bytes");
         assert!(read <= READ_BOUND, "{ctx}: the client read {read} bytes");
     });
 }
-
-// ----- C15: redirects --------------------------------------------------------------------------
 
 #[test]
 fn c15_redirects_are_not_followed() {
@@ -605,8 +542,6 @@ fn c15_redirects_are_not_followed() {
     });
 }
 
-// ----- C18/C19: connection reuse ---------------------------------------------------------------
-
 /// `calls` sequential get_user calls on one client; returns the connections the server accepted.
 fn sequential_connections(flavor: Flavor, calls: usize) -> usize {
     let ctx = format!("{flavor:?} {calls} sequential get_user");
@@ -622,16 +557,10 @@ fn sequential_connections(flavor: Flavor, calls: usize) -> usize {
 /// C18 as briefed (20 sequential calls, one connection) and as in the
 /// reference (100 sequential calls, at most two).
 fn check_sequential_reuse(flavor: Flavor) {
-    let connections = sequential_connections(flavor, 20);
-    assert_eq!(
-        connections, 1,
-        "{flavor:?} 20 sequential calls: connections"
-    );
-    let connections = sequential_connections(flavor, 100);
-    assert!(
-        connections <= 2,
-        "{flavor:?} 100 calls: {connections} connections"
-    );
+    let opened = sequential_connections(flavor, 20);
+    assert_eq!(opened, 1, "{flavor:?} 20 calls: connections opened");
+    let opened = sequential_connections(flavor, 100);
+    assert!(opened <= 2, "{flavor:?} 100 calls: {opened} connections");
 }
 
 #[test]
@@ -654,11 +583,8 @@ fn c18_sequential_calls_reuse_one_connection_hyper() {
 #[test]
 fn c18_sequential_calls_mostly_reuse_connections() {
     for_each_flavor(|flavor| {
-        let connections = sequential_connections(flavor, 100);
-        assert!(
-            connections <= 10,
-            "{flavor:?} 100 calls: {connections} connections"
-        );
+        let opened = sequential_connections(flavor, 100);
+        assert!(opened <= 10, "{flavor:?} 100 calls: {opened} connections");
     });
 }
 
@@ -687,16 +613,12 @@ fn check_stale_pool(flavor: Flavor, reset: bool) {
 }
 
 #[test]
-fn c19_stale_pooled_connection_closed_with_fin() {
-    for_each_flavor(|flavor| check_stale_pool(flavor, false));
+fn c19_stale_pooled_connections_closed_with_fin_or_rst() {
+    for_each_flavor(|flavor| {
+        check_stale_pool(flavor, false);
+        check_stale_pool(flavor, true);
+    });
 }
-
-#[test]
-fn c19_stale_pooled_connection_closed_with_rst() {
-    for_each_flavor(|flavor| check_stale_pool(flavor, true));
-}
-
-// ----- D1/D2: concurrency ----------------------------------------------------------------------
 
 /// Answers `GET /users/{id}` with that id, so mixed-up responses show.
 fn echo_user_id() -> Step {
@@ -707,11 +629,11 @@ fn echo_user_id() -> Step {
     })
 }
 
-/// `Err` with what came back unless `result` is the user `id`.
-fn check_user(id: String, result: Result<GetUserResponse, Error>) -> Result<(), String> {
+/// What came back, unless `result` is the user `id`.
+fn check_user(id: &str, result: Result<GetUserResponse, Error>) -> Option<String> {
     match result {
-        Ok(user) if user.user_id.as_deref() == Some(id.as_str()) => Ok(()),
-        other => Err(format!("{id}: {other:?}")),
+        Ok(user) if user.user_id.as_deref() == Some(id) => None,
+        other => Some(format!("{id}: {other:?}")),
     }
 }
 
@@ -724,26 +646,22 @@ fn d1_one_client_shared_by_32_threads() {
         let server = FaultServer::start([echo_user_id()]);
         // The default (generous) timeouts.
         let config = Config::builder("sk_test_fault_injection").with_base_url(server.url());
-        let client = Arc::new(AnyClient::new(
-            flavor,
-            config.with_retry_policy(fast_retries()),
-        ));
-        let workers: Vec<_> = (0..THREADS)
-            .map(|t| {
-                let client = Arc::clone(&client);
-                thread::spawn(move || {
-                    let ids = (0..CALLS).map(|c| format!("user-{t}-{c}"));
-                    let calls = ids.map(|id| (id.clone(), client.send(&GetUserRequest::new(id))));
-                    calls
-                        .filter_map(|(id, result)| check_user(id, result).err())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let failures: Vec<String> = workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("worker panicked"))
-            .collect();
+        let config = config.with_retry_policy(fast_retries());
+        let client = &AnyClient::new(flavor, config);
+        let failures: Vec<String> = thread::scope(|scope| {
+            let worker = |t| {
+                let ids = (0..CALLS).map(move |c| format!("user-{t}-{c}"));
+                let failed = |id: String| check_user(&id, client.send(&GetUserRequest::new(&id)));
+                ids.filter_map(failed).collect::<Vec<_>>()
+            };
+            let workers: Vec<_> = (0..THREADS)
+                .map(|t| scope.spawn(move || worker(t)))
+                .collect();
+            let results = workers
+                .into_iter()
+                .map(|w| w.join().expect("worker panicked"));
+            results.flatten().collect()
+        });
         assert!(failures.is_empty(), "{ctx}: {failures:#?}");
         assert_eq!(server.request_count(), THREADS * CALLS, "{ctx}: requests");
         // ureq needs about one connection per thread, not one per few calls, and keeps at
@@ -774,26 +692,19 @@ fn d2_one_async_client_1000_concurrent_tasks() {
             for n in 0..TASKS {
                 let (client, id) = (client.clone(), format!("user-{n}"));
                 tasks.spawn(async move {
-                    let result = client.get_user(GetUserRequest::new(id.clone())).await;
-                    check_user(id, result)
+                    check_user(&id, client.get_user(GetUserRequest::new(&id)).await)
                 });
             }
             let mut failures = Vec::new();
             while let Some(joined) = tasks.join_next().await {
-                failures.extend(joined.expect("task panicked").err());
+                failures.extend(joined.expect("task panicked"));
             }
             failures
         });
-        assert!(
-            failures.is_empty(),
-            "{} failures: {failures:#?}",
-            failures.len()
-        );
+        assert!(failures.is_empty(), "failures: {failures:#?}");
         assert_eq!(server.request_count(), TASKS, "requests seen");
     });
 }
-
-// ----- B5/B4 over the wire: retry budget and deadline ------------------------------------------
 
 #[test]
 fn b5_retry_budget_stops_retries_once_spent() {
@@ -831,8 +742,6 @@ fn b4_deadline_cuts_retries() {
     });
 }
 
-// ----- E: the connect phase, TLS, declared lengths, the default budget, messages ---------------
-
 /// The connect timeout of the edge scenarios; the attempt timeout is ten times longer, so
 /// a test that finishes in a few connect timeouts shows which one bounded it.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
@@ -865,19 +774,32 @@ fn not_sent(
     (error, elapsed, listener, host)
 }
 
+/// No HTTP byte was sent, so even a POST that sends an OTP is retried; a stalled TLS handshake
+/// is a connect failure (not a timeout) bounded by three connect timeouts and two short
+/// backoffs, far below one attempt timeout.
 #[test]
-fn e1_https_to_a_plain_http_server_is_not_sent_and_is_retried() {
+fn e1_e3_failed_or_stalled_tls_handshakes_are_not_sent_and_are_retried() {
     for_each_flavor(|flavor| {
-        let ctx = format!("{flavor:?} challenge over https to a plain-HTTP server");
-        // No HTTP byte was sent, so even a POST that sends an OTP is retried.
-        let want = "Transport(Connect) attempts=3 retryable unprocessed";
-        let (error, elapsed, listener, host) =
-            not_sent(flavor, Behaviour::PlainHttp, Challenge, &ctx, want);
-        assert_eq!(listener.accepted(), 3, "{ctx}: connections");
-        let text = error.to_string();
-        let start = format!("could not connect to {host}: TLS handshake failed: ");
-        assert!(text.starts_with(&start), "{ctx}: {text}");
-        took(elapsed, ZERO..CONNECT_TIMEOUT * 3, &ctx);
+        let (once, stalled) = (
+            ZERO..CONNECT_TIMEOUT * 3,
+            CONNECT_TIMEOUT * 3..CONNECT_TIMEOUT * 3 + SECOND,
+        );
+        #[rustfmt::skip]
+        let cases = [
+            (Behaviour::PlainHttp, Challenge, once, "TLS handshake failed: "),
+            (Behaviour::Silent, Challenge, stalled.clone(), ""),
+            (Behaviour::Silent, GetUser, stalled, ""),
+        ];
+        for (behaviour, call, bounds, cause) in cases {
+            let ctx = format!("{flavor:?} {call:?} over https to a {behaviour:?} server");
+            let want = "Transport(Connect) attempts=3 retryable unprocessed";
+            let (error, elapsed, listener, host) = not_sent(flavor, behaviour, call, &ctx, want);
+            assert_eq!(listener.accepted(), 3, "{ctx}: connections");
+            let text = error.to_string();
+            let start = format!("could not connect to {host}: {cause}");
+            assert!(text.starts_with(&start), "{ctx}: {text}");
+            took(elapsed, bounds, &ctx);
+        }
     });
 }
 
@@ -900,26 +822,7 @@ fn e2_an_untrusted_certificate_is_rejected_at_once() {
 }
 
 #[test]
-fn e3_a_stalled_tls_handshake_is_bounded_by_the_connect_timeout() {
-    for_each_flavor(|flavor| {
-        for call in [Challenge, GetUser] {
-            let ctx = format!("{flavor:?} {call:?} to a server that never answers the ClientHello");
-            // A connect failure, not a timeout.
-            let want = "Transport(Connect) attempts=3 retryable unprocessed";
-            let (_, elapsed, listener, _) = not_sent(flavor, Behaviour::Silent, call, &ctx, want);
-            assert_eq!(listener.accepted(), 3, "{ctx}: connections");
-            // Three connect timeouts and two short backoffs, far below one attempt timeout.
-            took(
-                elapsed,
-                CONNECT_TIMEOUT * 3..CONNECT_TIMEOUT * 3 + SECOND,
-                &ctx,
-            );
-        }
-    });
-}
-
-#[test]
-fn e4_a_declared_length_above_the_limit_is_rejected_at_the_headers() {
+fn e4_the_size_limit_is_exact_and_a_declared_length_above_it_fails_at_the_headers() {
     for_each_flavor(|flavor| {
         let ctx = format!("{flavor:?} get_user, Content-Length 10000000000 and a stalled body");
         let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
@@ -936,12 +839,8 @@ fn e4_a_declared_length_above_the_limit_is_rejected_at_the_headers() {
         );
         assert_eq!(error.to_string(), text, "{ctx}");
         took(elapsed, ZERO..SECOND, &ctx);
-    });
-}
 
-#[test]
-fn e4_a_body_at_the_limit_is_read_and_one_byte_more_is_refused() {
-    for_each_flavor(|flavor| {
+        // A body at the limit is read, one byte more is refused (and not retried).
         let (prefix, suffix) = (r#"{"isEnrolled":true,"custom":{"pad":""#, r#""}}"#);
         let body = |len: usize| {
             let pad = "x".repeat(len - prefix.len() - suffix.len());
@@ -953,7 +852,6 @@ fn e4_a_body_at_the_limit_is_read_and_one_byte_more_is_refused() {
         assert!(client.send(&get_user()).expect(&ctx).is_enrolled, "{ctx}");
         let ctx = format!("{flavor:?} get_user, a 1025-byte body");
         let (error, _) = fail(&client, GetUser, &ctx);
-        // An oversized body is not retried.
         let want = "Transport(ResponseTooLarge) attempts=1 final processed";
         assert_eq!(outcome(&error), want, "{ctx}: {error:?}");
         assert_eq!(server.request_count(), 2, "{ctx}: requests seen");
@@ -965,19 +863,12 @@ fn e5_the_default_retry_budget_caps_the_traffic_of_an_outage() {
     for_each_flavor(|flavor| {
         let ctx = format!("{flavor:?} 200 concurrent get_user against an always-503 server");
         let server = FaultServer::start([Step::json(503, ERROR_JSON)]);
-        let client = Arc::new(new_client(flavor, &server.url()));
-        let threads: Vec<_> = (0..20)
-            .map(|_| {
-                let client = Arc::clone(&client);
-                thread::spawn(move || (0..10).all(|_| client.send(&get_user()).is_err()))
-            })
-            .collect();
-        for thread in threads {
-            assert!(
-                thread.join().expect("caller thread"),
-                "{ctx}: a call succeeded"
-            );
-        }
+        let client = &new_client(flavor, &server.url());
+        thread::scope(|scope| {
+            for _ in 0..20 {
+                scope.spawn(|| (0..10).for_each(|_| assert!(client.send(&get_user()).is_err())));
+            }
+        });
         // 500 tokens at 14 per retry pay for 35 retries, whoever makes them.
         assert_eq!(server.request_count(), 200 + 35, "{ctx}: requests seen");
 
@@ -997,37 +888,25 @@ fn e6_transport_errors_say_what_happened_and_to_which_host() {
     let mut texts = Vec::new();
     for flavor in Flavor::ALL {
         let url = refused_url();
-        let host = &url["http://".len()..];
-        let text = new_client(flavor, &url)
-            .send(&query)
-            .unwrap_err()
-            .to_string();
+        let error = new_client(flavor, &url).send(&query).unwrap_err();
+        let (host, text) = (&url["http://".len()..], error.to_string());
         let ctx = format!("{flavor:?} query_users to a closed port: {text}");
-        assert!(
-            text.starts_with(&format!("could not connect to {host}: ")),
-            "{ctx}"
+        let (start, end) = (
+            format!("could not connect to {host}: "),
+            " (the request was not sent); 3 attempts",
         );
+        assert!(text.starts_with(&start) && text.ends_with(end), "{ctx}");
         assert!(text.to_lowercase().contains("refused"), "{ctx}");
-        assert!(
-            text.ends_with(" (the request was not sent); 3 attempts"),
-            "{ctx}"
-        );
         texts.push(text.replace(host, "HOST"));
 
         let server = FaultServer::start([Step::stall(5 * SECOND)]);
-        let host = &server.url()["http://".len()..];
         let config = config(&server.url()).with_retry_policy(RetryPolicy::no_retries());
-        let text = AnyClient::new(flavor, config)
-            .send(&query)
-            .unwrap_err()
-            .to_string();
+        let error = AnyClient::new(flavor, config).send(&query).unwrap_err();
+        let (url, text) = (server.url(), error.to_string());
         let ctx = format!("{flavor:?} query_users to a server that never answers: {text}");
-        assert!(
-            text.starts_with(&format!("timed out waiting for {host}: ")),
-            "{ctx}"
-        );
+        let start = format!("timed out waiting for {}: ", &url["http://".len()..]);
         let end = " (the request may have been processed); 1 attempt";
-        assert!(text.ends_with(end), "{ctx}");
+        assert!(text.starts_with(&start) && text.ends_with(end), "{ctx}");
         texts.push(text);
     }
     for text in &texts {
@@ -1059,7 +938,18 @@ fn e7_your_own_ureq_agent_keeps_the_configured_limits() {
         }),
     ];
     for (name, options) in options {
-        let fails = |server: &FaultServer| {
+        let other = FaultServer::start([Step::json(200, USER_JSON)]);
+        let redirect = Step::redirect(302, format!("{}/users/u1", other.url()));
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n{";
+        #[rustfmt::skip]
+        let cases = [
+            (redirect, "Unexpected(302) attempts=1 final processed"),
+            (Step::json(404, r#"{"error":"not_found"}"#), "Api(404) attempts=1 final processed"),
+            (Step::stall(5 * SECOND), "Transport(Timeout) attempts=1 retryable processed"),
+            (Step::raw(head, false), "Transport(ResponseTooLarge) attempts=1 final processed"),
+        ];
+        for (step, want) in cases {
+            let server = FaultServer::start([step]);
             let client = authsignal_ureq::Client::builder("sk_test_fault_injection")
                 .with_base_url(server.url())
                 .with_timeout(TIMEOUT)
@@ -1067,45 +957,12 @@ fn e7_your_own_ureq_agent_keeps_the_configured_limits() {
                 .with_transport_options(options(yours()))
                 .build()
                 .expect("client");
-            client.get_user(get_user()).unwrap_err()
-        };
-
-        let other = FaultServer::start([Step::json(200, USER_JSON)]);
-        let error = fails(&FaultServer::start([Step::redirect(
-            302,
-            format!("{}/users/u1", other.url()),
-        )]));
-        assert_eq!(
-            error.status().map(|s| s.as_u16()),
-            Some(302),
-            "{name}: {error:?}"
-        );
-        assert_eq!(
-            other.request_count(),
-            0,
-            "{name}: the redirect was followed"
-        );
-
-        let error = fails(&FaultServer::start([Step::json(
-            404,
-            r#"{"error":"not_found"}"#,
-        )]));
-        assert!(matches!(error, Error::Api(_)), "{name}: {error:?}");
-        assert_eq!(error.status().map(|s| s.as_u16()), Some(404), "{name}");
-
-        let started = Instant::now();
-        let error = fails(&FaultServer::start([Step::stall(5 * SECOND)]));
-        assert!(error.is_timeout(), "{name}: {error:?}");
-        took(started.elapsed(), ZERO..TIMEOUT * 3, name);
-
-        let head = "HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n{";
-        let error = fails(&FaultServer::start([Step::raw(head, false)]));
-        let kind = error.transport_kind();
-        assert_eq!(
-            kind,
-            Some(TransportErrorKind::ResponseTooLarge),
-            "{name}: {error:?}"
-        );
+            let started = Instant::now();
+            let error = client.get_user(get_user()).unwrap_err();
+            assert_eq!(outcome(&error), want, "{name}: {error:?}");
+            took(started.elapsed(), ZERO..TIMEOUT * 3, name);
+        }
+        assert_eq!(other.request_count(), 0, "{name}: redirect followed");
     }
 }
 

@@ -273,26 +273,18 @@ fn c4_retry_after_beyond_the_maximum_is_returned_at_once() {
     for_each_flavor(|flavor| {
         #[rustfmt::skip]
         let cases = [
-            (GetUser, "Api", Step::json(429, THROTTLED_JSON)),
-            (Track, "Api", Step::json(429, THROTTLED_JSON)),
-            (Track, "Unexpected", Step::status(429)),
-            (Track, "Unexpected", Step::text(429, "Too Many Requests")),
+            (GetUser, "Api", "JSON", Step::json(429, THROTTLED_JSON)),
+            (Track, "Api", "JSON", Step::json(429, THROTTLED_JSON)),
+            (Track, "Unexpected", "no", Step::status(429)),
+            (Track, "Unexpected", "text", Step::text(429, "Too Many Requests")),
         ];
-        for (call, class, step) in cases {
-            let ctx = format!("{flavor:?} {call:?}, {step:?} with Retry-After: 3600, then 200");
-            let script = [
-                step.header("Retry-After", "3600"),
-                Step::json(200, call.ok_json()),
-            ];
+        for (call, class, body, step) in cases {
+            let ctx = format!("{flavor:?} {call:?}, 429 with {body} body, Retry-After: 3600");
+            let ok = Step::json(200, call.ok_json());
+            let script = [step.header("Retry-After", "3600"), ok];
             let want = "(429) retry_after=3600s attempts=1 retryable unprocessed requests=1";
-            let (_, elapsed, _) = expect(
-                flavor,
-                config,
-                &ctx,
-                script,
-                call,
-                &format!("{class}{want}"),
-            );
+            let want = format!("{class}{want}");
+            let (_, elapsed, _) = expect(flavor, config, &ctx, script, call, &want);
             took(elapsed, ZERO..SECOND, &ctx);
         }
     });
@@ -681,7 +673,11 @@ fn d2_one_async_client_1000_concurrent_tasks() {
     const TASKS: usize = 1000;
     watchdog("hyper 1000 tasks".into(), || {
         let server = FaultServer::start([echo_user_id()]);
-        let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
         let failures = runtime.block_on(async {
             let client = authsignal_hyper::Client::builder("sk_test_fault_injection")
                 .with_base_url(server.url())

@@ -335,11 +335,12 @@ fn c7_c8_c12_broken_responses_are_retried_only_for_get() {
 #[test]
 fn c9_c10_c11_stalls_and_drip_feeding_time_out() {
     for_each_flavor(|flavor| {
-        #[rustfmt::skip]
+        let stall = Step::stall_mid_body(200, 100, *br#"{"userId":"#, 3600 * SECOND);
+        let drip = Step::drip_feed(200, vec![b' '; 1000], 100 * MS);
         let faults = [
             ("server never answers", Step::hang()),
-            ("stall after 10 of 100 body bytes", Step::stall_mid_body(200, 100, *br#"{"userId":"#, 3600 * SECOND)),
-            ("1000-byte body dripped at 1 byte / 100 ms", Step::drip_feed(200, vec![b' '; 1000], 100 * MS)),
+            ("server stalls after 10 of 100 body bytes", stall),
+            ("1000-byte body dripped at 1 byte / 100 ms", drip),
         ];
         for (fault, step) in faults {
             let ctx = format!("{flavor:?} track, {fault}");
@@ -362,13 +363,15 @@ fn c13_undecodable_bodies_are_unexpected_and_odd_valid_ones_are_decoded() {
         // status decides, not the body) and then returns the last page.
         let html = Step::html(502, HTML_502);
         let once_200 = "Unexpected(200) attempts=1 final processed requests=1";
+        let once_502 = "Unexpected(502) attempts=1 retryable processed requests=1";
+        let thrice_502 = "Unexpected(502) attempts=3 retryable processed requests=3";
         #[rustfmt::skip]
         let cases = [
             (GetUser, "malformed JSON", Step::json(200, r#"{"userId":"#), once_200),
             (GetUser, "empty body", Step::json(200, ""), once_200),
             (GetUser, "wrong JSON type", Step::json(200, "[1,2,3]"), once_200),
-            (Challenge, "HTML 502", html.clone(), "Unexpected(502) attempts=1 retryable processed requests=1"),
-            (GetUser, "HTML 502", html.clone(), "Unexpected(502) attempts=3 retryable processed requests=3"),
+            (Challenge, "HTML 502", html.clone(), once_502),
+            (GetUser, "HTML 502", html.clone(), thrice_502),
         ];
         for (call, name, step, want) in cases {
             let ctx = format!("{flavor:?} {call:?}, {name}");

@@ -1,12 +1,10 @@
 //! Shared helpers for the workspace integration tests: a client face over
-//! both transports, a scripted fault server, and TCP/TLS listeners that
-//! misbehave before any HTTP is spoken.
+//! every transport and the scripted fault server (plain, TLS or silent).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod both;
 pub mod fault_server;
-pub mod listeners;
 
 pub use both::{AnyClient, Flavor};
 

@@ -26,7 +26,6 @@ use authsignal_core::{
     RetryBudget, RetryPolicy, TrackRequest, VerificationMethod,
 };
 use authsignal_tests::fault_server::{FaultServer, Step, json_string};
-use authsignal_tests::listeners::{Behaviour, Listener};
 use authsignal_tests::{AnyClient, Flavor};
 
 const ZERO: Duration = Duration::ZERO;
@@ -752,25 +751,44 @@ fn edge_config(url: &str) -> Builder<Config> {
     config.with_timeout(ATTEMPT_TIMEOUT)
 }
 
-/// Makes `call` over https to a fresh listener behaving as `behaviour`, expecting a
+/// How an https server misbehaves before any HTTP: plain HTTP on the port, a certificate no
+/// default trust store accepts, or never answering the ClientHello.
+#[derive(Debug, Clone, Copy)]
+enum Tls {
+    PlainHttp,
+    SelfSigned,
+    Silent,
+}
+
+impl Tls {
+    fn start(self) -> FaultServer {
+        match self {
+            Tls::PlainHttp => FaultServer::start([]),
+            Tls::SelfSigned => FaultServer::start_tls([]),
+            Tls::Silent => FaultServer::silent(),
+        }
+    }
+}
+
+/// Makes `call` over https to a fresh server misbehaving as `tls`, expecting a
 /// connect-phase error: `want` as [`outcome`], `Display` naming the host and saying that
-/// the request was not sent. Returns the error, its duration, the listener and the host.
+/// the request was not sent. Returns the error, its duration, the server and the host.
 fn not_sent(
     flavor: Flavor,
-    behaviour: Behaviour,
+    tls: Tls,
     call: Call,
     ctx: &str,
     want: &str,
-) -> (Error, Duration, Listener, String) {
-    let listener = Listener::start(behaviour);
-    let url = listener.https_url();
+) -> (Error, Duration, FaultServer, String) {
+    let server = tls.start();
+    let url = format!("{}/v1", server.https_url());
     let (error, elapsed) = fail(&AnyClient::new(flavor, edge_config(&url)), call, ctx);
-    let host = url["https://".len()..].trim_end_matches("/v1").to_owned();
+    let host = server.addr().to_string();
     assert_eq!(outcome(&error), want, "{ctx}: {error:?}");
     let text = error.to_string();
     assert!(text.contains(&host), "{ctx}: {text}");
     assert!(text.contains("(the request was not sent)"), "{ctx}: {text}");
-    (error, elapsed, listener, host)
+    (error, elapsed, server, host)
 }
 
 /// No HTTP byte was sent, so even a POST that sends an OTP is retried; a stalled TLS handshake
@@ -785,15 +803,15 @@ fn e1_e3_failed_or_stalled_tls_handshakes_are_not_sent_and_are_retried() {
         );
         #[rustfmt::skip]
         let cases = [
-            (Behaviour::PlainHttp, Challenge, once, "TLS handshake failed: "),
-            (Behaviour::Silent, Challenge, stalled.clone(), ""),
-            (Behaviour::Silent, GetUser, stalled, ""),
+            (Tls::PlainHttp, Challenge, once, "TLS handshake failed: "),
+            (Tls::Silent, Challenge, stalled.clone(), ""),
+            (Tls::Silent, GetUser, stalled, ""),
         ];
-        for (behaviour, call, bounds, cause) in cases {
-            let ctx = format!("{flavor:?} {call:?} over https to a {behaviour:?} server");
+        for (tls, call, bounds, cause) in cases {
+            let ctx = format!("{flavor:?} {call:?} over https to a {tls:?} server");
             let want = "Transport(Connect) attempts=3 retryable unprocessed";
-            let (error, elapsed, listener, host) = not_sent(flavor, behaviour, call, &ctx, want);
-            assert_eq!(listener.accepted(), 3, "{ctx}: connections");
+            let (error, elapsed, server, host) = not_sent(flavor, tls, call, &ctx, want);
+            assert_eq!(server.connection_count(), 3, "{ctx}: connections");
             let text = error.to_string();
             let start = format!("could not connect to {host}: {cause}");
             assert!(text.starts_with(&start), "{ctx}: {text}");
@@ -808,9 +826,8 @@ fn e2_an_untrusted_certificate_is_rejected_at_once() {
         let ctx = format!("{flavor:?} get_user to a self-signed TLS server");
         // Deterministic: not retried, not even for an idempotent GET.
         let want = "Transport(InvalidCertificate) attempts=1 final unprocessed";
-        let (error, elapsed, listener, host) =
-            not_sent(flavor, Behaviour::SelfSignedTls, GetUser, &ctx, want);
-        assert_eq!(listener.accepted(), 1, "{ctx}: connections");
+        let (error, elapsed, server, host) = not_sent(flavor, Tls::SelfSigned, GetUser, &ctx, want);
+        assert_eq!(server.connection_count(), 1, "{ctx}: connections");
         let text = format!(
             "the TLS certificate of {host} was rejected: invalid peer certificate: \
              UnknownIssuer (the request was not sent); 1 attempt"
@@ -968,10 +985,10 @@ fn e7_your_own_ureq_agent_keeps_the_configured_limits() {
 #[test]
 fn e8_an_adjusted_ureq_agent_still_reports_failed_handshakes_as_not_sent() {
     use authsignal_ureq::UreqOptions;
-    let listener = Listener::start(Behaviour::PlainHttp);
+    let server = FaultServer::start([]);
     let options = UreqOptions::default().with_agent_config(|agent| agent.max_idle_connections(1));
     let client = authsignal_ureq::Client::builder("sk_test_fault_injection")
-        .with_base_url(listener.https_url())
+        .with_base_url(format!("{}/v1", server.https_url()))
         .with_retry_policy(RetryPolicy::no_retries())
         .with_transport_options(options)
         .build()

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::step::{Action, Reply};
-use super::{RecordedRequest, Shared, Step};
+use super::{Mode, RecordedRequest, Shared, Step};
 
 /// Socket read/write timeout: how often blocked I/O re-checks the stop flag.
 pub(crate) const POLL: Duration = Duration::from_millis(50);
@@ -50,8 +50,38 @@ enum Framing {
     None,
 }
 
+/// The connection's byte stream: the socket itself, or TLS over it.
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+impl Io {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Io::Plain(tcp) => tcp,
+            Io::Tls(tls) => &tls.sock,
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Io::Plain(tcp) => tcp.read(buf),
+            Io::Tls(tls) => tls.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Io::Plain(tcp) => tcp.write(buf),
+            // Flush each write so a step's pacing reaches the wire as played.
+            Io::Tls(tls) => tls.write(buf).and_then(|n| tls.flush().map(|()| n)),
+        }
+    }
+}
+
 struct Conn<'a> {
-    stream: TcpStream,
+    stream: Io,
     /// Received bytes not yet consumed (pipelined data stays here for the next request).
     buf: Vec<u8>,
     id: u64,
@@ -60,6 +90,18 @@ struct Conn<'a> {
 
 /// Serves one accepted connection until it ends.
 pub(crate) fn serve(stream: TcpStream, id: u64, shared: &Shared) {
+    let stream = match &shared.mode {
+        Mode::Http => Io::Plain(stream),
+        Mode::Tls(config, _) => match rustls::ServerConnection::new(Arc::clone(config)) {
+            Ok(tls) => Io::Tls(Box::new(rustls::StreamOwned::new(tls, stream))),
+            Err(_) => return,
+        },
+        Mode::Silent => {
+            // Hold the socket, reading and writing nothing, until the server stops.
+            while shared.sleep(POLL) {}
+            return;
+        }
+    };
     let mut conn = Conn {
         stream,
         buf: Vec::new(),
@@ -67,9 +109,9 @@ pub(crate) fn serve(stream: TcpStream, id: u64, shared: &Shared) {
         shared,
     };
     match conn.run() {
-        After::Close => drop(conn.stream.shutdown(Shutdown::Write)),
+        After::Close => drop(conn.stream.tcp().shutdown(Shutdown::Write)),
         After::Reset => {
-            drop(socket2::SockRef::from(&conn.stream).set_linger(Some(Duration::ZERO)));
+            drop(socket2::SockRef::from(conn.stream.tcp()).set_linger(Some(Duration::ZERO)));
         }
         After::KeepAlive | After::Drop => {}
     }

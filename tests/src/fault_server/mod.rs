@@ -30,6 +30,12 @@
 //! 64 MiB: `413`) and the connection is closed; it is not recorded and consumes no step. Idle
 //! keep-alive connections are kept until the client closes them or the server is dropped.
 //!
+//! [`FaultServer::start_tls`] plays the same script over TLS with a freshly generated
+//! self-signed certificate (which no default trust store accepts), and
+//! [`FaultServer::silent`] accepts connections but never reads or writes a byte (a stalled
+//! TLS handshake). A plain server answers a TLS ClientHello with `400` at once, since it
+//! cannot start a request line.
+//!
 //! Dropping the server stops it: the accept loop is woken, every open connection is shut
 //! down, every sleep is interrupted, and the threads are joined with a 2 s overall bound
 //! (stragglers are detached), so dropping never hangs the test process.
@@ -38,6 +44,8 @@ mod conn;
 mod step;
 
 use std::io;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -108,8 +116,19 @@ struct State {
     requests: Vec<RecordedRequest>,
 }
 
+/// What the server does with each accepted connection.
+enum Mode {
+    /// Plain HTTP/1.1.
+    Http,
+    /// HTTP/1.1 inside TLS with this server configuration and its certificate.
+    Tls(Arc<rustls::ServerConfig>, CertificateDer<'static>),
+    /// Holds the connection open without reading or writing.
+    Silent,
+}
+
 /// State shared by the accept loop, connection threads and the [`FaultServer`] handle.
 struct Shared {
+    mode: Mode,
     state: Mutex<State>,
     stopping: AtomicBool,
     stop_lock: Mutex<()>,
@@ -204,9 +223,37 @@ impl FaultServer {
 
     /// Like [`FaultServer::start`], returning bind/spawn errors.
     pub fn try_start(script: impl IntoIterator<Item = Step>) -> io::Result<FaultServer> {
+        Self::start_mode(Mode::Http, script)
+    }
+
+    /// Like [`FaultServer::start`], over TLS with a self-signed certificate for `localhost`
+    /// and `127.0.0.1`: a client with default trust rejects the handshake; one that trusts
+    /// [`FaultServer::certificate`] completes it. Use [`FaultServer::https_url`].
+    ///
+    /// # Panics
+    ///
+    /// As [`FaultServer::start`], or if the certificate cannot be generated.
+    pub fn start_tls(script: impl IntoIterator<Item = Step>) -> FaultServer {
+        let (config, certificate) = self_signed_config();
+        Self::start_mode(Mode::Tls(config, certificate), script)
+            .expect("fault server: failed to start")
+    }
+
+    /// A server that accepts connections and never reads or writes on them: a client's
+    /// TLS handshake (or wait for a response) stalls until it gives up.
+    ///
+    /// # Panics
+    ///
+    /// As [`FaultServer::start`].
+    pub fn silent() -> FaultServer {
+        Self::start_mode(Mode::Silent, []).expect("fault server: failed to start")
+    }
+
+    fn start_mode(mode: Mode, script: impl IntoIterator<Item = Step>) -> io::Result<FaultServer> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            mode,
             state: Mutex::new(State {
                 steps: script.into_iter().map(Arc::new).collect(),
                 requests: Vec::new(),
@@ -248,6 +295,20 @@ impl FaultServer {
     /// Base URL without a trailing slash: `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Base URL for the TLS and silent modes: `https://127.0.0.1:PORT`.
+    pub fn https_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The self-signed certificate of a [`FaultServer::start_tls`] server (trust it as a
+    /// root to complete the handshake); `None` for the other modes.
+    pub fn certificate(&self) -> Option<CertificateDer<'static>> {
+        match &self.shared.mode {
+            Mode::Tls(_, certificate) => Some(certificate.clone()),
+            Mode::Http | Mode::Silent => None,
+        }
     }
 
     /// The bound socket address (`127.0.0.1:PORT`).
@@ -321,6 +382,23 @@ impl Drop for FaultServer {
             join_until(handle, deadline);
         }
     }
+}
+
+/// A server configuration with a freshly generated self-signed certificate.
+fn self_signed_config() -> (Arc<rustls::ServerConfig>, CertificateDer<'static>) {
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let certified = rcgen::generate_simple_self_signed(names).expect("self-signed certificate");
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server certificate");
+    (Arc::new(config), certified.cert.der().clone())
 }
 
 /// Joins `handle` if it finishes before `deadline`; otherwise detaches it.

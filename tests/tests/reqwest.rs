@@ -1,27 +1,15 @@
-//! The reqwest transport against local servers: what reaches the server,
-//! what a client of your own keeps, custom TLS roots, and errors that never
-//! quote the URL. (The fault-injection suite in `tests/` runs every other
-//! scenario over this transport too.)
-#![cfg(feature = "rustls")]
+//! The reqwest transport against the fault server: what reaches the server,
+//! what a client of your own keeps, and errors that never quote the URL.
+//! (The endpoint table, the fault suite and `tls.rs` in `tests/` run every
+//! other scenario over this transport too.)
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use authsignal_reqwest::{
     Client, ClientBuilder, Error, GetUserRequest, QueryUsersRequest, ReqwestOptions,
-    ReqwestTransport, RetryPolicy, TrackRequest, TransportErrorKind, reqwest,
-    rustls::{
-        self, RootCertStore,
-        pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
-    },
+    ReqwestTransport, RetryPolicy, TrackRequest, TransportErrorKind, reqwest, rustls,
 };
 use authsignal_tests::fault_server::{FaultServer, Step};
-use tokio::{
-    io::{AsyncReadExt as _, AsyncWriteExt as _},
-    net::TcpListener,
-};
 
 fn config(base: &str) -> ClientBuilder {
     Client::builder("sk_test_123")
@@ -176,89 +164,4 @@ async fn errors_keep_reqwest_as_source_without_the_url() {
         }
     }
     assert!(matches!(error, Error::Transport { .. }));
-}
-
-fn ring() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// A TLS server on 127.0.0.1 answering every request with a user; returns
-/// its port and its self-signed certificate.
-async fn start_tls_server() -> (u16, CertificateDer<'static>) {
-    let certified =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .unwrap();
-    let cert = certified.cert.der().clone();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
-    let server_config = rustls::ServerConfig::builder_with_provider(ring())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let mut request = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let body = r#"{"userId":"alice","isEnrolled":true}"#;
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(response.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    (port, cert)
-}
-
-#[tokio::test]
-async fn your_tls_config_is_used_and_the_default_roots_reject_a_private_ca() {
-    let (port, cert) = start_tls_server().await;
-    let base = format!("https://localhost:{port}");
-
-    let error = config(&base)
-        .build()
-        .unwrap()
-        .get_user(GetUserRequest::new("alice"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error.transport_kind(),
-        Some(TransportErrorKind::InvalidCertificate),
-        "{error:?}"
-    );
-    assert!(!error.is_retryable());
-
-    let mut roots = RootCertStore::empty();
-    roots.add(cert).unwrap();
-    let tls = rustls::ClientConfig::builder_with_provider(ring())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let client = config(&base)
-        .with_transport_options(ReqwestOptions::default().with_tls_config(tls))
-        .build()
-        .unwrap();
-    let user = client.get_user(GetUserRequest::new("alice")).await.unwrap();
-    assert_eq!(user.user_id.as_deref(), Some("alice"));
-    assert!(user.is_enrolled);
 }

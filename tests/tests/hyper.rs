@@ -1,4 +1,4 @@
-//! What only the hyper transport has: its connection pool shared by clones,
+//! What only the hyper transport (`authsignal-hyper`) has: its connection pool shared by clones,
 //! real sleeps between retries, and a hyper-util client of your own. What
 //! every transport does (the exact requests, typed outputs and errors, the
 //! faults) is in the workspace's `tests/` over every transport.

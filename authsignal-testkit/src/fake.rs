@@ -171,7 +171,7 @@ impl Fake {
                 .headers()
                 .get_all(name)
                 .iter()
-                .last()
+                .next_back()
                 .and_then(|value| value.to_str().ok())
         };
         let path = request.uri().path();

@@ -241,7 +241,7 @@ impl RecordedRequest {
         self.headers
             .get_all(name)
             .iter()
-            .last()
+            .next_back()
             .and_then(|value| value.to_str().ok())
     }
 

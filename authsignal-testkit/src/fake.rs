@@ -349,6 +349,18 @@ mod tests {
                 ("flag".to_owned(), String::new())
             ]
         );
+        let r = api(
+            "/v1/users",
+            Some("email=test%40example.com&phoneNumber=%2B1"),
+        )
+        .unwrap();
+        assert_eq!(
+            r.query,
+            [
+                ("email".to_owned(), "test@example.com".to_owned()),
+                ("phoneNumber".to_owned(), "+1".to_owned())
+            ]
+        );
         let r = api("/v1/users/%E2%9C%93", None).unwrap();
         assert_eq!(r.segments, ["users", "\u{2713}"]);
         assert_eq!(api("/users/a", None).unwrap_err().status, 404);
@@ -367,5 +379,26 @@ mod tests {
         assert_eq!(service_of("/v1/terminals"), Service::Api);
         let r = parse_target(Service::CallConnect, "POST", "/call/start", None, b"").unwrap();
         assert_eq!(r.segments, ["call", "start"]);
+    }
+
+    #[test]
+    fn absolute_form_targets_route_by_their_path() {
+        let fake = Fake::new("sk".to_owned(), "cc".to_owned());
+        let request = Request::get("http://h:1/v1/users/x")
+            .header("authorization", format!("Basic {}", STANDARD.encode("sk:")))
+            .body(Vec::new())
+            .unwrap();
+        let response = fake.handle(request);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            service_of(
+                Request::get("http://h:1/call/finish")
+                    .body(())
+                    .unwrap()
+                    .uri()
+                    .path()
+            ),
+            Service::CallConnect
+        );
     }
 }

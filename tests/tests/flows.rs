@@ -646,7 +646,11 @@ fn wrong_secret_is_unauthorized() {
     // Every flavor reached the fake twice and was turned away.
     let requests = fake.requests();
     assert_eq!(requests.len(), 2 * Flavor::ALL.len());
-    assert!(requests.iter().all(|r| r.status == Some(http::StatusCode::UNAUTHORIZED)));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.status == Some(http::StatusCode::UNAUTHORIZED))
+    );
     assert!(
         requests
             .iter()
@@ -741,7 +745,9 @@ fn call_connect_runs_with_its_own_key_and_never_with_the_server_api_key() {
         match request.status {
             Some(http::StatusCode::OK) => assert_eq!(authorization, Some(connect.as_str())),
             // The start the test sent with the wrong key on purpose.
-            Some(http::StatusCode::UNAUTHORIZED) => assert_eq!(authorization, Some(server_api.as_str())),
+            Some(http::StatusCode::UNAUTHORIZED) => {
+                assert_eq!(authorization, Some(server_api.as_str()))
+            }
             other => panic!("{} answered {other:?}", request.path),
         }
         assert!(!request.raw_body.contains(fake.secret()));
@@ -774,7 +780,9 @@ fn a_point_of_sale_runs_a_payment_session_with_the_terminal_id_alone() {
         assert!(!polled.status.is_final());
 
         // The customer approves at the terminal.
-        assert!(fake.set_payment_session_status(&created.challenge_id, PaymentSessionStatus::Completed));
+        assert!(
+            fake.set_payment_session_status(&created.challenge_id, PaymentSessionStatus::Completed)
+        );
         let done = client.send(&poll).expect("poll again");
         assert_eq!(done.status, PaymentSessionStatus::Completed);
         assert!(done.status.is_final());

@@ -608,6 +608,6 @@ impl FakeAuthsignal {
             .actions
             .get(idempotency_key)
             .filter(|a| a.user_id == user_id && a.action_code == action_code)
-            .map(|a| UserActionState::from(a.state.as_str()))
+            .map(|a| a.state.clone())
     }
 }

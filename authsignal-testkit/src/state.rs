@@ -68,8 +68,13 @@ pub(crate) const ACTION_STATES: &[&str] = &[
 ];
 
 /// The action states for which a token validates (`isValid: true`).
-pub(crate) fn is_success_state(state: &str) -> bool {
-    matches!(state, "ALLOW" | "CHALLENGE_SUCCEEDED" | "REVIEW_SUCCEEDED")
+pub(crate) fn is_success_state(state: &UserActionState) -> bool {
+    matches!(
+        state,
+        UserActionState::Allow
+            | UserActionState::ChallengeSucceeded
+            | UserActionState::ReviewSucceeded
+    )
 }
 
 #[derive(Debug, Default)]
@@ -146,7 +151,7 @@ pub(crate) struct Action {
     pub user_id: String,
     pub action_code: String,
     pub idempotency_key: String,
-    pub state: String,
+    pub state: UserActionState,
     pub created_at: i64,
     pub updated_at: i64,
     pub state_updated_at: i64,
@@ -481,8 +486,8 @@ impl Action {
         map
     }
 
-    pub(crate) fn set_state(&mut self, state: &str, now: i64) {
-        self.state = state.to_owned();
+    pub(crate) fn set_state(&mut self, state: UserActionState, now: i64) {
+        self.state = state;
         self.state_updated_at = now;
         self.updated_at = now;
     }
@@ -508,7 +513,7 @@ impl State {
         user_id: &str,
         action_code: &str,
         idempotency_key: String,
-        state: &str,
+        state: UserActionState,
         device_id: Option<String>,
         with_token: bool,
     ) -> String {
@@ -521,7 +526,7 @@ impl State {
                 user_id: user_id.to_owned(),
                 action_code: action_code.to_owned(),
                 idempotency_key: idempotency_key.clone(),
-                state: state.to_owned(),
+                state,
                 created_at: now,
                 updated_at: now,
                 state_updated_at: now,

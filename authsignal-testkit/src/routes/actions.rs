@@ -77,7 +77,7 @@ pub(crate) fn track(
         user_id,
         action_code,
         key,
-        outcome.as_str(),
+        outcome,
         device_id.map(str::to_owned),
         true,
     );
@@ -160,7 +160,7 @@ pub(crate) fn update_action(
     let new_state = body.req_str("state")?;
     body.opt_enum("state", ACTION_STATES)?;
     let action = find_action(state, user_id, action_code, key)?;
-    action.set_state(new_state, now);
+    action.set_state(UserActionState::from(new_state), now);
     // The docs answer with the whole action.
     Ok(action.get_json())
 }
@@ -198,7 +198,7 @@ pub(crate) fn query_actions(state: &State, user_id: &str, request: &ApiRequest<'
                 .as_ref()
                 .is_none_or(|codes| codes.contains(&a.action_code.as_str()))
         })
-        .filter(|a| wanted_state.is_none_or(|s| a.state == s))
+        .filter(|a| wanted_state.is_none_or(|s| a.state.as_str() == s))
         .collect();
     actions.sort_by_key(|a| std::cmp::Reverse(a.seq));
     Ok(Value::Array(

@@ -120,7 +120,7 @@ pub(crate) fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResul
                         "`idempotencyKey` does not match a tracked action with this action code and userId.",
                     )
                 })?;
-            if action.state == "BLOCK" {
+            if action.state == UserActionState::Block {
                 return Err(ApiError::bad_request("The action is blocked."));
             }
             user_id = Some(action.user_id.clone());
@@ -134,7 +134,7 @@ pub(crate) fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResul
                     user_id,
                     action_code,
                     key.clone(),
-                    "CHALLENGE_REQUIRED",
+                    UserActionState::ChallengeRequired,
                     None,
                     false,
                 );
@@ -221,7 +221,7 @@ pub(crate) fn verify(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
         if challenge.attempts >= MAX_VERIFY_ATTEMPTS {
             let key = challenge.idempotency_key.clone();
             if let Some(action) = state.actions.get_mut(&key) {
-                action.set_state("CHALLENGE_FAILED", now);
+                action.set_state(UserActionState::ChallengeFailed, now);
             }
         }
         return Ok(verify_failure("CODE_INVALID_OR_EXPIRED"));
@@ -252,7 +252,7 @@ pub(crate) fn mark_action_succeeded(state: &mut State, challenge: &Challenge) {
     let Some(action) = state.actions.get_mut(&challenge.idempotency_key) else {
         return;
     };
-    action.set_state("CHALLENGE_SUCCEEDED", now);
+    action.set_state(UserActionState::ChallengeSucceeded, now);
     action.verification_method = Some(challenge.verification_method.clone());
     let user_id = action.user_id.clone();
     let device_id = action.device_id.clone();
@@ -328,7 +328,7 @@ pub(crate) fn claim(state: &mut State, request: &ApiRequest<'_>) -> ApiResult {
             user_id,
             &challenge.action_code,
             challenge.idempotency_key.clone(),
-            "CHALLENGE_REQUIRED",
+            UserActionState::ChallengeRequired,
             None,
             false,
         );

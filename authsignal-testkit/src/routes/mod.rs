@@ -17,6 +17,7 @@ use self::{
     terminal::*, users::*,
 };
 
+use authsignal_core::UserActionState;
 use serde_json::{Map, Value, json};
 
 use crate::clock::parse_datetime;

@@ -1,55 +1,101 @@
-//! A stateful, in-memory fake of the Authsignal Server API for tests.
+//! A stateful fake of the Authsignal Server API for tests, in three forms:
 //!
-//! [`FakeAuthsignal::start`] binds `127.0.0.1` on a random port and serves the
-//! real wire protocol under `/v1` (HTTP Basic auth with the API secret key,
-//! camelCase JSON bodies, the `error`/`errorCode`/`errorDescription` error
-//! shape), so that a real client, whatever its transport, can run complete
-//! flows against it: track an action, start an OTP challenge, read the code
-//! with [`FakeAuthsignal::last_code`], verify it, validate the token, open a
-//! session, refresh and revoke it.
+//! - **In-process**: [`FakeAuthsignal::new`] and [`FakeAuthsignal::transport`],
+//!   a [`BlockingTransport`](authsignal_core::BlockingTransport) and
+//!   [`AsyncTransport`](authsignal_core::AsyncTransport) with no socket, to
+//!   plug into `Client::with_transport`/`AsyncClient::with_transport`.
+//! - **Loopback server**: [`FakeAuthsignal::start`] serves the same fake on
+//!   `127.0.0.1` at a random port (hyper on a background tokio runtime),
+//!   stopped when the handle is dropped, for any HTTP client.
+//! - **Standalone binary**: `authsignal-fake` (`cargo install
+//!   authsignal-testkit`, or `cargo run -p authsignal-testkit` in this
+//!   workspace) for tests in any language or a docker-compose stack; see
+//!   [Binary](#binary).
+//!
+//! All three run [`FakeAuthsignal::handle`], one function from an
+//! `http::Request<Vec<u8>>` to an `http::Response<Vec<u8>>` over typed
+//! state. It speaks the real wire protocol under `/v1` (HTTP Basic auth with
+//! the API secret key, camelCase JSON, the `error`/`errorCode`/
+//! `errorDescription` error shape) and decodes request bodies on its own
+//! rather than with `authsignal-core`'s types, so it checks the SDK's wire
+//! format instead of mirroring it.
 //!
 //! **This is a test double, not a security boundary.** Tokens are opaque
-//! random strings rather than signed JWTs, nothing is persisted, the "random"
-//! values come from std's hasher keys rather than a CSPRNG, and the
-//! inspection helpers hand out codes and tokens to anyone holding the
-//! handle. Never put it in front of anything real.
+//! random strings rather than signed JWTs, nothing is persisted, the random
+//! values are not cryptographically strong, and the inspection helpers hand
+//! out codes and tokens to anyone holding the handle.
 //!
 //! # Example
 //!
-//! Point a client at [`FakeAuthsignal::base_url`] with
-//! [`FakeAuthsignal::secret`] as its API secret key. Here a raw HTTP request
-//! stands in for the client:
-//!
 //! ```
-//! use std::io::{Read, Write};
-//! use std::net::TcpStream;
+//! use authsignal_core::{Client, GetUserRequest, TrackRequest, UserActionState};
+//! use authsignal_testkit::FakeAuthsignal;
 //!
-//! use authsignal_testkit::{FakeAuthsignal, Outcome};
+//! let fake = FakeAuthsignal::new();
+//! fake.set_action_outcome("withdraw", UserActionState::Block);
+//! let client = Client::with_transport(fake.config(), fake.transport());
 //!
-//! let fake = FakeAuthsignal::start();
-//! assert!(fake.base_url().starts_with("http://127.0.0.1:"));
-//! assert!(fake.base_url().ends_with("/v1"));
-//! assert!(fake.secret().starts_with("sk_test_fake_"));
-//! fake.set_action_outcome("withdraw", Outcome::Block);
-//!
-//! let mut stream = TcpStream::connect(fake.addr()).unwrap();
-//! write!(
-//!     stream,
-//!     "GET /v1/users/alice HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
-//!     fake.addr(),
-//!     fake.authorization_header(),
-//! )
-//! .unwrap();
-//! let mut response = String::new();
-//! stream.read_to_string(&mut response).unwrap();
-//! assert!(response.starts_with("HTTP/1.1 200"));
-//! assert!(response.contains(r#""isEnrolled":false"#));
+//! let user = client.get_user(GetUserRequest::new("alice"))?;
+//! assert!(!user.is_enrolled);
+//! let tracked = client.track(TrackRequest::new("alice", "withdraw"))?;
+//! assert_eq!(tracked.state, UserActionState::Block);
 //!
 //! let requests = fake.requests();
-//! assert_eq!(requests.len(), 1);
-//! assert_eq!(requests[0].method, "GET");
-//! assert_eq!(requests[0].path, "/v1/users/alice");
+//! assert_eq!(requests.len(), 2);
+//! assert_eq!(requests[1].method, http::Method::POST);
+//! assert_eq!(requests[1].path, "/v1/users/alice/actions/withdraw");
+//! # Ok::<(), authsignal_core::Error>(())
 //! ```
+//!
+//! # The clock
+//!
+//! The fake keeps its own clock: the wall clock plus every
+//! [`FakeAuthsignal::advance`] so far. OTP challenges (5 minutes), track and
+//! claim tokens (10 minutes) and session access tokens (1 hour) expire on
+//! it, so a test moves time instead of sleeping.
+//!
+//! # Faults
+//!
+//! [`FakeAuthsignal::fail_next`] makes the next `n` requests matching a
+//! [`Route`] get a [`Fault`]: 429 with `Retry-After`, any status, a delay or
+//! a dropped connection. Faulted requests (but for delays) are not
+//! processed, and all are recorded. [`FakeAuthsignal::handle`] itself never
+//! applies faults: the transports and the server do.
+//!
+//! # Seed files
+//!
+//! [`FakeAuthsignal::load_seed`] (and the binary's `--seed FILE`) takes JSON
+//! like this; every key is optional, unknown keys are refused:
+//!
+//! ```json
+//! {
+//!   "users": [{ "userId": "alice", "email": "alice@example.com",
+//!               "phoneNumber": "+64270000001", "username": "alice",
+//!               "displayName": "Alice" }],
+//!   "authenticators": [{ "userId": "alice", "verificationMethod": "SMS",
+//!                        "phoneNumber": "+64270000001" }],
+//!   "actionOutcomes": { "withdraw": "BLOCK" }
+//! }
+//! ```
+//!
+//! An authenticator takes `phoneNumber` (SMS, WHATSAPP), `email`
+//! (EMAIL_OTP, EMAIL_MAGIC_LINK) or `credentialId` (PASSKEY); outcomes are
+//! action states such as `ALLOW`, `CHALLENGE_REQUIRED`, `BLOCK`,
+//! `REVIEW_REQUIRED`.
+//!
+//! # Binary
+//!
+//! ```text
+//! authsignal-fake [--host 127.0.0.1] [--port 0] [--secret KEY]
+//!                 [--call-connect-secret KEY] [--seed FILE]
+//! ```
+//!
+//! It prints `listening on http://HOST:PORT/v1` on stdout once it accepts
+//! connections, then one line per request on stderr (`POST
+//! /v1/users/alice/actions/signIn 200 1ms`: method, path, status,
+//! milliseconds; never a query, header or body), and stops on SIGTERM or
+//! Ctrl-C. Without `--secret` it makes one up and prints it; `--port 0`
+//! (the default) picks a free port.
 //!
 //! # What it emulates
 //!
@@ -96,7 +142,7 @@
 //!   `error: "The token has already been used."`. A token whose action is
 //!   still pending (or `BLOCK`, `CHALLENGE_FAILED`, …) returns `isValid:
 //!   false` with the state and is not consumed. Unknown, expired
-//!   ([`FakeAuthsignal::expire_tokens`], or older than 10 minutes) and
+//!   (older than 10 minutes on the fake's clock) and
 //!   mismatched (`userId`/`action` given but different) tokens get 200 with
 //!   `{"isValid": false, "error": "…"}` rather than an HTTP error, the way the
 //!   Node SDK's `error` field suggests.
@@ -124,105 +170,100 @@
 //! - **Deletes** and revokes answer `{"success": true}`; deleting an unknown
 //!   authenticator or touching an unknown device is 404 `not_found`.
 //! - `GET /users` does not insist on a filter (the real API reportedly
-//!   wants one of `username`, `email`, `phoneNumber`).
+//! - **Delays and drops** on the in-process transport: see [`Fault`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod clock;
+mod fake;
+mod faults;
+mod random;
 mod routes;
+mod seed;
 mod server;
 mod state;
-mod util;
+mod transport;
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::sync::Arc;
+use std::time::Duration;
 
+use authsignal_core::{
+    Builder, CallState, Config, FromConfig, PaymentSessionStatus, UserActionState,
+    VerificationMethod,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, Method, StatusCode};
 
 pub use authsignal_core::ApiSecretKey;
 /// Signs a webhook payload the way Authsignal does (re-exported from
 /// `authsignal-core`), for tests that feed signed webhooks to their handlers.
 pub use authsignal_core::webhook::sign;
+pub use faults::{Fault, Route};
+pub use seed::SeedError;
+pub use transport::InProcessTransport;
 
-use crate::server::{Shared, worker_loop};
-use crate::state::State;
+use crate::fake::Fake;
+use crate::seed::Seed;
+use crate::server::Background;
 
-/// How many threads serve requests.
-const WORKERS: usize = 8;
-
-/// The decision a fake track returns for an action code; see
-/// [`FakeAuthsignal::set_action_outcome`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// `ALLOW`: the action proceeds; its token validates straight away.
-    Allow,
-    /// `CHALLENGE_REQUIRED`: the user must pass a challenge first.
-    ChallengeRequired,
-    /// `BLOCK`: the action is refused; its token never validates.
-    Block,
-    /// `REVIEW_REQUIRED`: held for manual review (see the update-action route).
-    ReviewRequired,
-}
-
-impl Outcome {
-    /// The wire name of the resulting action state, e.g. `"CHALLENGE_REQUIRED"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Allow => "ALLOW",
-            Self::ChallengeRequired => "CHALLENGE_REQUIRED",
-            Self::Block => "BLOCK",
-            Self::ReviewRequired => "REVIEW_REQUIRED",
-        }
-    }
-}
+/// The base URL of a fake without a socket. The in-process transport routes
+/// by path and never resolves it; `.invalid` never resolves (RFC 2606), so a
+/// real transport pointed at it by mistake fails at once.
+const IN_PROCESS_BASE: &str = "https://authsignal-fake.invalid";
 
 /// One request the fake received, as it arrived, for assertions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RecordedRequest {
-    /// The HTTP method, e.g. `"POST"`.
-    pub method: String,
+    /// The HTTP method.
+    pub method: Method,
     /// The raw (still percent-encoded) path, e.g. `"/v1/users/a%2Fb"`.
     pub path: String,
-    /// The raw query string without `?`, if there was one.
-    pub query: Option<String>,
-    /// The headers in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body (invalid UTF-8 replaced by U+FFFD).
-    pub body: String,
-    /// The status code the fake answered with.
-    pub status: u16,
+    /// The query, form-decoded, in order (empty without a query).
+    pub query: Vec<(String, String)>,
+    /// The headers as received.
+    pub headers: HeaderMap,
+    /// The body as JSON; `None` when it is empty or not JSON.
+    pub body: Option<serde_json::Value>,
+    /// The body as text (invalid UTF-8 replaced by U+FFFD).
+    pub raw_body: String,
+    /// The status the fake answered with; `None` for a dropped connection.
+    pub status: Option<StatusCode>,
 }
 
 impl RecordedRequest {
-    /// The value of the first header called `name` (case-insensitive).
+    /// The value of the last header called `name`, if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
+            .get_all(name)
             .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+            .next_back()
+            .and_then(|value| value.to_str().ok())
     }
 
-    /// The body parsed as JSON, if it is JSON.
-    pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_str(&self.body).ok()
+    /// The value of the last query parameter called `name`.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
-/// A running fake Authsignal server on `127.0.0.1`; it stops when dropped.
+/// A fake Authsignal: in-process ([`FakeAuthsignal::new`]) or on a loopback
+/// socket as well ([`FakeAuthsignal::start`], stopped when dropped).
 ///
 /// It is `Send + Sync`: share it by reference (or in an `Arc`) between the
 /// threads of a test. All state sits behind one mutex, so every request and
 /// every helper call sees a consistent snapshot.
 pub struct FakeAuthsignal {
-    shared: Arc<Shared>,
-    server: Arc<tiny_http::Server>,
-    addr: SocketAddr,
-    workers: Vec<JoinHandle<()>>,
+    fake: Arc<Fake>,
+    server: Option<Background>,
 }
 
 impl fmt::Debug for FakeAuthsignal {
@@ -235,18 +276,47 @@ impl fmt::Debug for FakeAuthsignal {
     }
 }
 
+impl Default for FakeAuthsignal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl FakeAuthsignal {
-    /// Starts a fake with a fresh secret like `sk_test_fake_3f9c…`.
+    /// An in-process fake (no socket) with a fresh secret like
+    /// `sk_test_fake_3f9c…`; reach it through [`FakeAuthsignal::transport`].
+    pub fn new() -> Self {
+        Self::with_secret(format!("sk_test_fake_{}", random::random_hex(16)))
+    }
+
+    /// An in-process fake that accepts only `secret` as the API secret key.
+    pub fn with_secret(secret: impl Into<String>) -> Self {
+        Self::with_secrets(
+            secret,
+            format!("sk_test_fake_cc_{}", random::random_hex(16)),
+        )
+    }
+
+    /// An in-process fake with both keys chosen: `secret` for the Server
+    /// and Terminal APIs, `call_connect_secret` for Call Connect.
+    pub fn with_secrets(secret: impl Into<String>, call_connect_secret: impl Into<String>) -> Self {
+        Self {
+            fake: Arc::new(Fake::new(secret.into(), call_connect_secret.into())),
+            server: None,
+        }
+    }
+
+    /// Starts a fake on `127.0.0.1` at a random port, with a fresh secret.
     ///
     /// # Panics
     ///
     /// If no loopback port can be bound or no thread spawned; see
     /// [`FakeAuthsignal::try_start_with_secret`] for the fallible form.
     pub fn start() -> Self {
-        Self::start_with_secret(format!("sk_test_fake_{}", util::random_hex(16)))
+        Self::start_with_secret(format!("sk_test_fake_{}", random::random_hex(16)))
     }
 
-    /// Starts a fake that accepts only `secret` as the API secret key.
+    /// Starts a fake on a loopback socket that accepts only `secret`.
     ///
     /// # Panics
     ///
@@ -258,112 +328,96 @@ impl FakeAuthsignal {
         }
     }
 
-    /// Starts a fake that accepts only `secret`, reporting bind and spawn
-    /// failures instead of panicking.
+    /// Starts a fake on a loopback socket that accepts only `secret`,
+    /// reporting bind and spawn failures instead of panicking.
     pub fn try_start_with_secret(secret: impl Into<String>) -> io::Result<Self> {
-        let server = tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| io::Error::other("the server is not listening on an IP address"))?;
-        let mut fake = Self {
-            shared: Arc::new(Shared {
-                secret: secret.into(),
-                call_connect_secret: format!("sk_test_fake_cc_{}", util::random_hex(16)),
-                state: Mutex::new(State::default()),
-                shutdown: AtomicBool::new(false),
-            }),
-            server: Arc::new(server),
-            addr,
-            workers: Vec::with_capacity(WORKERS),
-        };
-        for index in 0..WORKERS {
-            let server = Arc::clone(&fake.server);
-            let shared = Arc::clone(&fake.shared);
-            // On error, dropping `fake` stops the workers spawned so far.
-            let worker = thread::Builder::new()
-                .name(format!("authsignal-fake-{index}"))
-                .spawn(move || worker_loop(&server, &shared))?;
-            fake.workers.push(worker);
-        }
+        let mut fake = Self::with_secret(secret);
+        fake.server = Some(Background::start(Arc::clone(&fake.fake))?);
         Ok(fake)
     }
 
-    /// The base URL to configure a client with: `http://127.0.0.1:PORT/v1`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+    /// Serves this fake on `listener` until `shutdown` completes, inside
+    /// the caller's tokio runtime (the `authsignal-fake` binary runs this).
+    /// With `log_requests`, writes one line per request to stderr: method,
+    /// path, status and milliseconds, never a query, header or body.
+    pub async fn serve(
+        &self,
+        listener: std::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+        log_requests: bool,
+    ) -> io::Result<()> {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        server::serve(Arc::clone(&self.fake), listener, shutdown, log_requests).await;
+        Ok(())
     }
 
-    /// The socket address the fake listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+    /// The fake's answer to one request, without any injected fault; the
+    /// request and its status are recorded like any other.
+    pub fn handle(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+        self.fake.handle(request)
+    }
+
+    /// A transport into this fake, with no socket; see
+    /// [`InProcessTransport`].
+    pub fn transport(&self) -> InProcessTransport {
+        InProcessTransport::new(Arc::clone(&self.fake))
+    }
+
+    /// A client configuration ready for this fake: its base URL, Call
+    /// Connect URL and both keys, with no retries. Use
+    /// [`FakeAuthsignal::config_builder`] to change more.
+    pub fn config(&self) -> Config {
+        self.config_builder::<Config>()
+            .build()
+            .unwrap_or_else(|err| unreachable!("the fake's configuration is valid: {err}"))
+    }
+
+    /// A builder for any client type (`Config`, a transport crate's
+    /// `Client`…) preset for this fake as [`FakeAuthsignal::config`] is.
+    pub fn config_builder<T: FromConfig>(&self) -> Builder<T> {
+        Builder::new(self.fake.secret.clone())
+            .with_base_url(self.base_url())
+            .with_call_connect_url(self.call_connect_url())
+            .with_call_connect_secret(self.fake.call_connect_secret.clone())
+            .with_retry_policy(authsignal_core::RetryPolicy::no_retries())
+    }
+
+    /// The Server API base URL: `http://127.0.0.1:PORT/v1` for a started
+    /// fake, `https://authsignal-fake.invalid/v1` for an in-process one.
+    pub fn base_url(&self) -> String {
+        format!("{}/v1", self.call_connect_url())
+    }
+
+    /// The socket address a started fake listens on; `None` in-process.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(|server| server.addr)
+    }
+
+    /// The Call Connect base URL: the base URL without `/v1` (Call Connect
+    /// paths have none).
+    pub fn call_connect_url(&self) -> String {
+        match self.addr() {
+            Some(addr) => format!("http://{addr}"),
+            None => IN_PROCESS_BASE.to_owned(),
+        }
     }
 
     /// The API secret key the fake accepts.
     pub fn secret(&self) -> &str {
-        &self.shared.secret
+        &self.fake.secret
     }
 
-    /// The Call Connect base URL to configure a client with:
-    /// `http://127.0.0.1:PORT` (Call Connect paths have no `/v1`).
-    pub fn call_connect_url(&self) -> String {
-        format!("http://{}", self.addr)
+    /// The API secret key, wrapped for `authsignal-core`'s configuration.
+    pub fn api_secret_key(&self) -> ApiSecretKey {
+        ApiSecretKey::new(self.fake.secret.clone())
     }
 
     /// Call Connect's own API secret key (`sk_test_fake_cc_…`), the only key
     /// `/call/start` and `/call/finish` accept; the Server API key gets 401
     /// there, and this key gets 401 everywhere else.
     pub fn call_connect_secret(&self) -> &str {
-        &self.shared.call_connect_secret
-    }
-
-    /// The `Authorization` header value Call Connect routes expect:
-    /// `Basic base64("<call connect secret>:")`.
-    pub fn call_connect_authorization_header(&self) -> String {
-        format!(
-            "Basic {}",
-            STANDARD.encode(format!("{}:", self.shared.call_connect_secret))
-        )
-    }
-
-    /// Pairs the terminal `terminal_id`: from now on the Terminal API
-    /// (`/v1/terminal/…`) accepts it in `x-authsignal-terminal`. No terminal
-    /// is paired at first, so every Terminal API request gets 401.
-    pub fn add_terminal(&self, terminal_id: &str) {
-        self.shared.lock().terminals.insert(terminal_id.to_owned());
-    }
-
-    /// Plays the customer at the terminal: sets the status of the payment
-    /// session `challenge_id` (`"COMPLETED"`, `"EXPIRED"`, `"FAILED"` or back
-    /// to `"PENDING"`). Returns `false`, changing nothing, when there is no
-    /// such session or the status is none of those.
-    pub fn set_payment_session_status(&self, challenge_id: &str, status: &str) -> bool {
-        if !state::PAYMENT_SESSION_STATUSES.contains(&status) {
-            return false;
-        }
-        match self.shared.lock().payment_sessions.get_mut(challenge_id) {
-            Some(session) => {
-                session.status = status.to_owned();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The `state` the call `reference_id` was finished with
-    /// (`"CHALLENGE_SUCCEEDED"` or `"CHALLENGE_FAILED"`); `None` while it is
-    /// only started, or was never started.
-    pub fn call_outcome(&self, reference_id: &str) -> Option<String> {
-        self.shared
-            .lock()
-            .calls
-            .get(reference_id)
-            .and_then(|call| call.outcome.clone())
-    }
-
-    /// The API secret key, wrapped for `authsignal-core`'s configuration.
-    pub fn api_secret_key(&self) -> ApiSecretKey {
-        ApiSecretKey::new(self.shared.secret.clone())
+        &self.fake.call_connect_secret
     }
 
     /// The `Authorization` header value the fake expects:
@@ -371,14 +425,86 @@ impl FakeAuthsignal {
     pub fn authorization_header(&self) -> String {
         format!(
             "Basic {}",
-            STANDARD.encode(format!("{}:", self.shared.secret))
+            STANDARD.encode(format!("{}:", self.fake.secret))
         )
     }
 
+    /// The `Authorization` header value Call Connect routes expect:
+    /// `Basic base64("<call connect secret>:")`.
+    pub fn call_connect_authorization_header(&self) -> String {
+        format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:", self.fake.call_connect_secret))
+        )
+    }
+
+    /// Moves the fake's clock forward: challenges, tokens and sessions
+    /// whose lifetime ends within `by` expire.
+    pub fn advance(&self, by: Duration) {
+        self.fake.clock.advance(by);
+    }
+
+    /// Makes the next `times` requests matching `route` get `fault` instead
+    /// of their normal answer (a [`Fault::Delay`] delays it). Rules apply in
+    /// the order they were added; each request uses up at most one.
+    pub fn fail_next(&self, times: usize, fault: Fault, route: Route) {
+        self.fake.faults().add(times, fault, route);
+    }
+
+    /// Forgets every pending fault.
+    pub fn clear_faults(&self) {
+        self.fake.faults().clear();
+    }
+
+    /// Loads a seed file's users, authenticators and action outcomes (the
+    /// format is in the [crate docs](crate#seed-files)); on error nothing is
+    /// loaded.
+    pub fn load_seed(&self, json: &str) -> Result<(), SeedError> {
+        Seed::parse(json)?.load_into(&self.fake);
+        Ok(())
+    }
+
+    /// Pairs the terminal `terminal_id`: from now on the Terminal API
+    /// (`/v1/terminal/…`) accepts it in `x-authsignal-terminal`. No terminal
+    /// is paired at first, so every Terminal API request gets 401.
+    pub fn add_terminal(&self, terminal_id: &str) {
+        self.fake.lock().terminals.insert(terminal_id.to_owned());
+    }
+
+    /// Plays the customer at the terminal: sets the status of the payment
+    /// session `challenge_id`. Returns `false`, changing nothing, when there
+    /// is no such session or the status is unknown.
+    pub fn set_payment_session_status(
+        &self,
+        challenge_id: &str,
+        status: PaymentSessionStatus,
+    ) -> bool {
+        if status.is_unknown() {
+            return false;
+        }
+        match self.fake.lock().payment_sessions.get_mut(challenge_id) {
+            Some(session) => {
+                session.status = status.as_str().to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The `state` the call `reference_id` was finished with; `None` while
+    /// it is only started, or was never started.
+    pub fn call_outcome(&self, reference_id: &str) -> Option<CallState> {
+        self.fake
+            .lock()
+            .calls
+            .get(reference_id)
+            .and_then(|call| call.outcome.as_deref().map(CallState::from))
+    }
+
     /// Makes every later track of `action_code` end in `outcome`, whoever
-    /// the user is.
-    pub fn set_action_outcome(&self, action_code: &str, outcome: Outcome) {
-        self.shared
+    /// the user is, as a rule would (see the crate docs on `ruleIds`).
+    pub fn set_action_outcome(&self, action_code: &str, outcome: UserActionState) {
+        self.fake
             .lock()
             .outcomes
             .insert(action_code.to_owned(), outcome);
@@ -387,48 +513,49 @@ impl FakeAuthsignal {
     /// Restores the default outcome for `action_code`:
     /// `CHALLENGE_REQUIRED` when the user has an authenticator, else `ALLOW`.
     pub fn clear_action_outcome(&self, action_code: &str) {
-        self.shared.lock().outcomes.remove(action_code);
+        self.fake.lock().outcomes.remove(action_code);
     }
 
     /// The OTP code of the most recently started (or re-sent) challenge.
     pub fn last_code(&self) -> Option<String> {
-        let state = self.shared.lock();
+        let state = self.fake.lock();
         let id = state.last_challenge_id.as_ref()?;
         state.challenges.get(id).map(|c| c.code.clone())
     }
 
     /// The id of the most recently started (or re-sent) challenge.
     pub fn last_challenge_id(&self) -> Option<String> {
-        self.shared.lock().last_challenge_id.clone()
+        self.fake.lock().last_challenge_id.clone()
     }
 
     /// The current OTP code of the challenge `challenge_id`.
     pub fn last_code_for(&self, challenge_id: &str) -> Option<String> {
-        self.shared
+        self.fake
             .lock()
             .challenges
             .get(challenge_id)
             .map(|c| c.code.clone())
     }
 
-    /// Every request received so far, oldest first, including rejected ones.
+    /// Every request received so far, oldest first, including rejected and
+    /// faulted ones.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
+        self.fake.lock().requests.clone()
     }
 
     /// How many requests were received so far.
     pub fn request_count(&self) -> usize {
-        self.shared.lock().requests.len()
+        self.fake.lock().requests.len()
     }
 
     /// Forgets the recorded requests (the fake's other state stays).
     pub fn clear_requests(&self) {
-        self.shared.lock().requests.clear();
+        self.fake.lock().requests.clear();
     }
 
     /// Creates the user `user_id` with no attributes, unless it exists.
     pub fn add_user(&self, user_id: &str) {
-        self.shared.lock().user_mut(user_id);
+        self.fake.lock().user_mut(user_id);
     }
 
     /// Enrols a verified authenticator directly and returns its
@@ -441,20 +568,24 @@ impl FakeAuthsignal {
     pub fn add_authenticator(
         &self,
         user_id: &str,
-        verification_method: &str,
+        method: VerificationMethod,
         contact: Option<&str>,
     ) -> String {
-        let (phone, email, credential) = match verification_method {
-            "SMS" | "WHATSAPP" => (contact, None, None),
-            "EMAIL_OTP" | "EMAIL_MAGIC_LINK" => (None, contact, None),
-            "PASSKEY" | "SECURITY_KEY" => (None, None, contact.map(str::to_owned)),
+        let (phone, email, credential) = match method {
+            VerificationMethod::Sms | VerificationMethod::Whatsapp => (contact, None, None),
+            VerificationMethod::EmailOtp | VerificationMethod::EmailMagicLink => {
+                (None, contact, None)
+            }
+            VerificationMethod::Passkey | VerificationMethod::SecurityKey => {
+                (None, None, contact.map(str::to_owned))
+            }
             _ => (None, None, None),
         };
-        let mut state = self.shared.lock();
+        let mut state = self.fake.lock();
         routes::add_authenticator(
             &mut state,
             user_id,
-            verification_method,
+            method.as_str(),
             phone,
             email,
             credential,
@@ -464,60 +595,19 @@ impl FakeAuthsignal {
         .id
     }
 
-    /// The current state (e.g. `"CHALLENGE_SUCCEEDED"`) of a tracked action,
-    /// if it exists and belongs to `user_id` and `action_code`.
+    /// The current state of a tracked action, if it exists and belongs to
+    /// `user_id` and `action_code`.
     pub fn action_state(
         &self,
         user_id: &str,
         action_code: &str,
         idempotency_key: &str,
-    ) -> Option<String> {
-        self.shared
+    ) -> Option<UserActionState> {
+        self.fake
             .lock()
             .actions
             .get(idempotency_key)
             .filter(|a| a.user_id == user_id && a.action_code == action_code)
             .map(|a| a.state.clone())
-    }
-
-    /// Expires every track and claim token issued so far: `/validate` then
-    /// answers `isValid: false` and `/sessions` refuses them. Tokens issued
-    /// later are unaffected.
-    pub fn expire_tokens(&self) {
-        for info in self.shared.lock().tokens.values_mut() {
-            info.expired = true;
-        }
-    }
-
-    /// Expires every open challenge: `/verify` then answers
-    /// `CODE_INVALID_OR_EXPIRED`.
-    pub fn expire_challenges(&self) {
-        let now = util::now_millis() / 1000;
-        for challenge in self.shared.lock().challenges.values_mut() {
-            challenge.expires_at = challenge.expires_at.min(now - 1);
-        }
-    }
-
-    /// Expires every session's access token; refresh tokens keep working.
-    pub fn expire_sessions(&self) {
-        let now = util::now_millis() / 1000;
-        for session in self.shared.lock().sessions.values_mut() {
-            session.expires_at = session.expires_at.min(now - 1);
-        }
-    }
-}
-
-impl Drop for FakeAuthsignal {
-    fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
-        // Each `unblock` releases one worker blocked in (or about to enter) `recv`.
-        for _ in &self.workers {
-            self.server.unblock();
-        }
-        for worker in self.workers.drain(..) {
-            let _ = worker.join();
-        }
-        // The listening socket closes when the last `Arc<Server>` drops,
-        // which is ours, right after this.
     }
 }

@@ -4,8 +4,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use crate::util::{format_millis, now_millis, random_hex, uuid_v4};
-use crate::{Outcome, RecordedRequest};
+use authsignal_core::UserActionState;
+
+use crate::RecordedRequest;
+use crate::clock::{Clock, format_millis};
+use crate::random::{random_hex, uuid_v4};
 
 /// How long a track or claim token stays valid (10 minutes).
 pub(crate) const TOKEN_TTL_MILLIS: i64 = 10 * 60 * 1000;
@@ -14,6 +17,10 @@ pub(crate) const CHALLENGE_TTL_SECS: i64 = 5 * 60;
 /// How long a session access token is valid (1 hour).
 pub(crate) const ACCESS_TOKEN_TTL_SECS: i64 = 60 * 60;
 /// Wrong codes accepted before a challenge locks.
+/// The `countryCode` of every action tracked with an `ipAddress`.
+pub(crate) const FAKE_COUNTRY_CODE: &str = "NZ";
+/// How many recovery codes the first enrolment hands out.
+pub(crate) const RECOVERY_CODES: usize = 10;
 pub(crate) const MAX_VERIFY_ATTEMPTS: u32 = 3;
 
 /// The verification methods the fake tenant allows
@@ -48,9 +55,6 @@ pub(crate) const AUTHENTICATOR_CONFIGURATIONS: &[(&str, &str, bool, Option<&str>
     ("fake-config-security-key", "SECURITY_KEY", false, None),
 ];
 
-/// Every `PaymentSessionStatus`.
-pub(crate) const PAYMENT_SESSION_STATUSES: &[&str] = &["PENDING", "COMPLETED", "EXPIRED", "FAILED"];
-
 /// Every `UserActionState`.
 pub(crate) const ACTION_STATES: &[&str] = &[
     "ALLOW",
@@ -64,12 +68,19 @@ pub(crate) const ACTION_STATES: &[&str] = &[
 ];
 
 /// The action states for which a token validates (`isValid: true`).
-pub(crate) fn is_success_state(state: &str) -> bool {
-    matches!(state, "ALLOW" | "CHALLENGE_SUCCEEDED" | "REVIEW_SUCCEEDED")
+pub(crate) fn is_success_state(state: &UserActionState) -> bool {
+    matches!(
+        state,
+        UserActionState::Allow
+            | UserActionState::ChallengeSucceeded
+            | UserActionState::ReviewSucceeded
+    )
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
+    /// The fake's clock, shared with its handle.
+    pub clock: Clock,
     pub users: BTreeMap<String, User>,
     /// Actions by idempotency key.
     pub actions: HashMap<String, Action>,
@@ -81,7 +92,7 @@ pub(crate) struct State {
     pub sessions: HashMap<String, Session>,
     /// Refresh token to access token.
     pub refresh_tokens: HashMap<String, String>,
-    pub outcomes: HashMap<String, Outcome>,
+    pub outcomes: HashMap<String, UserActionState>,
     /// Call Connect calls by `referenceId`.
     pub calls: HashMap<String, Call>,
     /// Terminal ids the Terminal API accepts.
@@ -140,7 +151,7 @@ pub(crate) struct Action {
     pub user_id: String,
     pub action_code: String,
     pub idempotency_key: String,
-    pub state: String,
+    pub state: UserActionState,
     pub created_at: i64,
     pub updated_at: i64,
     pub state_updated_at: i64,
@@ -152,6 +163,8 @@ pub(crate) struct Action {
     pub user_agent: Option<String>,
     /// The token handed out by track (absent for actions created by a challenge).
     pub token: Option<String>,
+    /// The rule that decided the state: set when a test chose the outcome.
+    pub rule_id: Option<String>,
     pub seq: u64,
 }
 
@@ -213,7 +226,7 @@ pub(crate) struct Session {
 }
 
 impl User {
-    pub(crate) fn new(user_id: &str) -> Self {
+    pub(crate) fn new(user_id: &str, now: i64) -> Self {
         Self {
             user_id: user_id.to_owned(),
             email: None,
@@ -227,7 +240,7 @@ impl User {
             default_verification_method: None,
             authenticators: Vec::new(),
             devices: BTreeMap::new(),
-            created_at: now_millis(),
+            created_at: now,
         }
     }
 
@@ -362,10 +375,10 @@ impl Authenticator {
 }
 
 impl Device {
-    pub(crate) fn new(device_id: &str) -> Self {
+    pub(crate) fn new(device_id: &str, now: i64) -> Self {
         Self {
             device_id: device_id.to_owned(),
-            created_at: now_millis(),
+            created_at: now,
             authenticated_at: None,
             invalidated_at: None,
             remembered_until: None,
@@ -406,8 +419,17 @@ impl Action {
             "verificationMethod",
             self.verification_method.as_deref(),
         );
-        map.insert("rules".into(), json!([]));
-        map.insert("ruleIds".into(), json!([]));
+        match &self.rule_id {
+            Some(rule) => {
+                map.insert("rules".into(), json!([{ "ruleId": rule, "name": rule }]));
+                map.insert("ruleIds".into(), json!([rule]));
+                map.insert("priorityRuleId".into(), json!(rule));
+            }
+            None => {
+                map.insert("rules".into(), json!([]));
+                map.insert("ruleIds".into(), json!([]));
+            }
+        }
         map.insert("output".into(), json!({}));
         Value::Object(map)
     }
@@ -436,6 +458,10 @@ impl Action {
         );
         insert_opt(&mut map, "ipAddress", self.ip_address.as_deref());
         insert_opt(&mut map, "userAgent", self.user_agent.as_deref());
+        // The fake does not geolocate: every IP address is in New Zealand.
+        if self.ip_address.is_some() {
+            map.insert("countryCode".into(), json!(FAKE_COUNTRY_CODE));
+        }
         Value::Object(map)
     }
 
@@ -460,9 +486,8 @@ impl Action {
         map
     }
 
-    pub(crate) fn set_state(&mut self, state: &str) {
-        let now = now_millis();
-        self.state = state.to_owned();
+    pub(crate) fn set_state(&mut self, state: UserActionState, now: i64) {
+        self.state = state;
         self.state_updated_at = now;
         self.updated_at = now;
     }
@@ -476,9 +501,10 @@ impl State {
 
     /// The user, created on first use.
     pub(crate) fn user_mut(&mut self, user_id: &str) -> &mut User {
+        let now = self.clock.now_millis();
         self.users
             .entry(user_id.to_owned())
-            .or_insert_with(|| User::new(user_id))
+            .or_insert_with(|| User::new(user_id, now))
     }
 
     /// Creates an action record and returns its idempotency key.
@@ -487,11 +513,11 @@ impl State {
         user_id: &str,
         action_code: &str,
         idempotency_key: String,
-        state: &str,
+        state: UserActionState,
         device_id: Option<String>,
         with_token: bool,
     ) -> String {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         let seq = self.next_seq();
         let token = with_token.then(|| self.issue_token(&idempotency_key));
         self.actions.insert(
@@ -500,7 +526,7 @@ impl State {
                 user_id: user_id.to_owned(),
                 action_code: action_code.to_owned(),
                 idempotency_key: idempotency_key.clone(),
-                state: state.to_owned(),
+                state,
                 created_at: now,
                 updated_at: now,
                 state_updated_at: now,
@@ -510,6 +536,7 @@ impl State {
                 ip_address: None,
                 user_agent: None,
                 token,
+                rule_id: None,
                 seq,
             },
         );
@@ -523,7 +550,7 @@ impl State {
             token.clone(),
             TokenInfo {
                 idempotency_key: idempotency_key.to_owned(),
-                issued_at: now_millis(),
+                issued_at: self.clock.now_millis(),
                 expired: false,
                 validated: false,
                 exchanged: false,
@@ -533,15 +560,15 @@ impl State {
     }
 
     /// The outcome of a track for `action_code` by `user_id`.
-    pub(crate) fn outcome_for(&self, action_code: &str, user_id: &str) -> Outcome {
+    pub(crate) fn outcome_for(&self, action_code: &str, user_id: &str) -> UserActionState {
         if let Some(outcome) = self.outcomes.get(action_code) {
-            return *outcome;
+            return outcome.clone();
         }
         let enrolled = self.users.get(user_id).is_some_and(User::is_enrolled);
         if enrolled {
-            Outcome::ChallengeRequired
+            UserActionState::ChallengeRequired
         } else {
-            Outcome::Allow
+            UserActionState::Allow
         }
     }
 
@@ -561,7 +588,7 @@ impl State {
                 client_id: client_id.to_owned(),
                 refresh_token: refresh_token.clone(),
                 verification_method,
-                expires_at: now_millis() / 1000 + ACCESS_TOKEN_TTL_SECS,
+                expires_at: self.clock.now_millis() / 1000 + ACCESS_TOKEN_TTL_SECS,
             },
         );
         self.refresh_tokens

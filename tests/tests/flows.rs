@@ -7,7 +7,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use authsignal_core::*;
-use authsignal_testkit::{FakeAuthsignal, Outcome};
+use authsignal_testkit::FakeAuthsignal;
 use authsignal_tests::{AnyClient, Flavor};
 use serde_json::json;
 
@@ -256,7 +256,7 @@ fn wrong_code_is_not_verified_and_the_token_stays_invalid() {
 #[test]
 fn blocked_action_never_validates() {
     let fake = FakeAuthsignal::start();
-    fake.set_action_outcome("withdraw", Outcome::Block);
+    fake.set_action_outcome("withdraw", UserActionState::Block);
     for flavor in Flavor::ALL {
         let client = client(&fake, flavor);
         let user = user_id(flavor, "carol");
@@ -318,7 +318,7 @@ fn used_and_expired_tokens_do_not_validate() {
             .send(&TrackRequest::new(other, "signIn"))
             .expect("track");
         assert_eq!(allowed.state, UserActionState::Allow);
-        fake.expire_tokens();
+        fake.advance(std::time::Duration::from_secs(10 * 60 + 1));
         let expired = validate(&client, &allowed.token);
         assert!(!expired.is_valid, "{flavor:?}: {expired:?}");
         assert!(expired.error.is_some(), "{expired:?}");
@@ -646,7 +646,11 @@ fn wrong_secret_is_unauthorized() {
     // Every flavor reached the fake twice and was turned away.
     let requests = fake.requests();
     assert_eq!(requests.len(), 2 * Flavor::ALL.len());
-    assert!(requests.iter().all(|r| r.status == 401));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.status == Some(http::StatusCode::UNAUTHORIZED))
+    );
     assert!(
         requests
             .iter()
@@ -696,8 +700,8 @@ fn call_connect_runs_with_its_own_key_and_never_with_the_server_api_key() {
             .expect("finish call");
         assert!(finished.success);
         assert_eq!(
-            fake.call_outcome(&reference).as_deref(),
-            Some("CHALLENGE_SUCCEEDED")
+            fake.call_outcome(&reference),
+            Some(CallState::ChallengeSucceeded)
         );
 
         // The Server API key, given as the Call Connect key, is refused.
@@ -739,12 +743,14 @@ fn call_connect_runs_with_its_own_key_and_never_with_the_server_api_key() {
     for request in &calls {
         let authorization = request.header("authorization");
         match request.status {
-            200 => assert_eq!(authorization, Some(connect.as_str())),
+            Some(http::StatusCode::OK) => assert_eq!(authorization, Some(connect.as_str())),
             // The start the test sent with the wrong key on purpose.
-            401 => assert_eq!(authorization, Some(server_api.as_str())),
-            other => panic!("{} answered {other}", request.path),
+            Some(http::StatusCode::UNAUTHORIZED) => {
+                assert_eq!(authorization, Some(server_api.as_str()))
+            }
+            other => panic!("{} answered {other:?}", request.path),
         }
-        assert!(!request.body.contains(fake.secret()));
+        assert!(!request.raw_body.contains(fake.secret()));
     }
 }
 
@@ -774,7 +780,9 @@ fn a_point_of_sale_runs_a_payment_session_with_the_terminal_id_alone() {
         assert!(!polled.status.is_final());
 
         // The customer approves at the terminal.
-        assert!(fake.set_payment_session_status(&created.challenge_id, "COMPLETED"));
+        assert!(
+            fake.set_payment_session_status(&created.challenge_id, PaymentSessionStatus::Completed)
+        );
         let done = client.send(&poll).expect("poll again");
         assert_eq!(done.status, PaymentSessionStatus::Completed);
         assert!(done.status.is_final());
@@ -800,9 +808,9 @@ fn a_point_of_sale_runs_a_payment_session_with_the_terminal_id_alone() {
     for request in &terminal_requests {
         assert_eq!(request.header("authorization"), None, "{}", request.path);
         assert!(request.header("x-authsignal-terminal").is_some());
-        assert!(!request.body.contains(fake.secret()));
+        assert!(!request.raw_body.contains(fake.secret()));
         assert!(
-            !request.body.contains("term-"),
+            !request.raw_body.contains("term-"),
             "the id goes in the header only"
         );
     }
@@ -879,15 +887,15 @@ fn a_code_that_did_not_arrive_is_resent_by_challenge_id_and_claimed() {
     // The resends went out as `{"challengeId": …}` alone; the claims as the
     // documented three fields at most.
     for request in fake.requests().iter().filter(|r| r.path == "/v1/challenge") {
-        let body = request.json().expect("a JSON body");
+        let body = request.body.as_ref().expect("a JSON body");
         if body.get("verificationMethod").is_none() {
             let keys: Vec<_> = body.as_object().unwrap().keys().collect();
-            assert_eq!(keys, ["challengeId"], "{}", request.body);
+            assert_eq!(keys, ["challengeId"], "{}", request.raw_body);
         }
     }
     for request in fake.requests().iter().filter(|r| r.path == "/v1/claim") {
-        let body = request.json().expect("a JSON body");
+        let body = request.body.as_ref().expect("a JSON body");
         let keys: Vec<_> = body.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["challengeId", "userId"], "{}", request.body);
+        assert_eq!(keys, ["challengeId", "userId"], "{}", request.raw_body);
     }
 }

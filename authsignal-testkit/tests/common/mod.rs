@@ -1,11 +1,7 @@
-//! A tiny HTTP/1.1 client over `std::net::TcpStream`, just enough to talk to
-//! the fake (one request per connection, `Connection: close`).
+//! Helpers that send requests to the fake through its pure `handle`, and a
+//! complete sign-in flow.
 
 #![allow(dead_code)]
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 use authsignal_testkit::FakeAuthsignal;
 use serde_json::Value;
@@ -51,7 +47,8 @@ pub fn send_raw(
     send_with_headers(fake, method, target, &headers, body)
 }
 
-/// Sends one request with extra `headers` (e.g. `x-authsignal-terminal`).
+/// Sends one request with extra `headers` (e.g. `x-authsignal-terminal`)
+/// straight to [`FakeAuthsignal::handle`]: no socket, no faults.
 pub fn send_with_headers(
     fake: &FakeAuthsignal,
     method: &str,
@@ -59,80 +56,38 @@ pub fn send_with_headers(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Resp {
-    let mut stream = TcpStream::connect(fake.addr()).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let mut request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: testkit-tests\r\n",
-        fake.addr()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(target)
+        .header("user-agent", "testkit-tests");
     let body = body.unwrap_or("");
     if !body.is_empty() || matches!(method, "POST" | "PATCH" | "PUT") {
-        request.push_str("Content-Type: application/json\r\n");
-        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        request = request.header("content-type", "application/json");
     }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    parse_response(&raw)
-}
-
-fn parse_response(raw: &[u8]) -> Resp {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut rest = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(body.as_bytes().to_vec())
+        .expect("a valid request");
+    let response = fake.handle(request);
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    if chunked {
-        rest = dechunk(&rest);
-    }
-    let body = String::from_utf8(rest).expect("utf-8 body");
+    let body = String::from_utf8(response.body().clone()).expect("utf-8 body");
     let json = serde_json::from_str(&body).unwrap_or(Value::Null);
     Resp {
-        status,
+        status: response.status().as_u16(),
         headers,
         body,
         json,
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .expect("chunk size");
-        let size_text = String::from_utf8_lossy(&data[..line_end]);
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).expect("hex chunk size");
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
     }
 }
 

@@ -299,6 +299,8 @@ fn c6_connection_refused_is_retried_for_every_endpoint_class() {
             assert_eq!(outcome(&error), want, "{ctx}: {error:?}");
             let source = std::error::Error::source(&error);
             assert!(source.is_some(), "{ctx}: the cause is lost");
+            let shown = format!("{error:?} {error}");
+            assert!(!shown.contains("sk_test_fault_injection"), "{ctx}: {shown}");
             took(elapsed, ZERO..2 * SECOND, &ctx);
         }
     });

@@ -484,7 +484,7 @@ impl FakeAuthsignal {
         }
         match self.fake.lock().payment_sessions.get_mut(challenge_id) {
             Some(session) => {
-                session.status = status.as_str().to_owned();
+                session.status = status;
                 true
             }
             None => false,
@@ -498,7 +498,7 @@ impl FakeAuthsignal {
             .lock()
             .calls
             .get(reference_id)
-            .and_then(|call| call.outcome.as_deref().map(CallState::from))
+            .and_then(|call| call.outcome.clone())
     }
 
     /// Makes every later track of `action_code` end in `outcome`, whoever

@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use authsignal_core::UserActionState;
+use authsignal_core::{
+    CallState, PaymentSessionStatus, SmsChannel, UserActionState, VerificationMethod,
+};
 
 use crate::RecordedRequest;
 use crate::clock::{Clock, format_millis};
@@ -115,7 +117,7 @@ pub(crate) struct User {
     pub display_name: Option<String>,
     pub locale: Option<String>,
     pub custom: Option<Value>,
-    pub default_verification_method: Option<String>,
+    pub default_verification_method: Option<VerificationMethod>,
     pub authenticators: Vec<Authenticator>,
     pub devices: BTreeMap<String, Device>,
     pub created_at: i64,
@@ -124,7 +126,7 @@ pub(crate) struct User {
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticator {
     pub id: String,
-    pub verification_method: String,
+    pub verification_method: VerificationMethod,
     pub phone_number: Option<String>,
     pub email: Option<String>,
     pub credential_id: Option<String>,
@@ -133,7 +135,7 @@ pub(crate) struct Authenticator {
     pub created_at: i64,
     pub last_verified_at: Option<i64>,
     /// SMS only: the channel of the last verified challenge.
-    pub previous_sms_channel: Option<String>,
+    pub previous_sms_channel: Option<SmsChannel>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,7 +145,7 @@ pub(crate) struct Device {
     pub authenticated_at: Option<i64>,
     pub invalidated_at: Option<i64>,
     pub remembered_until: Option<i64>,
-    pub last_verification_method: Option<String>,
+    pub last_verification_method: Option<VerificationMethod>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,7 +157,7 @@ pub(crate) struct Action {
     pub created_at: i64,
     pub updated_at: i64,
     pub state_updated_at: i64,
-    pub verification_method: Option<String>,
+    pub verification_method: Option<VerificationMethod>,
     pub verified_by_authenticator_id: Option<String>,
     pub device_id: Option<String>,
     /// The IP address and user agent given to track.
@@ -182,13 +184,13 @@ pub(crate) struct TokenInfo {
 #[derive(Debug, Clone)]
 pub(crate) struct Challenge {
     pub challenge_id: String,
-    pub verification_method: String,
+    pub verification_method: VerificationMethod,
     pub action_code: String,
     pub idempotency_key: String,
     pub user_id: Option<String>,
     pub email: Option<String>,
     pub phone_number: Option<String>,
-    pub sms_channel: Option<String>,
+    pub sms_channel: Option<SmsChannel>,
     pub code: String,
     pub attempts: u32,
     /// Unix seconds.
@@ -205,14 +207,14 @@ pub(crate) struct PaymentSession {
     pub terminal_id: String,
     pub reference: Option<String>,
     /// `PENDING` until `FakeAuthsignal::set_payment_session_status`.
-    pub status: String,
+    pub status: PaymentSessionStatus,
 }
 
 /// A call started with Call Connect.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
     /// The `state` given to `/call/finish`, once finished.
-    pub outcome: Option<String>,
+    pub outcome: Option<CallState>,
 }
 
 #[derive(Debug, Clone)]
@@ -220,7 +222,7 @@ pub(crate) struct Session {
     pub user_id: String,
     pub client_id: String,
     pub refresh_token: String,
-    pub verification_method: Option<String>,
+    pub verification_method: Option<VerificationMethod>,
     /// Unix seconds.
     pub expires_at: i64,
 }
@@ -249,8 +251,8 @@ impl User {
     }
 
     /// Distinct methods of the user's authenticators, in enrolment order.
-    pub(crate) fn enrolled_methods(&self) -> Vec<String> {
-        let mut methods: Vec<String> = Vec::new();
+    pub(crate) fn enrolled_methods(&self) -> Vec<VerificationMethod> {
+        let mut methods: Vec<VerificationMethod> = Vec::new();
         for authenticator in &self.authenticators {
             if !methods.contains(&authenticator.verification_method) {
                 methods.push(authenticator.verification_method.clone());
@@ -260,7 +262,7 @@ impl User {
     }
 
     /// The explicit default, else the method of the first authenticator.
-    pub(crate) fn default_method(&self) -> Option<String> {
+    pub(crate) fn default_method(&self) -> Option<VerificationMethod> {
         self.default_verification_method.clone().or_else(|| {
             self.authenticators
                 .first()
@@ -288,7 +290,9 @@ impl User {
         insert_opt(
             &mut map,
             "defaultVerificationMethod",
-            self.default_verification_method.as_deref(),
+            self.default_verification_method
+                .as_ref()
+                .map(|v| v.as_str()),
         );
         map
     }
@@ -306,7 +310,7 @@ impl User {
         insert_opt(
             &mut map,
             "defaultVerificationMethod",
-            self.default_method().as_deref(),
+            self.default_method().as_ref().map(|v| v.as_str()),
         );
         Value::Object(map)
     }
@@ -357,7 +361,7 @@ impl Authenticator {
         insert_opt(
             &mut map,
             "previousSmsChannel",
-            self.previous_sms_channel.as_deref(),
+            self.previous_sms_channel.as_ref().map(|v| v.as_str()),
         );
         if let Some(credential_id) = &self.credential_id {
             let mut credential = Map::new();
@@ -397,7 +401,7 @@ impl Device {
         insert_opt(
             &mut map,
             "lastVerificationMethod",
-            self.last_verification_method.as_deref(),
+            self.last_verification_method.as_ref().map(|v| v.as_str()),
         );
         Value::Object(map)
     }
@@ -417,7 +421,7 @@ impl Action {
         insert_opt(
             &mut map,
             "verificationMethod",
-            self.verification_method.as_deref(),
+            self.verification_method.as_ref().map(|v| v.as_str()),
         );
         match &self.rule_id {
             Some(rule) => {
@@ -449,7 +453,7 @@ impl Action {
         insert_opt(
             &mut map,
             "verificationMethod",
-            self.verification_method.as_deref(),
+            self.verification_method.as_ref().map(|v| v.as_str()),
         );
         insert_opt(
             &mut map,
@@ -481,7 +485,7 @@ impl Action {
         insert_opt(
             &mut map,
             "verificationMethod",
-            self.verification_method.as_deref(),
+            self.verification_method.as_ref().map(|v| v.as_str()),
         );
         map
     }
@@ -577,7 +581,7 @@ impl State {
         &mut self,
         user_id: &str,
         client_id: &str,
-        verification_method: Option<String>,
+        verification_method: Option<VerificationMethod>,
     ) -> (String, String) {
         let access_token = format!("fake_at_{}", random_hex(24));
         let refresh_token = format!("fake_rt_{}", random_hex(24));

@@ -139,10 +139,10 @@ pub(crate) fn add_authenticator(
         }
     }
     if is_default {
-        user.default_verification_method = Some(method.to_owned());
+        user.default_verification_method = Some(VerificationMethod::from(method));
     }
     let duplicate = user.authenticators.iter().find(|a| {
-        a.verification_method == method
+        a.verification_method.as_str() == method
             && match method {
                 "SMS" | "WHATSAPP" => a.phone_number.as_deref() == phone_number,
                 "EMAIL_OTP" | "EMAIL_MAGIC_LINK" => a.email.as_deref() == email,
@@ -154,7 +154,7 @@ pub(crate) fn add_authenticator(
     }
     let authenticator = Authenticator {
         id: uuid_v4(),
-        verification_method: method.to_owned(),
+        verification_method: VerificationMethod::from(method),
         phone_number: phone_number.map(str::to_owned),
         email: email.map(str::to_owned),
         credential_id: credential_id.or_else(|| (method == "PASSKEY").then(uuid_v4)),
@@ -263,7 +263,7 @@ pub(crate) fn batch_enroll_one(
             let user = state.user_mut(&user_id);
             user.authenticators.push(Authenticator {
                 id: uuid_v4(),
-                verification_method: method,
+                verification_method: VerificationMethod::from(method),
                 phone_number: None,
                 email: None,
                 credential_id: Some(credential_id),

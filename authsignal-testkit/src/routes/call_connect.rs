@@ -65,6 +65,6 @@ pub(crate) fn finish_call(state: &mut State, request: &ApiRequest<'_>) -> ApiRes
         .calls
         .get_mut(reference_id)
         .ok_or_else(|| ApiError::not_found("No call was started with this referenceId."))?;
-    call.outcome = Some(outcome.to_owned());
+    call.outcome = Some(CallState::from(outcome));
     Ok(success())
 }

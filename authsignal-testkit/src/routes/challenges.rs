@@ -80,7 +80,7 @@ pub(crate) fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResul
             .get_mut(challenge_id)
             .filter(|c| !c.verified && !c.claimed)
             .ok_or_else(|| ApiError::bad_request("`challengeId` is not an open challenge."))?;
-        if method.is_some_and(|m| m != challenge.verification_method)
+        if method.is_some_and(|m| m != challenge.verification_method.as_str())
             || action_code.is_some_and(|a| a != challenge.action_code)
         {
             return Err(ApiError::bad_request(
@@ -157,7 +157,7 @@ pub(crate) fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResul
             let on_file = user.and_then(|u| {
                 u.authenticators
                     .iter()
-                    .find(|a| a.verification_method == method)
+                    .find(|a| a.verification_method.as_str() == method)
                     .and_then(|a| a.phone_number.clone())
                     .or_else(|| u.phone_number.clone())
             });
@@ -175,13 +175,13 @@ pub(crate) fn challenge(state: &mut State, request: &ApiRequest<'_>) -> ApiResul
         challenge_id.clone(),
         Challenge {
             challenge_id: challenge_id.clone(),
-            verification_method: method.to_owned(),
+            verification_method: VerificationMethod::from(method),
             action_code: action_code.to_owned(),
             idempotency_key: key.clone(),
             user_id,
             email,
             phone_number,
-            sms_channel: sms_channel.map(str::to_owned),
+            sms_channel: sms_channel.map(SmsChannel::from),
             code: otp_code(),
             attempts: 0,
             expires_at,
@@ -264,9 +264,9 @@ pub(crate) fn mark_action_succeeded(state: &mut State, challenge: &Challenge) {
                     || a.phone_number.is_some() && a.phone_number == challenge.phone_number)
         }) {
             authenticator.last_verified_at = Some(now);
-            if authenticator.verification_method == "SMS" {
-                let channel = challenge.sms_channel.as_deref().unwrap_or("DEFAULT");
-                authenticator.previous_sms_channel = Some(channel.to_owned());
+            if authenticator.verification_method == VerificationMethod::Sms {
+                let channel = challenge.sms_channel.clone().unwrap_or(SmsChannel::Default);
+                authenticator.previous_sms_channel = Some(channel);
             }
             authenticator_id = Some(authenticator.id.clone());
         }
@@ -371,7 +371,11 @@ pub(crate) fn get_challenge(state: &State, request: &ApiRequest<'_>) -> ApiResul
                 .is_none_or(|u| c.user_id.as_ref() == Some(u))
         })
         .filter(|c| action_code.as_ref().is_none_or(|a| &c.action_code == a))
-        .filter(|c| method.as_ref().is_none_or(|m| &c.verification_method == m))
+        .filter(|c| {
+            method
+                .as_ref()
+                .is_none_or(|m| c.verification_method.as_str() == m)
+        })
         .max_by_key(|c| c.seq)
         .ok_or_else(|| ApiError::not_found("No challenge matches."))?;
     let mut map = Map::new();
@@ -382,8 +386,10 @@ pub(crate) fn get_challenge(state: &State, request: &ApiRequest<'_>) -> ApiResul
         json!(found.verification_method),
     );
     map.insert("action".into(), json!(found.action_code));
+    if let Some(channel) = &found.sms_channel {
+        map.insert("smsChannel".into(), json!(channel));
+    }
     for (key, value) in [
-        ("smsChannel", &found.sms_channel),
         ("phoneNumber", &found.phone_number),
         ("email", &found.email),
         ("userId", &found.user_id),

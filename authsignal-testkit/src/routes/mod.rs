@@ -17,7 +17,9 @@ use self::{
     terminal::*, users::*,
 };
 
-use authsignal_core::UserActionState;
+use authsignal_core::{
+    CallState, PaymentSessionStatus, SmsChannel, UserActionState, VerificationMethod,
+};
 use serde_json::{Map, Value, json};
 
 use crate::clock::parse_datetime;

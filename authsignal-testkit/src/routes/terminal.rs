@@ -26,7 +26,7 @@ pub(crate) fn create_payment_session(
     let session = PaymentSession {
         terminal_id: terminal.to_owned(),
         reference: body.opt_str("reference")?.map(str::to_owned),
-        status: "PENDING".to_owned(),
+        status: PaymentSessionStatus::Pending,
     };
     let challenge_id = uuid_v4();
     let response = payment_session_json(&challenge_id, &session);

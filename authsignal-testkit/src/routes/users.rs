@@ -36,10 +36,9 @@ pub(crate) fn update_user(state: &mut State, user_id: &str, request: &ApiRequest
     set_str(&mut user.username, "username");
     set_str(&mut user.display_name, "displayName");
     set_str(&mut user.locale, "locale");
-    set_str(
-        &mut user.default_verification_method,
-        "defaultVerificationMethod",
-    );
+    if let Some(value) = fields.get("defaultVerificationMethod") {
+        user.default_verification_method = value.as_str().map(VerificationMethod::from);
+    }
     if let Some(value) = fields.get("emailVerified") {
         user.email_verified = value.as_bool().unwrap_or(false);
     }

@@ -147,6 +147,16 @@ impl Fake {
     }
 
     fn record(&self, request: &Request<Vec<u8>>, status: Option<StatusCode>) {
+        let mut headers = request.headers().clone();
+        // Credentials stay out of a recorded request's `Debug`, whichever way it came.
+        for name in [
+            http::header::AUTHORIZATION,
+            authsignal_core::TERMINAL_HEADER,
+        ] {
+            if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
+                entry.iter_mut().for_each(|value| value.set_sensitive(true));
+            }
+        }
         let record = RecordedRequest {
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
@@ -155,7 +165,7 @@ impl Fake {
                 .query()
                 .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
                 .unwrap_or_default(),
-            headers: request.headers().clone(),
+            headers,
             body: serde_json::from_slice(request.body()).ok(),
             raw_body: String::from_utf8_lossy(request.body()).into_owned(),
             status,

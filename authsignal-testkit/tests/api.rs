@@ -1246,6 +1246,13 @@ fn requests_are_recorded() {
     );
     assert_eq!(requests[1].query_param("email"), Some("x@example.com"));
     assert_eq!(requests[1].body, None);
+    // The key arrived, and stays out of `Debug`.
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some(fake.authorization_header().as_str())
+    );
+    let encoded = fake.authorization_header()["Basic ".len()..].to_owned();
+    assert!(!format!("{:?}", requests[0]).contains(&encoded));
     fake.clear_requests();
     assert_eq!(fake.request_count(), 0);
 }

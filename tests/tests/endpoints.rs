@@ -168,6 +168,17 @@ struct InvalidCase {
 }
 
 impl Reply {
+    /// `status` with `json` as its body, for the replies the harness scripts itself.
+    fn json(status: u16, json: Value) -> Self {
+        Reply {
+            status,
+            headers: BTreeMap::new(),
+            json: Some(json),
+            raw: None,
+            base64: None,
+        }
+    }
+
     fn body(&self) -> Vec<u8> {
         match (&self.json, &self.raw, &self.base64) {
             (Some(json), None, None) => serde_json::to_vec(json).unwrap(),
@@ -441,6 +452,20 @@ fn client_config(server: &FaultServer, policy: RetryPolicy) -> authsignal_core::
         .with_retry_policy(policy)
 }
 
+/// The configuration of offline trials: the default hosts, both keys.
+fn offline_config() -> Config {
+    Config::builder(SECRET)
+        .with_call_connect_secret(CALL_CONNECT_SECRET)
+        .build()
+        .unwrap()
+}
+
+/// A fixture's request as the endpoint's type; `what` names the case in the error.
+fn decode<E: serde::de::DeserializeOwned>(what: &str, request: &Value) -> Result<E, String> {
+    serde_json::from_value(request.clone())
+        .map_err(|e| format!("{what}: the request does not decode: {e}"))
+}
+
 fn retrying() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_retries(2)
@@ -461,10 +486,7 @@ where
 {
     match way {
         Way::Offline => {
-            let config = Config::builder(SECRET)
-                .with_call_connect_secret(CALL_CONNECT_SECRET)
-                .build()
-                .unwrap();
+            let config = offline_config();
             match request.build_request(&config) {
                 Err(error) => (Vec::new(), Err(error)),
                 Ok(http_request) => {
@@ -556,10 +578,7 @@ where
     let mut found = Vec::new();
     let (_, fixture) = load::<E>()?;
     let case = &fixture.cases[0];
-    let config = Config::builder(SECRET)
-        .with_call_connect_secret(CALL_CONNECT_SECRET)
-        .build()
-        .unwrap();
+    let config = offline_config();
     let segments: Vec<&str> = case.http.path.split('/').collect();
     let fields = case
         .request
@@ -656,8 +675,7 @@ where
 
     for (index, case) in fixture.cases.iter().enumerate() {
         let what = format!("case {:?}", case.name);
-        let request: E = serde_json::from_value(case.request.clone())
-            .map_err(|e| format!("{what}: the request does not decode: {e}"))?;
+        let request: E = decode(&what, &case.request)?;
         let shown = format!("{request:?} {request:#?}");
         if let Some(secret) = case
             .request_secrets
@@ -711,8 +729,7 @@ where
     for (index, case) in fixture.errors.iter().enumerate() {
         let what = format!("error {:?}", case.name);
         let request = case.request.as_ref().unwrap_or(&fixture.cases[0].request);
-        let request: E = serde_json::from_value(request.clone())
-            .map_err(|e| format!("{what}: the request does not decode: {e}"))?;
+        let request: E = decode(&what, request)?;
         let (sent, result) = exchange(way, &request, &case.response, policy.clone());
         if sent.len() != 1 {
             return Err(format!("{what}: {} requests were sent, not 1", sent.len()).into());
@@ -767,14 +784,8 @@ where
     }
 
     if let Way::Over(_) = way {
-        let request: E = serde_json::from_value(fixture.cases[0].request.clone())?;
-        let unavailable = Reply {
-            status: 503,
-            headers: BTreeMap::new(),
-            json: Some(serde_json::json!({"error": "service_unavailable"})),
-            raw: None,
-            base64: None,
-        };
+        let request: E = decode("503s", &fixture.cases[0].request)?;
+        let unavailable = Reply::json(503, serde_json::json!({"error": "service_unavailable"}));
         let (sent, _) = exchange(way, &request, &unavailable, retrying());
         let want = if idempotent { 3 } else { 1 };
         if sent.len() != want {
@@ -784,15 +795,8 @@ where
 
     for (index, case) in fixture.invalid.iter().enumerate() {
         let what = format!("invalid {:?}", case.name);
-        let request: E = serde_json::from_value(case.request.clone())
-            .map_err(|e| format!("{what}: the request does not decode: {e}"))?;
-        let reply = Reply {
-            status: 200,
-            headers: BTreeMap::new(),
-            json: Some(Value::Null),
-            raw: None,
-            base64: None,
-        };
+        let request: E = decode(&what, &case.request)?;
+        let reply = Reply::json(200, Value::Null);
         let (sent, result) = exchange(way, &request, &reply, policy.clone());
         if !sent.is_empty() {
             return Err(format!("{what}: {} requests were sent, not 0", sent.len()).into());

@@ -98,7 +98,7 @@ pub(crate) fn serve(stream: TcpStream, id: u64, shared: &Shared) {
         },
         Mode::Silent => {
             // Hold the socket, reading and writing nothing, until the server stops.
-            while shared.sleep(POLL) {}
+            shared.sleep(Duration::MAX);
             return;
         }
     };

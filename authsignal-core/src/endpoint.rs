@@ -344,12 +344,13 @@ fn parse_response<E: Endpoint + ?Sized>(
             .map_err(|e| unexpected(status, describe_json_error(&e), String::new(), None));
     }
     if status.is_redirection() || status.is_informational() {
-        return Err(unexpected(
-            status,
-            "redirects are not followed".into(),
-            excerpt(&body),
-            None,
-        ));
+        // A 304 or 1xx is no redirect: the SDK sends no conditional or
+        // upgrade requests, so neither answers one of its requests.
+        let reason = match status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            true => "redirects are not followed",
+            false => "not a final response to this request",
+        };
+        return Err(unexpected(status, reason.into(), excerpt(&body), None));
     }
     Err(api_error(status, &parts.headers, &body))
 }

@@ -10,9 +10,9 @@ use std::{
 };
 
 use authsignal_core::{
-    AttemptOutcome, BlockingTimer, BlockingTransport, Client, Config, Error, GetUserRequest,
-    Idempotency, NoWaitTimer, RetryBudget, RetryDecision, RetryPolicy, TrackRequest,
-    TransportError, TransportErrorKind,
+    AttemptOutcome, BlockingTimer, BlockingTransport, Client, Config, Endpoint, Error,
+    GetUserRequest, Idempotency, NoWaitTimer, RetryBudget, RetryDecision, RetryPolicy,
+    TrackRequest, TransportError, TransportErrorKind,
     http::{self, HeaderMap, HeaderValue, StatusCode, header},
     retry_after,
 };
@@ -32,6 +32,7 @@ struct Tables {
     http_dates: Vec<DateCase>,
     invalid_dates: Vec<String>,
     forms: Vec<Forms>,
+    loops: Vec<LoopRow>,
 }
 
 /// One outcome and what the default policy decides for either class.
@@ -61,6 +62,39 @@ struct Forms {
     seconds: u64,
 }
 
+/// One call through the client's retry loop (`loop_note` in the data file).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoopRow {
+    why: String,
+    call: String,
+    #[serde(default)]
+    replies: Vec<String>,
+    then: String,
+    max_retries: Option<u32>,
+    deadline_ms: Option<u64>,
+    #[serde(default)]
+    per_call: bool,
+    #[serde(default)]
+    step_ms: u64,
+    calls: u32,
+    sleeps_ms: Option<Vec<u64>>,
+    error: Option<LoopError>,
+}
+
+/// How a row's call fails, as a caller reads it; absent fields must be absent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoopError {
+    variant: String,
+    attempts: u32,
+    status: Option<u16>,
+    transport: Option<String>,
+    processed: bool,
+    retry_after_s: Option<u64>,
+    display_ends: Option<String>,
+}
+
 fn tables() -> Tables {
     serde_json::from_str(include_str!("data/retry.json")).unwrap()
 }
@@ -81,6 +115,17 @@ fn delay(retry: &str, date: &str) -> Option<Duration> {
 
 fn response_view(status: StatusCode, headers: &HeaderMap) -> AttemptOutcome<'_> {
     AttemptOutcome::Response { status, headers }
+}
+
+fn transport_kind(name: &str) -> TransportErrorKind {
+    match name {
+        "Connect" => TransportErrorKind::Connect,
+        "Timeout" => TransportErrorKind::Timeout,
+        "Io" => TransportErrorKind::Io,
+        "Other" => TransportErrorKind::Other,
+        "ResponseTooLarge" => TransportErrorKind::ResponseTooLarge,
+        other => panic!("unknown transport error kind {other}"),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -115,14 +160,7 @@ fn decision_table() {
                 None => HeaderMap::new(),
             };
             let view = match (&row.transport, row.status) {
-                (Some(kind), _) => AttemptOutcome::Transport(match kind.as_str() {
-                    "Connect" => TransportErrorKind::Connect,
-                    "Timeout" => TransportErrorKind::Timeout,
-                    "Io" => TransportErrorKind::Io,
-                    "Other" => TransportErrorKind::Other,
-                    "ResponseTooLarge" => TransportErrorKind::ResponseTooLarge,
-                    other => panic!("unknown transport error kind {other}"),
-                }),
+                (Some(kind), _) => AttemptOutcome::Transport(transport_kind(kind)),
                 (None, status) => {
                     let status = StatusCode::from_u16(status.unwrap()).unwrap();
                     response_view(status, &map)
@@ -443,29 +481,34 @@ fn reply(code: u16, retry_after: Option<&str>, body: &str) -> Reply {
     Ok(response.body(body.as_bytes().to_vec()).unwrap())
 }
 
-fn status(code: u16) -> Reply {
-    let ok = code == 200;
+/// One reply of a script to `call` (`get_user` or `track`): a status, with
+/// a success body for the call or an error object; `429 after N`; or the
+/// name of a transport error kind.
+fn scripted(token: &str, call: &str) -> Reply {
+    if let Some(seconds) = token.strip_prefix("429 after ") {
+        return reply(429, Some(seconds), r#"{"error":"too_many_requests"}"#);
+    }
+    let Ok(code) = token.parse::<u16>() else {
+        return Err(TransportError::new(transport_kind(token), "scripted"));
+    };
+    let success = match call {
+        "track" => r#"{"state":"ALLOW","idempotencyKey":"k"}"#,
+        _ => r#"{"isEnrolled":true}"#,
+    };
     reply(
         code,
         None,
-        if ok {
-            r#"{"isEnrolled":true}"#
+        if code == 200 {
+            success
         } else {
             r#"{"error":"x"}"#
         },
     )
 }
 
-fn throttled(seconds: &str) -> Reply {
-    reply(429, Some(seconds), r#"{"error":"too_many_requests"}"#)
-}
-
-fn tracked() -> Reply {
-    reply(200, None, r#"{"state":"ALLOW","idempotencyKey":"k"}"#)
-}
-
-fn transport_error(kind: TransportErrorKind) -> Reply {
-    Err(TransportError::new(kind, "scripted"))
+/// A reply to `get_user` with this status.
+fn status(code: u16) -> Reply {
+    scripted(&code.to_string(), "get_user")
 }
 
 /// A transport that plays a script of replies (repeating the last one), and
@@ -563,111 +606,78 @@ fn with_budget(budget: RetryBudget) -> Config {
 }
 
 #[test]
-fn get_user_503_503_200_succeeds_after_three_calls() {
-    let transport = Scripted::new(vec![status(503), status(503)], || status(200));
-    let user = transport.client().get_user(get_user()).unwrap();
-    assert!(user.is_enrolled);
-    assert_eq!(transport.calls.get(), 3);
-    let sleeps = transport.sleeps.borrow().clone();
-    assert_eq!(sleeps, [MS(150), MS(300)], "default backoff at jitter 0.5");
-    // Every attempt sends the same request.
-    let requests = transport.requests.borrow();
-    for request in requests.iter() {
-        assert_eq!(request.uri(), requests[0].uri());
-        assert_eq!(request.headers(), requests[0].headers());
-        assert_eq!(request.body(), requests[0].body());
+fn retry_loop_table() {
+    for row in tables().loops {
+        let why = row.why.as_str();
+        let (then, call) = (row.then.clone(), row.call.clone());
+        let replies = row.replies.iter().map(|r| scripted(r, &row.call)).collect();
+        let transport = Scripted::timed(MS(row.step_ms), replies, move || scripted(&then, &call));
+        let mut policy = RetryPolicy::default();
+        if let Some(max) = row.max_retries {
+            policy = policy.with_max_retries(max);
+        }
+        if let Some(ms) = row.deadline_ms {
+            policy = policy.with_deadline(MS(ms));
+        }
+        let client = match row.per_call {
+            true => transport.client(),
+            false => transport.client_of(with_policy(policy.clone())),
+        };
+        let policy = row.per_call.then_some(&policy);
+        let result = match row.call.as_str() {
+            "get_user" => send(&client, &get_user(), policy).map(|user| assert!(user.is_enrolled)),
+            "track" => send(&client, &track(), policy).map(|t| assert_eq!(t.idempotency_key, "k")),
+            other => panic!("{why}: no call {other}"),
+        };
+        assert_eq!(transport.calls.get(), row.calls, "{why}");
+        if let Some(sleeps) = &row.sleeps_ms {
+            let expected: Vec<Duration> = sleeps.iter().copied().map(MS).collect();
+            assert_eq!(*transport.sleeps.borrow(), expected, "{why}");
+        }
+        // Every attempt sends the same request.
+        let requests = transport.requests.borrow();
+        for request in requests.iter() {
+            let parts = |r: &http::Request<Vec<u8>>| (r.uri().clone(), r.headers().clone());
+            assert_eq!(parts(request), parts(&requests[0]), "{why}");
+            assert_eq!(request.body(), requests[0].body(), "{why}");
+        }
+        let (error, expected) = match (result, &row.error) {
+            (Ok(()), None) => continue,
+            (Err(error), Some(expected)) => (error, expected),
+            (result, _) => panic!("{why}: {result:?}"),
+        };
+        let variant = match &error {
+            Error::Api(_) => "Api",
+            Error::Transport { .. } => "Transport",
+            other => panic!("{why}: {other:?}"),
+        };
+        assert_eq!(variant, expected.variant, "{why}");
+        assert_eq!(error.attempts(), expected.attempts, "{why}");
+        assert_eq!(error.status().map(|s| s.as_u16()), expected.status, "{why}");
+        let kind = expected.transport.as_deref().map(transport_kind);
+        assert_eq!(error.transport_kind(), kind, "{why}");
+        let processed = error.request_may_have_been_processed();
+        assert_eq!(processed, expected.processed, "{why}");
+        assert_eq!(
+            error.retry_after(),
+            expected.retry_after_s.map(SECS),
+            "{why}"
+        );
+        let display = error.to_string();
+        let ends = expected.display_ends.as_deref().unwrap_or("");
+        assert!(display.ends_with(ends), "{why}: {display}");
     }
 }
 
-#[test]
-fn track_503_is_not_resent() {
-    let transport = Scripted::new(vec![], || status(503));
-    let error = transport.client().track(track()).unwrap_err();
-    assert_eq!(transport.counts(&error), (1, 1));
-    assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
-    assert!(error.request_may_have_been_processed());
-    assert!(transport.sleeps.borrow().is_empty());
-}
-
-#[test]
-fn get_user_503_storm_stops_after_max_retries() {
-    let transport = Scripted::new(vec![], || status(503));
-    let error = transport.client().get_user(get_user()).unwrap_err();
-    assert_eq!(transport.counts(&error), (3, 3));
-    assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
-    assert!(matches!(error, Error::Api(_)));
-}
-
-#[test]
-fn track_connect_error_is_retried() {
-    let connect = || transport_error(TransportErrorKind::Connect);
-    let transport = Scripted::new(vec![], connect);
-    let error = transport.client().track(track()).unwrap_err();
-    assert_eq!(transport.counts(&error), (3, 3));
-    assert_eq!(error.transport_kind(), Some(TransportErrorKind::Connect));
-    assert!(!error.request_may_have_been_processed());
-    assert!(error.to_string().ends_with("; 3 attempts"), "{error}");
-
-    // Connect, then success.
-    let transport = Scripted::new(vec![connect()], tracked);
-    let output = transport.client().track(track()).unwrap();
-    assert_eq!(output.idempotency_key, "k");
-    assert_eq!(transport.calls.get(), 2);
-}
-
-#[test]
-fn ambiguous_transport_failures_are_retried_only_for_idempotent_calls() {
-    for kind in [
-        TransportErrorKind::Timeout,
-        TransportErrorKind::Io,
-        TransportErrorKind::Other,
-    ] {
-        let transport = Scripted::new(vec![], move || transport_error(kind));
-        let error = transport.client().track(track()).unwrap_err();
-        assert_eq!(transport.counts(&error), (1, 1), "track {kind:?}");
-
-        let transport = Scripted::new(vec![], move || transport_error(kind));
-        let error = transport.client().get_user(get_user()).unwrap_err();
-        assert_eq!(transport.counts(&error), (3, 3), "get_user {kind:?}");
-        assert_eq!(error.transport_kind(), Some(kind));
-    }
-    let too_large = TransportErrorKind::ResponseTooLarge;
-    let transport = Scripted::new(vec![], move || transport_error(too_large));
-    let error = transport.client().get_user(get_user()).unwrap_err();
-    assert_eq!(transport.calls.get(), 1);
-    assert_eq!(error.transport_kind(), Some(too_large));
-}
-
-#[test]
-fn throttled_track_is_retried_after_retry_after() {
-    let transport = Scripted::new(vec![throttled("1"), throttled("2")], tracked);
-    transport.client().track(track()).unwrap();
-    assert_eq!(transport.calls.get(), 3);
-    assert_eq!(*transport.sleeps.borrow(), [SECS(1), SECS(2)]);
-
-    // Asked to wait longer than the policy allows: returned at once, with the delay.
-    let transport = Scripted::new(vec![], || throttled("60"));
-    let error = transport.client().track(track()).unwrap_err();
-    assert_eq!(transport.calls.get(), 1);
-    assert_eq!(error.retry_after(), Some(SECS(60)));
-    assert!(!error.request_may_have_been_processed());
-}
-
-#[test]
-fn per_call_policy_overrides_the_config() {
-    let transport = Scripted::new(vec![], || status(503));
-    let client = transport.client();
-    let error = client.send_with_policy(&get_user(), &RetryPolicy::no_retries());
-    assert_eq!(transport.counts(&error.unwrap_err()), (1, 1));
-
-    for (policy, calls) in [
-        (RetryPolicy::default().with_max_retries(4), 5),
-        (RetryPolicy::no_retries(), 1),
-    ] {
-        let transport = Scripted::new(vec![], || status(503));
-        let client = transport.client_of(with_policy(policy));
-        let error = client.get_user(get_user()).unwrap_err();
-        assert_eq!(transport.counts(&error), (calls, calls));
+/// Sends `endpoint` under the config's policy, or under `policy` for this call.
+fn send<E: Endpoint>(
+    client: &Client<&Scripted, &Scripted>,
+    endpoint: &E,
+    policy: Option<&RetryPolicy>,
+) -> Result<E::Output, Error> {
+    match policy {
+        Some(policy) => client.send_with_policy(endpoint, policy),
+        None => client.send(endpoint),
     }
 }
 
@@ -739,33 +749,6 @@ fn a_success_after_retries_gives_back_what_its_retries_took() {
     let client = transport.client_of(client.config().clone());
     client.get_user(get_user()).unwrap_err();
     assert_eq!(available(&client), 100 - RetryBudget::RETRY_COST);
-}
-
-#[test]
-fn deadline_stops_retries_when_the_clock_runs_out() {
-    // Each attempt "takes" 30 s: the first retry would start after the 30 s deadline.
-    let transport = Scripted::timed(SECS(30), vec![], || status(503));
-    let error = transport.client().get_user(get_user()).unwrap_err();
-    assert_eq!(transport.counts(&error), (1, 1));
-
-    // 20 s per attempt: the first retry starts at 20.15 s, the second would at 40.45 s.
-    let transport = Scripted::timed(SECS(20), vec![], || status(503));
-    let error = transport.client().get_user(get_user()).unwrap_err();
-    assert_eq!(transport.counts(&error), (2, 2));
-    assert_eq!(*transport.sleeps.borrow(), [MS(150)]);
-
-    // A shorter deadline per call: 10 ms + 150 ms backoff is past 100 ms.
-    let transport = Scripted::timed(MS(10), vec![], || status(503));
-    let policy = RetryPolicy::default().with_deadline(MS(100));
-    let error = transport.client().send_with_policy(&get_user(), &policy);
-    assert_eq!(transport.counts(&error.unwrap_err()), (1, 1));
-}
-
-#[test]
-fn deadline_allows_retries_within_it() {
-    let transport = Scripted::timed(MS(10), vec![], || status(503));
-    let error = transport.client().get_user(get_user()).unwrap_err();
-    assert_eq!(transport.counts(&error), (3, 3));
 }
 
 #[test]

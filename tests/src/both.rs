@@ -134,16 +134,6 @@ impl AnyClient {
         Self { inner }
     }
 
-    /// The client's flavor.
-    pub fn flavor(&self) -> Flavor {
-        match self.inner {
-            Inner::Ureq(_) => Flavor::Ureq,
-            Inner::Hyper { .. } => Flavor::Hyper,
-            Inner::Reqwest { .. } => Flavor::Reqwest,
-            Inner::Tower { .. } => Flavor::Tower,
-        }
-    }
-
     /// Runs an endpoint with the client's retry policy and waits for the result.
     pub fn send<E>(&self, endpoint: &E) -> Result<E::Output, Error>
     where
@@ -155,6 +145,20 @@ impl AnyClient {
             Inner::Hyper { client, runtime } => runtime.block_on(client.send(endpoint)),
             Inner::Reqwest { client, runtime } => runtime.block_on(client.send(endpoint)),
             Inner::Tower { client, runtime } => runtime.block_on(client.send(endpoint)),
+        }
+    }
+
+    /// Runs an endpoint like [`AnyClient::send`], expecting success: an error
+    /// panics, naming the endpoint.
+    #[track_caller]
+    pub fn ok<E>(&self, endpoint: &E) -> E::Output
+    where
+        E: Endpoint + Sync,
+        E::Output: Send,
+    {
+        match self.send(endpoint) {
+            Ok(output) => output,
+            Err(error) => panic!("{}: expected Ok, got {error} ({error:?})", E::NAME),
         }
     }
 }

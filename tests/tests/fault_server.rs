@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use authsignal_tests::fault_server::{FaultServer, RecordedRequest, Step, json_string};
 
 const MS: Duration = Duration::from_millis(1);
+const ZERO: Duration = Duration::ZERO;
 /// The request every table row sends.
 const POST: &[u8] = b"POST /v1/track HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody";
 
@@ -139,132 +140,55 @@ enum Then {
 
 #[test]
 fn each_step_writes_exactly_its_bytes_then_keeps_closes_or_resets() {
+    let ok = "HTTP/1.1 200 OK\r\n";
     let keep = "Connection: keep-alive\r\n\r\n";
-    let rows: Vec<(Step, String, Then)> = vec![
-        (
-            Step::json(201, r#"{"a":1}"#).header("X-Extra", "yes"),
-            format!(
-                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Extra: yes\r\nContent-Length: 7\r\n{keep}{{\"a\":1}}"
-            ),
+    let (json, x50) = ("Content-Type: application/json\r\n", "x".repeat(50));
+    let raw = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+    #[rustfmt::skip]
+    let rows: Vec<(Step, Then, String)> = vec![
+        (Step::json(201, r#"{"a":1}"#).header("X-Extra", "yes"), Then::Open,
+            format!("HTTP/1.1 201 Created\r\n{json}X-Extra: yes\r\n\
+                     Content-Length: 7\r\n{keep}{{\"a\":1}}")),
+        (Step::status(429).header("Retry-After", "1"), Then::Open,
+            format!("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n\
+                     Content-Length: 0\r\n{keep}")),
+        (Step::status(204), Then::Open, format!("HTTP/1.1 204 No Content\r\n{keep}")),
+        (Step::text(200, "x"), Then::Open,
+            format!("{ok}Content-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n{keep}x")),
+        (Step::redirect(307, "http://127.0.0.1:1/elsewhere"), Then::Open,
+            format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/elsewhere\r\n\
+                     Content-Length: 0\r\n{keep}")),
+        (Step::redirect(301, "/moved").header("X-Why", "test"), Then::Open,
+            format!("HTTP/1.1 301 Moved Permanently\r\nLocation: /moved\r\nX-Why: test\r\n\
+                     Content-Length: 0\r\n{keep}")),
+        (Step::chunked(200, ["{\"a\":", "", "1}"]).header("Content-Type", "application/json"),
             Then::Open,
-        ),
-        (
-            Step::status(429).header("Retry-After", "1"),
-            format!(
-                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n{keep}"
-            ),
-            Then::Open,
-        ),
-        (
-            Step::status(204),
-            format!("HTTP/1.1 204 No Content\r\n{keep}"),
-            Then::Open,
-        ),
-        (
-            Step::text(200, "x"),
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n{keep}x"
-            ),
-            Then::Open,
-        ),
-        (
-            Step::html(502, "<p>"),
-            format!(
-                "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 3\r\n{keep}<p>"
-            ),
-            Then::Open,
-        ),
-        (
-            Step::redirect(307, "http://127.0.0.1:1/elsewhere"),
-            format!(
-                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n{keep}"
-            ),
-            Then::Open,
-        ),
-        (
-            Step::redirect(301, "/moved").header("X-Why", "test"),
-            format!(
-                "HTTP/1.1 301 Moved Permanently\r\nLocation: /moved\r\nX-Why: test\r\nContent-Length: 0\r\n{keep}"
-            ),
-            Then::Open,
-        ),
-        (
-            Step::chunked(200, ["{\"a\":", "", "1}"]).header("Content-Type", "application/json"),
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n{keep}5\r\n{{\"a\":\r\n2\r\n1}}\r\n0\r\n\r\n"
-            ),
-            Then::Open,
-        ),
-        (
-            Step::raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", false),
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi".to_owned(),
-            Then::Open,
-        ),
+            format!("{ok}{json}Transfer-Encoding: chunked\r\n{keep}\
+                     5\r\n{{\"a\":\r\n2\r\n1}}\r\n0\r\n\r\n")),
+        (Step::raw(raw, false), Then::Open, raw.to_owned()),
         // The caller's framing and Connection headers replace the automatic ones, and the
         // body is written as given, whatever the header says.
-        (
-            Step::body(200, "abc")
-                .header("Content-Length", "2")
-                .header("Connection", "close"),
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nabc".to_owned(),
-            Then::Fin(Duration::ZERO),
-        ),
-        (Step::reset(), String::new(), Then::Rst),
-        (
-            Step::reset_mid_body(200, 100, ""),
-            format!("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n{keep}"),
-            Then::Rst,
-        ),
-        (
-            Step::reset_mid_body(200, 100, "0123456789").header("Content-Type", "application/json"),
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n{keep}0123456789"
-            ),
-            Then::Rst,
-        ),
-        (Step::stall(250 * MS), String::new(), Then::Fin(240 * MS)),
-        (
-            Step::stall(Duration::ZERO),
-            String::new(),
-            Then::Fin(Duration::ZERO),
-        ),
-        (
-            Step::stall_mid_body(200, 50, "{\"partial\":", 200 * MS),
-            format!("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n{keep}{{\"partial\":"),
-            Then::Fin(190 * MS),
-        ),
-        (
-            Step::truncated(200, 100, "x".repeat(50)),
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n{keep}{}",
-                "x".repeat(50)
-            ),
-            Then::Fin(Duration::ZERO),
-        ),
+        (Step::body(200, "abc").header("Content-Length", "2").header("Connection", "close"),
+            Then::Fin(ZERO), format!("{ok}Content-Length: 2\r\nConnection: close\r\n\r\nabc")),
+        (Step::reset(), Then::Rst, String::new()),
+        (Step::reset_mid_body(200, 100, ""), Then::Rst,
+            format!("{ok}Content-Length: 100\r\n{keep}")),
+        (Step::reset_mid_body(200, 100, "0123456789").header("Content-Type", "application/json"),
+            Then::Rst, format!("{ok}{json}Content-Length: 100\r\n{keep}0123456789")),
+        (Step::stall(250 * MS), Then::Fin(240 * MS), String::new()),
+        (Step::stall(ZERO), Then::Fin(ZERO), String::new()),
+        (Step::stall_mid_body(200, 50, "{\"partial\":", 200 * MS), Then::Fin(190 * MS),
+            format!("{ok}Content-Length: 50\r\n{keep}{{\"partial\":")),
+        (Step::truncated(200, 100, x50.clone()), Then::Fin(ZERO),
+            format!("{ok}Content-Length: 100\r\n{keep}{x50}")),
         // Keep-alive is advertised, then the connection ends without reading further.
-        (
-            Step::respond_then_close(200, "ok", 100 * MS),
-            format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n{keep}ok"),
-            Then::Fin(80 * MS),
-        ),
-        (
-            Step::respond_then_reset(200, "ok", 50 * MS),
-            format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n{keep}ok"),
-            Then::Rst,
-        ),
-        // HTTP/1.0 without Content-Length or Connection: the close delimits the body.
-        (
-            Step::http10(200, "{\"ok\":true}").header("Content-Type", "application/json"),
-            "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}".to_owned(),
-            Then::Fin(Duration::ZERO),
-        ),
-        (
-            Step::raw("garbage", true),
-            "garbage".to_owned(),
-            Then::Fin(Duration::ZERO),
-        ),
+        (Step::respond_then_close(200, "ok", 100 * MS), Then::Fin(80 * MS),
+            format!("{ok}Content-Length: 2\r\n{keep}ok")),
+        (Step::respond_then_reset(200, "ok", 50 * MS), Then::Rst,
+            format!("{ok}Content-Length: 2\r\n{keep}ok")),
+        (Step::raw("garbage", true), Then::Fin(ZERO), "garbage".to_owned()),
     ];
-    for (step, expected, then) in rows {
+    for (step, then, expected) in rows {
         let ctx = format!("{step:?}");
         let server = FaultServer::start([step]);
         let mut client = Client::connect(&server);
@@ -317,7 +241,11 @@ fn records_requests_with_headers_and_body() {
     assert_eq!(server.addr().port(), server.port());
     let mut client = Client::connect(&server);
     let before = Instant::now();
-    client.send(b"POST /v1/users/u1/actions/signIn?x=1&y=2 HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nX-Dup: a\r\nx-dup: b\r\nContent-Length: 11\r\n\r\n{\"k\":\"v\"}\r\n");
+    client.send(
+        b"POST /v1/users/u1/actions/signIn?x=1&y=2 HTTP/1.1\r\nHost: test\r\n\
+          Content-Type: application/json\r\nX-Dup: a\r\nx-dup: b\r\nContent-Length: 11\r\n\r\n\
+          {\"k\":\"v\"}\r\n",
+    );
     assert_eq!(client.read_head().status, 204);
 
     let requests = server.requests();

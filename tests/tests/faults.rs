@@ -362,7 +362,7 @@ fn c13_undecodable_bodies_are_unexpected_and_odd_valid_ones_are_decoded() {
     for_each_flavor(|flavor| {
         // A proxy's HTML error page: a POST gets it at once; a GET retries the 502 (the
         // status decides, not the body) and then returns the last page.
-        let html = Step::html(502, HTML_502);
+        let html = Step::body(502, HTML_502).header("Content-Type", "text/html");
         let once_200 = "Unexpected(200) attempts=1 final processed requests=1";
         let once_502 = "Unexpected(502) attempts=1 retryable processed requests=1";
         let thrice_502 = "Unexpected(502) attempts=3 retryable processed requests=3";
@@ -387,13 +387,14 @@ fn c13_undecodable_bodies_are_unexpected_and_odd_valid_ones_are_decoded() {
         // Odd but valid bodies are decoded.
         let (ct, json) = ("Content-Type", "application/json");
         let chunks = [r#"{"user"#, r#"Id":"u1","#, r#""isEnrolled":true}"#];
+        let http10 = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n";
         #[rustfmt::skip]
         let cases = [
             ("JSON as text/plain", Step::text(200, USER_JSON)),
             ("utf-8", Step::body(200, USER_JSON).header(ct, "application/json; charset=utf-8")),
             ("no Content-Type", Step::body(200, USER_JSON)),
             ("chunked", Step::chunked(200, chunks).header(ct, json)),
-            ("HTTP/1.0 close-delimited", Step::http10(200, USER_JSON).header(ct, json)),
+            ("HTTP/1.0 close-delimited", Step::raw(format!("{http10}{USER_JSON}"), true)),
         ];
         for (name, step) in cases {
             let ctx = format!("{flavor:?} get_user, {name}");

@@ -46,13 +46,8 @@ fn api_error<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) -> ApiErr
 
 /// Enrolls an SMS authenticator and returns its id.
 fn enroll_sms(client: &AnyClient, user: &str) -> String {
-    let enrolled = client
-        .send(
-            &EnrollVerifiedAuthenticatorRequest::new(user, VerificationMethod::Sms)
-                .with_phone_number(PHONE),
-        )
-        .expect("enroll SMS");
-    let authenticator = enrolled.authenticator;
+    let enroll = EnrollVerifiedAuthenticatorRequest::new(user, VerificationMethod::Sms);
+    let authenticator = client.ok(&enroll.with_phone_number(PHONE)).authenticator;
     assert_eq!(authenticator.verification_method, VerificationMethod::Sms);
     assert_eq!(authenticator.phone_number.as_deref(), Some(PHONE));
     assert_eq!(authenticator.user_id.as_deref(), Some(user));
@@ -63,37 +58,23 @@ fn enroll_sms(client: &AnyClient, user: &str) -> String {
 /// Tracks `action` for an enrolled user and starts the SMS challenge linked
 /// to it; returns the track response and the challenge id.
 fn track_and_challenge(client: &AnyClient, user: &str, action: &str) -> (TrackResponse, String) {
-    let tracked = client
-        .send(
-            &TrackRequest::new(user, action)
-                .with_ip_address("203.0.113.7")
-                .with_user_agent("e2e-test/1.0"),
-        )
-        .expect("track");
+    let track = TrackRequest::new(user, action).with_ip_address("203.0.113.7");
+    let tracked = client.ok(&track.with_user_agent("e2e-test/1.0"));
     assert_eq!(tracked.state, UserActionState::ChallengeRequired);
     assert!(tracked.is_enrolled);
     assert!(!tracked.token.expose_secret().is_empty());
-    let challenge = client
-        .send(
-            &ChallengeRequest::new(VerificationMethod::Sms, action)
-                .with_user_id(user)
-                .with_phone_number(PHONE)
-                .with_idempotency_key(tracked.idempotency_key.clone()),
-        )
-        .expect("challenge");
+    let key = tracked.idempotency_key.clone();
+    let challenge = ChallengeRequest::new(VerificationMethod::Sms, action).with_user_id(user);
+    let challenge = challenge.with_phone_number(PHONE);
+    let challenge = client.ok(&challenge.with_idempotency_key(key.clone()));
     assert!(!challenge.challenge_id.is_empty());
-    assert_eq!(
-        challenge.idempotency_key.as_deref(),
-        Some(tracked.idempotency_key.as_str())
-    );
+    assert_eq!(challenge.idempotency_key, Some(key));
     assert!(challenge.expires_at > now_secs());
     (tracked, challenge.challenge_id)
 }
 
 fn validate(client: &AnyClient, token: &SecretString) -> ValidateChallengeResponse {
-    client
-        .send(&ValidateChallengeRequest::new(token.clone()))
-        .expect("validate challenge")
+    client.ok(&ValidateChallengeRequest::new(token.clone()))
 }
 
 /// A code that is not `code`.
@@ -112,95 +93,63 @@ fn sign_in_with_sms_then_session_lifecycle() {
 
         enroll_sms(&client, &user);
         let (tracked, challenge_id) = track_and_challenge(&client, &user, "signIn");
-        assert_eq!(
-            tracked.enrolled_verification_methods,
-            [VerificationMethod::Sms]
-        );
+        let key = tracked.idempotency_key.clone();
+        let sms = VerificationMethod::Sms;
+        assert_eq!(tracked.enrolled_verification_methods, [VerificationMethod::Sms]);
 
         let code = fake.last_code().expect("a code was sent");
-        let verified = client
-            .send(&VerifyRequest::new(challenge_id, code))
-            .expect("verify");
+        let verified = client.ok(&VerifyRequest::new(challenge_id, code));
         assert!(verified.is_verified, "{flavor:?}: {verified:?}");
         assert_eq!(verified.failure_reason, None);
         assert_eq!(verified.phone_number.as_deref(), Some(PHONE));
-        assert_eq!(verified.verification_method, Some(VerificationMethod::Sms));
+        assert_eq!(verified.verification_method, Some(sms.clone()));
 
-        let validated = client
-            .send(
-                &ValidateChallengeRequest::new(tracked.token.clone())
-                    .with_user_id(user.clone())
-                    .with_action("signIn"),
-            )
-            .expect("validate");
+        let validate = ValidateChallengeRequest::new(tracked.token.clone()).with_user_id(&user);
+        let validated = client.ok(&validate.with_action("signIn"));
         assert!(validated.is_valid, "{flavor:?}: {validated:?}");
         assert_eq!(validated.state, Some(UserActionState::ChallengeSucceeded));
         assert_eq!(validated.action.as_deref(), Some("signIn"));
         assert_eq!(validated.user_id.as_deref(), Some(user.as_str()));
-        assert_eq!(
-            validated.idempotency_key.as_deref(),
-            Some(tracked.idempotency_key.as_str())
-        );
-        assert_eq!(validated.verification_method, Some(VerificationMethod::Sms));
+        assert_eq!(validated.idempotency_key.as_deref(), Some(key.as_str()));
+        assert_eq!(validated.verification_method, Some(sms));
 
         // The action's record agrees.
-        let action = client
-            .send(&GetActionRequest::new(
-                user.clone(),
-                "signIn",
-                tracked.idempotency_key.clone(),
-            ))
-            .expect("get action");
+        let action = client.ok(&GetActionRequest::new(&user, "signIn", &key));
         assert_eq!(action.state, UserActionState::ChallengeSucceeded);
-        let actions = client
-            .send(&QueryUserActionsRequest::new(user.clone()).with_code("signIn"))
-            .expect("query user actions");
+        let actions = client.ok(&QueryUserActionsRequest::new(&user).with_code("signIn"));
         assert_eq!(actions.len(), 1);
-        assert_eq!(actions[0].idempotency_key, tracked.idempotency_key);
+        assert_eq!(actions[0].idempotency_key, key);
 
         // Session: create, validate, refresh, revoke.
-        let session = client
-            .send(&CreateSessionRequest::new("web-app", tracked.token.clone()))
-            .expect("create session");
-        let checked = client
-            .send(&ValidateSessionRequest::new(session.access_token.clone()))
-            .expect("validate session");
+        let session = client.ok(&CreateSessionRequest::new("web-app", tracked.token.clone()));
+        let checked = client.ok(&ValidateSessionRequest::new(session.access_token.clone()));
         assert_eq!(checked.user.user_id, user);
         assert!(checked.expires_at > now_secs());
 
-        let refreshed = client
-            .send(&RefreshSessionRequest::new(session.refresh_token.clone()))
-            .expect("refresh session");
+        let refresh = RefreshSessionRequest::new(session.refresh_token.clone());
+        let refreshed = client.ok(&refresh);
+        let (new, old) = (&refreshed, &session);
         assert_ne!(
-            refreshed.access_token.expose_secret(),
-            session.access_token.expose_secret()
+            new.access_token.expose_secret(),
+            old.access_token.expose_secret()
         );
         assert_ne!(
-            refreshed.refresh_token.expose_secret(),
-            session.refresh_token.expose_secret()
+            new.refresh_token.expose_secret(),
+            old.refresh_token.expose_secret()
         );
-        let reused = api_error(
-            client.send(&RefreshSessionRequest::new(session.refresh_token.clone())),
-            "refresh with the old refresh token",
-        );
+        let reused = api_error(client.send(&refresh), "refresh with the old refresh token");
         assert_eq!(reused.status, 400);
         assert_eq!(reused.code, Some(ErrorCode::InvalidRequest));
+        let replaced = ValidateSessionRequest::new(session.access_token.clone());
         api_error(
-            client.send(&ValidateSessionRequest::new(session.access_token.clone())),
+            client.send(&replaced),
             "validate the access token replaced by refresh",
         );
-        let checked = client
-            .send(&ValidateSessionRequest::new(refreshed.access_token.clone()))
-            .expect("validate the refreshed session");
-        assert_eq!(checked.user.user_id, user);
+        let current = ValidateSessionRequest::new(refreshed.access_token.clone());
+        assert_eq!(client.ok(&current).user.user_id, user);
 
-        client
-            .send(&RevokeSessionRequest::new(refreshed.access_token.clone()))
-            .expect("revoke session");
-        let revoked = api_error(
-            client.send(&ValidateSessionRequest::new(refreshed.access_token.clone())),
-            "validate a revoked session",
-        );
+        client.ok(&RevokeSessionRequest::new(refreshed.access_token.clone()));
+        let revoked = api_error(client.send(&current), "validate a revoked session");
         assert_eq!(revoked.status, 400);
     }
 }
@@ -209,6 +158,7 @@ fn sign_in_with_sms_then_session_lifecycle() {
 
 #[test]
 fn wrong_code_is_not_verified_and_the_token_stays_invalid() {
+    use VerificationFailureReason::{CodeInvalidOrExpired, MaxAttemptsExceeded};
     let fake = FakeAuthsignal::start();
     for flavor in Flavor::ALL {
         let client = client(&fake, flavor);
@@ -216,15 +166,11 @@ fn wrong_code_is_not_verified_and_the_token_stays_invalid() {
         enroll_sms(&client, &user);
         let (tracked, challenge_id) = track_and_challenge(&client, &user, "signIn");
         let code = fake.last_code().expect("a code was sent");
+        let verify = |code: &str| client.ok(&VerifyRequest::new(&challenge_id, code));
 
-        let verified = client
-            .send(&VerifyRequest::new(challenge_id.clone(), wrong_code(&code)))
-            .expect("verify");
+        let verified = verify(wrong_code(&code));
         assert!(!verified.is_verified);
-        assert_eq!(
-            verified.failure_reason,
-            Some(VerificationFailureReason::CodeInvalidOrExpired)
-        );
+        assert_eq!(verified.failure_reason, Some(CodeInvalidOrExpired));
 
         let validated = validate(&client, &tracked.token);
         assert!(!validated.is_valid, "{flavor:?}: {validated:?}");
@@ -232,19 +178,11 @@ fn wrong_code_is_not_verified_and_the_token_stays_invalid() {
 
         // Two more wrong codes use up the attempts: then even the right one fails.
         for _ in 0..2 {
-            let again = client
-                .send(&VerifyRequest::new(challenge_id.clone(), wrong_code(&code)))
-                .expect("verify");
-            assert!(!again.is_verified);
+            assert!(!verify(wrong_code(&code)).is_verified);
         }
-        let locked = client
-            .send(&VerifyRequest::new(challenge_id, code))
-            .expect("verify");
+        let locked = verify(&code);
         assert!(!locked.is_verified);
-        assert_eq!(
-            locked.failure_reason,
-            Some(VerificationFailureReason::MaxAttemptsExceeded)
-        );
+        assert_eq!(locked.failure_reason, Some(MaxAttemptsExceeded));
         let validated = validate(&client, &tracked.token);
         assert!(!validated.is_valid);
         assert_eq!(validated.state, Some(UserActionState::ChallengeFailed));
@@ -262,9 +200,7 @@ fn blocked_action_never_validates() {
         let user = user_id(flavor, "carol");
         enroll_sms(&client, &user);
 
-        let tracked = client
-            .send(&TrackRequest::new(user.clone(), "withdraw"))
-            .expect("track");
+        let tracked = client.ok(&TrackRequest::new(&user, "withdraw"));
         assert_eq!(tracked.state, UserActionState::Block);
 
         let validated = validate(&client, &tracked.token);
@@ -272,19 +208,13 @@ fn blocked_action_never_validates() {
         assert_eq!(validated.state, Some(UserActionState::Block));
 
         // No challenge can be started for it either.
-        let refused = api_error(
-            client.send(
-                &ChallengeRequest::new(VerificationMethod::Sms, "withdraw")
-                    .with_idempotency_key(tracked.idempotency_key),
-            ),
-            "challenge a blocked action",
-        );
+        let challenge = ChallengeRequest::new(VerificationMethod::Sms, "withdraw")
+            .with_idempotency_key(tracked.idempotency_key);
+        let refused = api_error(client.send(&challenge), "challenge a blocked action");
         assert_eq!(refused.status, 400);
 
         // Other actions are unaffected.
-        let sign_in = client
-            .send(&TrackRequest::new(user, "signIn"))
-            .expect("track");
+        let sign_in = client.ok(&TrackRequest::new(user, "signIn"));
         assert_eq!(sign_in.state, UserActionState::ChallengeRequired);
     }
 }
@@ -302,10 +232,11 @@ fn used_and_expired_tokens_do_not_validate() {
         enroll_sms(&client, &user);
         let (tracked, challenge_id) = track_and_challenge(&client, &user, "signIn");
         let code = fake.last_code().expect("a code was sent");
-        let verified = client
-            .send(&VerifyRequest::new(challenge_id, code))
-            .expect("verify");
-        assert!(verified.is_verified);
+        assert!(
+            client
+                .ok(&VerifyRequest::new(challenge_id, code))
+                .is_verified
+        );
         let first = validate(&client, &tracked.token);
         assert!(first.is_valid, "{flavor:?}: {first:?}");
         let second = validate(&client, &tracked.token);
@@ -313,18 +244,16 @@ fn used_and_expired_tokens_do_not_validate() {
         assert!(second.error.is_some(), "{second:?}");
 
         // Expired: an allowed action's token, expired before validation.
-        let other = user_id(flavor, "erin");
-        let allowed = client
-            .send(&TrackRequest::new(other, "signIn"))
-            .expect("track");
+        let allowed = client.ok(&TrackRequest::new(user_id(flavor, "erin"), "signIn"));
         assert_eq!(allowed.state, UserActionState::Allow);
         fake.advance(std::time::Duration::from_secs(10 * 60 + 1));
         let expired = validate(&client, &allowed.token);
         assert!(!expired.is_valid, "{flavor:?}: {expired:?}");
         assert!(expired.error.is_some(), "{expired:?}");
         // Nor can it open a session.
+        let create = CreateSessionRequest::new("web-app", allowed.token);
         api_error(
-            client.send(&CreateSessionRequest::new("web-app", allowed.token)),
+            client.send(&create),
             "create a session from an expired token",
         );
     }
@@ -338,9 +267,7 @@ fn user_without_authenticator_is_allowed() {
     for flavor in Flavor::ALL {
         let client = client(&fake, flavor);
         let user = user_id(flavor, "frank");
-        let tracked = client
-            .send(&TrackRequest::new(user.clone(), "signIn"))
-            .expect("track");
+        let tracked = client.ok(&TrackRequest::new(&user, "signIn"));
         assert_eq!(tracked.state, UserActionState::Allow);
         assert!(!tracked.is_enrolled);
         assert!(tracked.enrolled_verification_methods.is_empty());
@@ -362,7 +289,7 @@ fn walk_pages(client: &AnyClient, email: &str, limit: u32) -> (Vec<usize>, Vec<S
     let mut ids = Vec::new();
     let mut request = QueryUsersRequest::new().with_email(email).with_limit(limit);
     loop {
-        let page = client.send(&request).expect("query users");
+        let page = client.ok(&request);
         sizes.push(page.users.len());
         ids.extend(page.users.into_iter().map(|u| u.user_id));
         match page.last_evaluated_user_id {
@@ -374,6 +301,37 @@ fn walk_pages(client: &AnyClient, email: &str, limit: u32) -> (Vec<usize>, Vec<S
     (sizes, ids)
 }
 
+/// Gives the users `members` the email `email`; returns their ids, sorted.
+fn team(client: &AnyClient, email: &str, members: impl Iterator<Item = String>) -> Vec<String> {
+    let mut team: Vec<String> = members.collect();
+    for member in &team {
+        client.ok(&UpdateUserRequest::new(member).with_email(email));
+    }
+    team.sort();
+    team
+}
+
+/// Five users `{name}-user-{i}` sharing an email (set up over ureq): their
+/// sorted ids, and the query for them two per page.
+fn team_query(fake: &FakeAuthsignal, name: &str) -> (Vec<String>, QueryUsersRequest) {
+    let email = format!("{name}@example.com");
+    let members = (0..5).map(|i| format!("{name}-user-{i}"));
+    let team = team(&client(fake, Flavor::Ureq), &email, members);
+    (
+        team,
+        QueryUsersRequest::new().with_email(email).with_limit(2u32),
+    )
+}
+
+/// An async (hyper) client of the fake; call it inside the runtime.
+fn hyper_client(fake: &FakeAuthsignal) -> authsignal_hyper::Client {
+    let builder = authsignal_hyper::Client::builder(fake.secret());
+    builder
+        .with_base_url(fake.base_url())
+        .build()
+        .expect("hyper client")
+}
+
 #[test]
 fn user_administration() {
     let fake = FakeAuthsignal::start();
@@ -382,14 +340,9 @@ fn user_administration() {
         let user = user_id(flavor, "grace");
 
         // Update, then read back.
-        let updated = client
-            .send(
-                &UpdateUserRequest::new(user.clone())
-                    .with_email("grace@example.com")
-                    .with_display_name("Grace H")
-                    .with_custom(json!({"tier": "gold"})),
-            )
-            .expect("update user");
+        let update = UpdateUserRequest::new(&user).with_email("grace@example.com");
+        let update = update.with_display_name("Grace H");
+        let updated = client.ok(&update.with_custom(json!({"tier": "gold"})));
         assert_eq!(updated.user_id.as_deref(), Some(user.as_str()));
         assert_eq!(
             updated.attributes.email.as_deref(),
@@ -398,9 +351,7 @@ fn user_administration() {
         assert_eq!(updated.attributes.display_name.as_deref(), Some("Grace H"));
         assert_eq!(updated.attributes.custom, Some(json!({"tier": "gold"})));
 
-        let got = client
-            .send(&GetUserRequest::new(user.clone()))
-            .expect("get user");
+        let got = client.ok(&GetUserRequest::new(&user));
         assert_eq!(got.email.as_deref(), Some("grace@example.com"));
         assert_eq!(got.display_name.as_deref(), Some("Grace H"));
         assert_eq!(got.custom, Some(json!({"tier": "gold"})));
@@ -408,37 +359,20 @@ fn user_administration() {
 
         // Pagination over 5 users sharing an email, 2 per page.
         let team_email = format!("team-{flavor:?}@example.com").to_lowercase();
-        let mut team: Vec<String> = (0..5)
-            .map(|i| user_id(flavor, &format!("member-{i}")))
-            .collect();
-        for member in &team {
-            client
-                .send(&UpdateUserRequest::new(member.clone()).with_email(team_email.clone()))
-                .expect("update team member");
-        }
-        team.sort();
+        let members = (0..5).map(|i| user_id(flavor, &format!("member-{i}")));
+        let team = team(&client, &team_email, members);
         let (sizes, ids) = walk_pages(&client, &team_email, 2);
         assert_eq!(sizes, [2, 2, 1], "{flavor:?}");
         assert_eq!(ids, team, "{flavor:?}");
 
         // Authenticators: list, delete one.
         let sms = enroll_sms(&client, &user);
-        let email_otp = client
-            .send(
-                &EnrollVerifiedAuthenticatorRequest::new(
-                    user.clone(),
-                    VerificationMethod::EmailOtp,
-                )
-                .with_email("grace@example.com"),
-            )
-            .expect("enroll email OTP")
-            .authenticator
-            .user_authenticator_id;
-        let listed = client
-            .send(&GetAuthenticatorsRequest::new(user.clone()))
-            .expect("get authenticators");
-        let mut methods: Vec<_> = listed
-            .iter()
+        let enroll = EnrollVerifiedAuthenticatorRequest::new(&user, VerificationMethod::EmailOtp);
+        let enrolled = client.ok(&enroll.with_email("grace@example.com"));
+        let email_otp = enrolled.authenticator.user_authenticator_id;
+        let list = GetAuthenticatorsRequest::new(&user);
+        let listed = client.ok(&list);
+        let mut methods: Vec<_> = (listed.iter())
             .map(|a| {
                 (
                     a.user_authenticator_id.clone(),
@@ -447,49 +381,27 @@ fn user_administration() {
             })
             .collect();
         methods.sort_by(|a, b| a.1.as_str().cmp(b.1.as_str()));
-        assert_eq!(
-            methods,
-            [
-                (email_otp.clone(), VerificationMethod::EmailOtp),
-                (sms.clone(), VerificationMethod::Sms),
-            ]
-        );
-        assert!(
-            client
-                .send(&GetUserRequest::new(user.clone()))
-                .expect("get user")
-                .is_enrolled
-        );
+        let want = [
+            (email_otp.clone(), VerificationMethod::EmailOtp),
+            (sms.clone(), VerificationMethod::Sms),
+        ];
+        assert_eq!(methods, want);
+        assert!(client.ok(&GetUserRequest::new(&user)).is_enrolled);
 
-        client
-            .send(&DeleteAuthenticatorRequest::new(user.clone(), sms.clone()))
-            .expect("delete authenticator");
-        let listed = client
-            .send(&GetAuthenticatorsRequest::new(user.clone()))
-            .expect("get authenticators");
+        client.ok(&DeleteAuthenticatorRequest::new(&user, &sms));
+        let listed = client.ok(&list);
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].user_authenticator_id, email_otp);
-        let gone = api_error(
-            client.send(&DeleteAuthenticatorRequest::new(user.clone(), sms)),
-            "delete an authenticator twice",
-        );
+        let delete = DeleteAuthenticatorRequest::new(&user, sms);
+        let gone = api_error(client.send(&delete), "delete an authenticator twice");
         assert_eq!(gone.status, 404);
 
         // Delete the user: it reads as not enrolled, with no authenticators.
-        client
-            .send(&DeleteUserRequest::new(user.clone()))
-            .expect("delete user");
-        let got = client
-            .send(&GetUserRequest::new(user.clone()))
-            .expect("get deleted user");
+        client.ok(&DeleteUserRequest::new(&user));
+        let got = client.ok(&GetUserRequest::new(&user));
         assert!(!got.is_enrolled);
         assert_eq!(got.email, None);
-        assert!(
-            client
-                .send(&GetAuthenticatorsRequest::new(user))
-                .expect("get authenticators")
-                .is_empty()
-        );
+        assert!(client.ok(&list).is_empty());
     }
 }
 
@@ -498,16 +410,7 @@ fn user_administration() {
 #[test]
 fn query_users_pages_walks_every_page() {
     let fake = FakeAuthsignal::start();
-    let setup = client(&fake, Flavor::Ureq);
-    let email = "pages@example.com";
-    let mut team: Vec<String> = (0..5).map(|i| format!("page-user-{i}")).collect();
-    for member in &team {
-        setup
-            .send(&UpdateUserRequest::new(member.clone()).with_email(email))
-            .expect("update user");
-    }
-    team.sort();
-    let request = QueryUsersRequest::new().with_email(email).with_limit(2u32);
+    let (team, request) = team_query(&fake, "page");
 
     let blocking = authsignal_ureq::Client::builder(fake.secret())
         .with_base_url(fake.base_url())
@@ -530,10 +433,7 @@ fn query_users_pages_walks_every_page() {
         .build()
         .expect("runtime");
     let ids = runtime.block_on(async {
-        let client = authsignal_hyper::Client::builder(fake.secret())
-            .with_base_url(fake.base_url())
-            .build()
-            .expect("hyper client");
+        let client = hyper_client(&fake);
         let mut pages = client.query_users_pages(request);
         let mut ids = Vec::new();
         let mut sizes = Vec::new();
@@ -556,16 +456,7 @@ fn query_users_pages_is_a_stream_on_hyper() {
     use futures_util::{StreamExt, TryStreamExt};
 
     let fake = FakeAuthsignal::start();
-    let email = "stream@example.com";
-    let setup = client(&fake, Flavor::Ureq);
-    let mut team: Vec<String> = (0..5).map(|i| format!("stream-user-{i}")).collect();
-    for member in &team {
-        setup
-            .send(&UpdateUserRequest::new(member.clone()).with_email(email))
-            .expect("update user");
-    }
-    team.sort();
-    let request = QueryUsersRequest::new().with_email(email).with_limit(2u32);
+    let (team, request) = team_query(&fake, "stream");
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -573,10 +464,7 @@ fn query_users_pages_is_a_stream_on_hyper() {
         .build()
         .expect("runtime");
     let (sizes, ids, spawned) = runtime.block_on(async {
-        let client = authsignal_hyper::Client::builder(fake.secret())
-            .with_base_url(fake.base_url())
-            .build()
-            .expect("hyper client");
+        let client = hyper_client(&fake);
         let sizes: Vec<usize> = client
             .query_users_pages(request.clone())
             .map(|page| page.expect("page").users.len())
@@ -594,21 +482,15 @@ fn query_users_pages_is_a_stream_on_hyper() {
             .await
             .expect("pages");
         // The stream is `Send`: it can run on another task.
-        let client = std::sync::Arc::new(client);
-        let spawned = tokio::spawn({
-            let client = std::sync::Arc::clone(&client);
-            async move {
-                let mut pages = client.query_users_pages(request);
-                let mut count = 0;
-                while let Some(page) = pages.next().await {
-                    count += page.expect("page").users.len();
-                }
-                count
+        let spawned = tokio::spawn(async move {
+            let mut pages = client.query_users_pages(request);
+            let mut count = 0;
+            while let Some(page) = pages.next().await {
+                count += page.expect("page").users.len();
             }
-        })
-        .await
-        .expect("task");
-        (sizes, ids, spawned)
+            count
+        });
+        (sizes, ids, spawned.await.expect("task"))
     });
     assert_eq!(sizes, [2, 2, 1]);
     assert_eq!(ids, team);
@@ -620,55 +502,41 @@ fn query_users_pages_is_a_stream_on_hyper() {
 #[test]
 fn wrong_secret_is_unauthorized() {
     let fake = FakeAuthsignal::start();
+    let unauthorized = Some(ErrorCode::Unauthorized);
     for flavor in Flavor::ALL {
         let client = AnyClient::new(flavor, config(&fake, "sk_test_not_the_right_one"));
         let user = user_id(flavor, "mallory");
 
-        let error = api_error(
-            client.send(&GetUserRequest::new(user.clone())),
-            "get user with a wrong secret",
-        );
+        let get = GetUserRequest::new(&user);
+        let error = api_error(client.send(&get), "get user with a wrong secret");
+        let description = error.description.as_deref();
+        assert!(description.is_some_and(|d| !d.is_empty()), "{error:?}");
         assert_eq!(error.status, 401);
-        assert_eq!(error.code, Some(ErrorCode::Unauthorized));
-        assert!(
-            error.description.as_deref().is_some_and(|d| !d.is_empty()),
-            "{error:?}"
-        );
+        assert_eq!(error.code, unauthorized);
         assert_eq!(error.attempts, 1);
 
-        let error = api_error(
-            client.send(&TrackRequest::new(user, "signIn")),
-            "track with a wrong secret",
-        );
+        let track = TrackRequest::new(user, "signIn");
+        let error = api_error(client.send(&track), "track with a wrong secret");
         assert_eq!(error.status, 401);
-        assert_eq!(error.code, Some(ErrorCode::Unauthorized));
+        assert_eq!(error.code, unauthorized);
     }
     // Every flavor reached the fake twice and was turned away.
     let requests = fake.requests();
     assert_eq!(requests.len(), 2 * Flavor::ALL.len());
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.status == Some(http::StatusCode::UNAUTHORIZED))
-    );
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.header("authorization") != Some(fake.authorization_header().as_str()))
-    );
+    let right = fake.authorization_header();
+    for request in &requests {
+        assert_eq!(request.status, Some(http::StatusCode::UNAUTHORIZED));
+        assert_ne!(request.header("authorization"), Some(right.as_str()));
+    }
 }
 
 // (h) ------------------------------------------------------------------------
 
 /// A client for the fake whose Call Connect host is the fake's, with
 /// `call_connect_secret` as Call Connect key (`None`: none set).
-fn call_connect_client(
-    fake: &FakeAuthsignal,
-    flavor: Flavor,
-    call_connect_secret: Option<&str>,
-) -> AnyClient {
+fn call_connect_client(fake: &FakeAuthsignal, flavor: Flavor, key: Option<&str>) -> AnyClient {
     let mut builder = config(fake, fake.secret()).with_call_connect_url(fake.call_connect_url());
-    if let Some(key) = call_connect_secret {
+    if let Some(key) = key {
         builder = builder.with_call_connect_secret(key);
     }
     AnyClient::new(flavor, builder)
@@ -677,70 +545,55 @@ fn call_connect_client(
 #[test]
 fn call_connect_runs_with_its_own_key_and_never_with_the_server_api_key() {
     let fake = FakeAuthsignal::start();
+    let whatsapp = CallConnectMessageChannel::Whatsapp;
     for flavor in Flavor::ALL {
         let client = call_connect_client(&fake, flavor, Some(fake.call_connect_secret()));
         let reference = format!("{flavor:?}-call-1");
-        let started = client
-            .send(
-                &StartCallRequest::new(reference.clone())
-                    .with_phone_number(PHONE)
-                    .with_channel(CallConnectMessageChannel::Whatsapp),
-            )
-            .expect("start call");
+        let start = StartCallRequest::new(&reference).with_phone_number(PHONE);
+        let started = client.ok(&start.with_channel(whatsapp.clone()));
         assert!(started.message_id.is_some_and(|id| !id.is_empty()));
-        assert_eq!(started.channel, Some(CallConnectMessageChannel::Whatsapp));
+        assert_eq!(started.channel, Some(whatsapp.clone()));
         assert_eq!(started.phone_number.as_deref(), Some(PHONE));
         assert_eq!(fake.call_outcome(&reference), None);
 
-        let finished = client
-            .send(&FinishCallRequest::new(
-                reference.clone(),
-                CallState::ChallengeSucceeded,
-            ))
-            .expect("finish call");
-        assert!(finished.success);
-        assert_eq!(
-            fake.call_outcome(&reference),
-            Some(CallState::ChallengeSucceeded)
-        );
+        let finish = FinishCallRequest::new(&reference, CallState::ChallengeSucceeded);
+        assert!(client.ok(&finish).success);
+        let outcome = fake.call_outcome(&reference);
+        assert_eq!(outcome, Some(CallState::ChallengeSucceeded));
 
         // The Server API key, given as the Call Connect key, is refused.
         let confused = call_connect_client(&fake, flavor, Some(fake.secret()));
-        let error = api_error(
-            confused.send(&StartCallRequest::new("x").with_phone_number(PHONE)),
-            "start call with the Server API key",
-        );
+        let start = StartCallRequest::new("x").with_phone_number(PHONE);
+        let error = api_error(confused.send(&start), "start call with the Server API key");
         assert_eq!(error.status, 401);
 
         // Without a Call Connect key nothing is sent at all.
         let before = fake.request_count();
         let without = call_connect_client(&fake, flavor, None);
-        let error = without
-            .send(&StartCallRequest::new("y").with_phone_number(PHONE))
-            .unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Error::InvalidInput(InvalidInput::MissingCallConnectSecret)
-            ),
-            "{error:?}"
+        let start = StartCallRequest::new("y").with_phone_number(PHONE);
+        let error = without.send(&start).unwrap_err();
+        let missing = matches!(
+            error,
+            Error::InvalidInput(InvalidInput::MissingCallConnectSecret)
         );
+        assert!(missing, "{error:?}");
         assert_eq!(fake.request_count(), before);
     }
     // What reached Call Connect carried its key, never the Server API key.
     let server_api = fake.authorization_header();
     let connect = fake.call_connect_authorization_header();
-    let calls: Vec<_> = fake
-        .requests()
-        .into_iter()
+    let requests = fake.requests();
+    let calls: Vec<_> = requests
+        .iter()
         .filter(|r| r.path.starts_with("/call/"))
         .collect();
+    let want = 3 * Flavor::ALL.len();
     assert_eq!(
         calls.len(),
-        3 * Flavor::ALL.len(),
+        want,
         "start, finish and the refused start, per flavor"
     );
-    for request in &calls {
+    for request in calls {
         let authorization = request.header("authorization");
         match request.status {
             Some(http::StatusCode::OK) => assert_eq!(authorization, Some(connect.as_str())),
@@ -763,77 +616,61 @@ fn a_point_of_sale_runs_a_payment_session_with_the_terminal_id_alone() {
     for flavor in Flavor::ALL {
         let client = client(&fake, flavor);
         let reference = format!("{flavor:?}-POS-0093");
-        let created = client
-            .send(&CreatePaymentSessionRequest::new(
-                "term-A",
-                42.5,
-                reference.clone(),
-                "NZD",
-            ))
-            .expect("create payment session");
+        let create = CreatePaymentSessionRequest::new("term-A", 42.5, &reference, "NZD");
+        let created = client.ok(&create);
         assert_eq!(created.status, PaymentSessionStatus::Pending);
         assert_eq!(created.reference.as_deref(), Some(reference.as_str()));
 
         let poll = GetPaymentSessionRequest::new("term-A", created.challenge_id.clone());
-        let polled = client.send(&poll).expect("poll");
+        let polled = client.ok(&poll);
         assert_eq!(polled, created);
         assert!(!polled.status.is_final());
 
         // The customer approves at the terminal.
-        assert!(
-            fake.set_payment_session_status(&created.challenge_id, PaymentSessionStatus::Completed)
-        );
-        let done = client.send(&poll).expect("poll again");
+        let completed = PaymentSessionStatus::Completed;
+        assert!(fake.set_payment_session_status(&created.challenge_id, completed));
+        let done = client.ok(&poll);
         assert_eq!(done.status, PaymentSessionStatus::Completed);
         assert!(done.status.is_final());
 
         // A terminal that is not paired is turned away.
-        let error = api_error(
-            client.send(&GetPaymentSessionRequest::new(
-                "term-B",
-                created.challenge_id.clone(),
-            )),
-            "poll from an unpaired terminal",
-        );
+        let unpaired = GetPaymentSessionRequest::new("term-B", created.challenge_id.clone());
+        let error = api_error(client.send(&unpaired), "poll from an unpaired terminal");
         assert_eq!(error.status, 401);
         assert_eq!(error.code, Some(ErrorCode::Unauthorized));
     }
     // Every Terminal request carried the terminal id and no secret key.
-    let terminal_requests: Vec<_> = fake
-        .requests()
-        .into_iter()
+    let requests = fake.requests();
+    let terminal_requests: Vec<_> = requests
+        .iter()
         .filter(|r| r.path.starts_with("/v1/terminal/"))
         .collect();
     assert_eq!(terminal_requests.len(), 4 * Flavor::ALL.len());
-    for request in &terminal_requests {
+    for request in terminal_requests {
         assert_eq!(request.header("authorization"), None, "{}", request.path);
         assert!(request.header("x-authsignal-terminal").is_some());
         assert!(!request.raw_body.contains(fake.secret()));
-        assert!(
-            !request.raw_body.contains("term-"),
-            "the id goes in the header only"
-        );
+        let id_in_body = request.raw_body.contains("term-");
+        assert!(!id_in_body, "the id goes in the header only");
     }
 }
 
 #[test]
 fn the_tenant_authenticator_configurations_are_listed() {
+    use VerificationMethod::{Passkey, Sms};
     let fake = FakeAuthsignal::start();
     for flavor in Flavor::ALL {
-        let configurations = client(&fake, flavor)
-            .send(&GetAuthenticatorConfigurationsRequest::new())
-            .expect("authenticator configurations");
+        let configurations =
+            client(&fake, flavor).ok(&GetAuthenticatorConfigurationsRequest::new());
         assert!(configurations.len() >= 5);
-        let sms = configurations
-            .iter()
-            .find(|c| c.verification_method == VerificationMethod::Sms)
-            .expect("an SMS configuration");
+        let sms = configurations.iter().find(|c| c.verification_method == Sms);
+        let sms = sms.expect("an SMS configuration");
         assert!(sms.is_active);
         assert_eq!(sms.sms_channel, Some(SmsChannel::Whatsapp));
         assert!(
             configurations
                 .iter()
-                .any(|c| c.verification_method == VerificationMethod::Passkey && c.is_active)
+                .any(|c| c.verification_method == Passkey && c.is_active)
         );
         assert!(configurations.iter().any(|c| !c.is_active));
     }
@@ -847,53 +684,40 @@ fn a_code_that_did_not_arrive_is_resent_by_challenge_id_and_claimed() {
     for flavor in Flavor::ALL {
         let client = client(&fake, flavor);
         let user = user_id(flavor, "resend");
-        let started = client
-            .send(
-                &ChallengeRequest::new(VerificationMethod::Sms, "signUp").with_phone_number(PHONE),
-            )
-            .expect("start challenge");
-        let resent = client
-            .send(&ChallengeRequest::resend(started.challenge_id.clone()))
-            .expect("resend by challenge id");
+        let start =
+            ChallengeRequest::new(VerificationMethod::Sms, "signUp").with_phone_number(PHONE);
+        let started = client.ok(&start);
+        let resent = client.ok(&ChallengeRequest::resend(started.challenge_id.clone()));
         assert_eq!(resent.challenge_id, started.challenge_id);
         assert!(resent.expires_at >= started.expires_at);
 
         // The code of the resend verifies, and the challenge is claimed.
-        let code = fake
-            .last_code_for(&resent.challenge_id)
-            .expect("a re-sent code");
-        let verified = client
-            .send(&VerifyRequest::new(resent.challenge_id.clone(), code))
-            .expect("verify");
+        let id = resent.challenge_id;
+        let code = fake.last_code_for(&id).expect("a re-sent code");
+        let verified = client.ok(&VerifyRequest::new(&id, code));
         assert!(verified.is_verified, "{flavor:?}: {verified:?}");
-        let claimed = client
-            .send(&ClaimChallengeRequest::new(
-                user.clone(),
-                resent.challenge_id.clone(),
-            ))
-            .expect("claim");
+        let claimed = client.ok(&ClaimChallengeRequest::new(&user, &id));
         assert_eq!(claimed.verification_method, Some(VerificationMethod::Sms));
         let validated = validate(&client, &claimed.token);
         assert!(validated.is_valid, "{validated:?}");
         assert_eq!(validated.user_id.as_deref(), Some(user.as_str()));
 
         // A claimed challenge cannot be re-sent.
-        let error = api_error(
-            client.send(&ChallengeRequest::resend(resent.challenge_id.clone())),
-            "resend a claimed challenge",
-        );
+        let resend = ChallengeRequest::resend(id);
+        let error = api_error(client.send(&resend), "resend a claimed challenge");
         assert_eq!(error.status, 400);
     }
     // The resends went out as `{"challengeId": …}` alone; the claims as the
     // documented three fields at most.
-    for request in fake.requests().iter().filter(|r| r.path == "/v1/challenge") {
+    let requests = fake.requests();
+    for request in requests.iter().filter(|r| r.path == "/v1/challenge") {
         let body = request.body.as_ref().expect("a JSON body");
         if body.get("verificationMethod").is_none() {
             let keys: Vec<_> = body.as_object().unwrap().keys().collect();
             assert_eq!(keys, ["challengeId"], "{}", request.raw_body);
         }
     }
-    for request in fake.requests().iter().filter(|r| r.path == "/v1/claim") {
+    for request in requests.iter().filter(|r| r.path == "/v1/claim") {
         let body = request.body.as_ref().expect("a JSON body");
         let keys: Vec<_> = body.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["challengeId", "userId"], "{}", request.raw_body);

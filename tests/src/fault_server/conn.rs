@@ -46,7 +46,7 @@ impl From<io::Error> for ReadError {
 enum Framing {
     Length(usize),
     Chunked,
-    /// No framing header: a bodiless status, or a body delimited by the close.
+    /// No framing header: a bodiless status.
     None,
 }
 
@@ -129,17 +129,16 @@ fn has_token(headers: &[(String, String)], name: &str, token: &str) -> bool {
 
 /// Status line, the caller's headers verbatim, the automatic ones they leave out, blank line.
 fn response_head(
-    version: &str,
     status: u16,
     headers: &[(String, String)],
     framing: Framing,
-    connection: Option<&str>,
+    connection: &str,
 ) -> Vec<u8> {
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("Unknown");
-    let mut out = format!("{version} {status} {reason}\r\n");
+    let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
     for (name, value) in headers {
         out.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -151,8 +150,8 @@ fn response_head(
             Framing::None => {}
         }
     }
-    if let Some(value) = connection.filter(|_| !has("connection")) {
-        out.push_str(&format!("Connection: {value}\r\n"));
+    if !has("connection") {
+        out.push_str(&format!("Connection: {connection}\r\n"));
     }
     out.push_str("\r\n");
     out.into_bytes()
@@ -167,7 +166,7 @@ impl Conn<'_> {
                 Err(ReadError::Bad(status, why)) => {
                     let headers = [("Content-Type".to_owned(), "text/plain".to_owned())];
                     let length = Framing::Length(why.len());
-                    let head = response_head("HTTP/1.1", status, &headers, length, Some("close"));
+                    let head = response_head(status, &headers, length, "close");
                     let _ = self.write_all(&[&head, why.as_bytes()].concat());
                     return After::Close;
                 }
@@ -291,7 +290,7 @@ impl Conn<'_> {
         let wants_close = has_token(&request.headers, "connection", "close")
             || (request.version == "HTTP/1.0"
                 && !has_token(&request.headers, "connection", "keep-alive"));
-        let connection = Some(if wants_close { "close" } else { "keep-alive" });
+        let connection = if wants_close { "close" } else { "keep-alive" };
         // After a complete response: keep-alive unless either side asked for a close.
         let complete = |headers: &[(String, String)]| {
             if wants_close || has_token(headers, "connection", "close") {
@@ -316,7 +315,7 @@ impl Conn<'_> {
                     None if bodiless && reply.body.is_empty() => Framing::None,
                     None => Framing::Length(reply.body.len()),
                 };
-                let head = response_head("HTTP/1.1", *status, headers, framing, connection);
+                let head = response_head(*status, headers, framing, connection);
                 if reply.drip.is_zero() {
                     self.write_all(&[head, reply.body.clone()].concat())?;
                 } else {
@@ -344,8 +343,7 @@ impl Conn<'_> {
                     frames.extend_from_slice(chunk);
                     frames.extend_from_slice(b"\r\n");
                 }
-                let head =
-                    response_head("HTTP/1.1", *status, headers, Framing::Chunked, connection);
+                let head = response_head(*status, headers, Framing::Chunked, connection);
                 if *forever {
                     // Ends only by a write error: the client went away or the server stops.
                     self.write_all(&head)?;
@@ -355,15 +353,6 @@ impl Conn<'_> {
                 }
                 self.write_all(&[&head[..], &frames, b"0\r\n\r\n"].concat())?;
                 Ok(complete(headers))
-            }
-            Action::Http10 {
-                status,
-                headers,
-                body,
-            } => {
-                let head = response_head("HTTP/1.0", *status, headers, Framing::None, None);
-                self.write_all(&[head, body.clone()].concat())?;
-                Ok(After::Close)
             }
             Action::Raw { bytes, close } => {
                 self.write_all(bytes)?;

@@ -43,15 +43,13 @@
 mod conn;
 mod step;
 
-use std::io;
-
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use std::{collections::HashMap, fmt, thread};
+use std::{collections::HashMap, thread};
 
 pub use step::{Step, json_string};
 
@@ -117,6 +115,7 @@ struct State {
 }
 
 /// What the server does with each accepted connection.
+#[derive(Debug)]
 enum Mode {
     /// Plain HTTP/1.1.
     Http,
@@ -127,6 +126,7 @@ enum Mode {
 }
 
 /// State shared by the accept loop, connection threads and the [`FaultServer`] handle.
+#[derive(Debug)]
 struct Shared {
     mode: Mode,
     state: Mutex<State>,
@@ -153,24 +153,12 @@ impl Shared {
     /// Sleeps for `d` unless the server stops first. Returns `true` if the full duration
     /// elapsed, `false` if interrupted by stop.
     fn sleep(&self, d: Duration) -> bool {
-        let deadline = Instant::now().checked_add(d);
-        let mut guard = lock(&self.stop_lock);
-        loop {
-            if self.is_stopping() {
-                return false;
-            }
-            let remaining = match deadline {
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(r) if !r.is_zero() => r,
-                    _ => return true,
-                },
-                None => Duration::from_secs(3600),
-            };
-            guard = match self.stop_cv.wait_timeout(guard, remaining) {
-                Ok((g, _)) => g,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        let guard = lock(&self.stop_lock);
+        let waited = self
+            .stop_cv
+            .wait_timeout_while(guard, d, |_| !self.is_stopping());
+        let (_guard, result) = waited.unwrap_or_else(PoisonError::into_inner);
+        result.timed_out()
     }
 
     fn stop(&self) {
@@ -193,20 +181,11 @@ impl Shared {
 }
 
 /// A running scripted fault server; stopped when dropped. See the [module docs](self).
+#[derive(Debug)]
 pub struct FaultServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     accept_thread: Option<JoinHandle<()>>,
-}
-
-impl fmt::Debug for FaultServer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FaultServer")
-            .field("addr", &self.addr)
-            .field("request_count", &self.request_count())
-            .field("connection_count", &self.connection_count())
-            .finish_non_exhaustive()
-    }
 }
 
 impl FaultServer {
@@ -215,14 +194,8 @@ impl FaultServer {
     ///
     /// # Panics
     ///
-    /// If the listener cannot be bound or the accept thread cannot be spawned; use
-    /// [`FaultServer::try_start`] to handle that.
+    /// If the listener cannot be bound or the accept thread cannot be spawned.
     pub fn start(script: impl IntoIterator<Item = Step>) -> FaultServer {
-        Self::try_start(script).expect("fault server: failed to start")
-    }
-
-    /// Like [`FaultServer::start`], returning bind/spawn errors.
-    pub fn try_start(script: impl IntoIterator<Item = Step>) -> io::Result<FaultServer> {
         Self::start_mode(Mode::Http, script)
     }
 
@@ -236,7 +209,6 @@ impl FaultServer {
     pub fn start_tls(script: impl IntoIterator<Item = Step>) -> FaultServer {
         let (config, certificate) = self_signed_config();
         Self::start_mode(Mode::Tls(config, certificate), script)
-            .expect("fault server: failed to start")
     }
 
     /// A server that accepts connections and never reads or writes on them: a client's
@@ -246,12 +218,13 @@ impl FaultServer {
     ///
     /// As [`FaultServer::start`].
     pub fn silent() -> FaultServer {
-        Self::start_mode(Mode::Silent, []).expect("fault server: failed to start")
+        Self::start_mode(Mode::Silent, [])
     }
 
-    fn start_mode(mode: Mode, script: impl IntoIterator<Item = Step>) -> io::Result<FaultServer> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
-        let addr = listener.local_addr()?;
+    fn start_mode(mode: Mode, script: impl IntoIterator<Item = Step>) -> FaultServer {
+        let failed = "fault server: failed to start";
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect(failed);
+        let addr = listener.local_addr().expect(failed);
         let shared = Arc::new(Shared {
             mode,
             state: Mutex::new(State {
@@ -269,12 +242,13 @@ impl FaultServer {
         let accept_shared = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
             .name(format!("fault-server-accept-{}", addr.port()))
-            .spawn(move || accept_loop(&listener, &accept_shared))?;
-        Ok(FaultServer {
+            .spawn(move || accept_loop(&listener, &accept_shared))
+            .expect(failed);
+        FaultServer {
             addr,
             shared,
             accept_thread: Some(accept_thread),
-        })
+        }
     }
 
     /// A server answering every request `200` with a JSON object describing it:

@@ -37,12 +37,6 @@ pub(crate) enum Action {
         chunks: Vec<Vec<u8>>,
         forever: bool,
     },
-    /// An HTTP/1.0 response without automatic headers whose close delimits the body.
-    Http10 {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    },
     /// Bytes written verbatim, then a close if `close`.
     Raw { bytes: Vec<u8>, close: bool },
     /// A closure that picks the step for the request.
@@ -112,11 +106,6 @@ impl Step {
     /// `status` with a `text/plain; charset=utf-8` body.
     pub fn text(status: u16, body: impl Into<Vec<u8>>) -> Self {
         Self::body(status, body).header("Content-Type", "text/plain; charset=utf-8")
-    }
-
-    /// `status` with a `text/html` body (e.g. a proxy error page).
-    pub fn html(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self::body(status, body).header("Content-Type", "text/html")
     }
 
     /// A redirect (301, 302, 307, ...) to `location` with an empty body; keep-alive.
@@ -224,17 +213,6 @@ impl Step {
         Self::reply_then_close(Self::reply(status, body, None), close_after, true)
     }
 
-    /// An `HTTP/1.0` response with no automatic headers (no `Content-Length`, no
-    /// `Connection`): status line, the caller's headers, the body, then a close that delimits
-    /// the body.
-    pub fn http10(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self(Action::Http10 {
-            status,
-            headers: Vec::new(),
-            body: body.into(),
-        })
-    }
-
     /// Writes `bytes` verbatim (no status line or headers are added), then closes if `close`,
     /// else keeps the connection open for the next request. For malformed responses.
     pub fn raw(bytes: impl Into<Vec<u8>>, close: bool) -> Self {
@@ -261,9 +239,9 @@ impl Step {
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         match &mut self.0 {
-            Action::Reply(Reply { headers, .. })
-            | Action::Chunked { headers, .. }
-            | Action::Http10 { headers, .. } => headers.push((name.into(), value.into())),
+            Action::Reply(Reply { headers, .. }) | Action::Chunked { headers, .. } => {
+                headers.push((name.into(), value.into()))
+            }
             _ => panic!("fault server: Step::header() on a step that writes no head: {self:?}"),
         }
         self

@@ -557,6 +557,9 @@ const SEGMENTS: &[(&str, &str)] = &[
     ("\\", "%5C"),
     ("日本", "%E6%97%A5%E6%9C%AC"),
     ("tab\there", "tab%09here"),
+    ("\r\n", "%0D%0A"),
+    ("../../x", "..%2F..%2Fx"),
+    ("%2e%2e%2f", "%252e%252e%252f"),
 ];
 
 /// Action codes the API accepts (`^[a-zA-Z0-9_-]{1,64}$`), sent verbatim…

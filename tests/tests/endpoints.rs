@@ -192,11 +192,7 @@ impl Reply {
     }
 
     fn headers(&self) -> Vec<(String, String)> {
-        let mut headers: Vec<_> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut headers: Vec<_> = self.headers.clone().into_iter().collect();
         if self.json.is_some() && !self.headers.contains_key("content-type") {
             headers.push(("content-type".into(), "application/json".into()));
         }
@@ -252,9 +248,7 @@ impl From<&http::Request<Vec<u8>>> for Sent {
             method: request.method().to_string(),
             path: request.uri().path().to_owned(),
             query: request.uri().query().map(str::to_owned),
-            headers: request
-                .headers()
-                .iter()
+            headers: (request.headers().iter())
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
                 .collect(),
             body: request.body().clone(),
@@ -268,9 +262,7 @@ impl From<&RecordedRequest> for Sent {
             method: request.method.clone(),
             path: request.path_only().to_owned(),
             query: request.query().map(str::to_owned),
-            headers: request
-                .headers
-                .iter()
+            headers: (request.headers.iter())
                 .map(|(k, v)| (k.to_lowercase(), v.clone()))
                 .collect(),
             body: request.body.clone(),
@@ -291,16 +283,14 @@ fn expected_headers(
         Service::CallConnect => set("authorization", CALL_CONNECT_AUTHORIZATION),
         _ => None,
     };
-    set(
-        "user-agent",
-        concat!("authsignal-rust/", env!("CARGO_PKG_VERSION")),
-    );
-    set("x-authsignal-version", env!("CARGO_PKG_VERSION"));
+    let version = env!("CARGO_PKG_VERSION");
+    set("user-agent", &format!("authsignal-rust/{version}"));
+    set("x-authsignal-version", version);
     set("accept", "application/json");
     if has_body {
         set("content-type", "application/json");
     }
-    headers.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    headers.extend(extra.clone());
     headers
 }
 
@@ -407,8 +397,11 @@ fn blessing() -> bool {
     std::env::var_os("BLESS").is_some_and(|v| v == "1")
 }
 
+/// A spot in a fixture file: section, item and key (`("cases", 0, "output")`).
+type At<'a> = (&'a Path, &'static str, usize, &'static str);
+
 /// Writes what the SDK produced into the fixture under `BLESS=1`.
-fn bless(file: &Path, (section, index, key): (&str, usize, &str), actual: Value) {
+fn bless((file, section, index, key): At<'_>, actual: Value) {
     let text = std::fs::read_to_string(file).unwrap();
     let mut fixture: Value = serde_json::from_str(&text).unwrap();
     fixture[section][index][key] = actual;
@@ -419,13 +412,7 @@ fn bless(file: &Path, (section, index, key): (&str, usize, &str), actual: Value)
 
 /// Compares an output's `{:#?}` lines or an error's `Display` with the
 /// fixture's (`at` names the spot in the fixture), or blesses them.
-fn expect_same<T>(
-    what: &str,
-    actual: &T,
-    expected: &T,
-    file: &Path,
-    at: (&str, usize, &str),
-) -> Result<(), String>
+fn expect_same<T>(what: &str, actual: &T, expected: &T, at: At<'_>) -> Result<(), String>
 where
     T: PartialEq + serde::Serialize + ?Sized,
 {
@@ -434,12 +421,12 @@ where
     }
     let actual = serde_json::to_value(actual).unwrap();
     if blessing() {
-        bless(file, at, actual);
+        bless(at, actual);
         return Ok(());
     }
     Err(format!(
         "{what}: `{}` differs; expected\n{:#}\ngot (paste into the fixture, or run with BLESS=1)\n{actual:#}",
-        at.2,
+        at.3,
         serde_json::to_value(expected).unwrap(),
     ))
 }
@@ -574,7 +561,7 @@ where
     E: Endpoint + serde::de::DeserializeOwned,
 {
     // The parameters the route declares, e.g. `{userId}`, must be the ones found.
-    let declared: Vec<&str> = route
+    let mut declared: Vec<&str> = route
         .split('/')
         .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
         .collect();
@@ -625,12 +612,8 @@ where
             if request.uri().path() != path_with(segment)
                 || request.uri().query() != case.http.query.as_deref()
             {
-                return Err(format!(
-                    "{name} = {id:?}: {} ≠ {}",
-                    request.uri(),
-                    path_with(segment)
-                )
-                .into());
+                let (uri, want) = (request.uri(), path_with(segment));
+                return Err(format!("{name} = {id:?}: {uri} ≠ {want}").into());
             }
         }
         for id in rejected {
@@ -638,20 +621,17 @@ where
                 Err(Error::InvalidInput(InvalidInput::PathParameter { name: param, .. }))
                     if param == name => {}
                 other => {
-                    return Err(
-                        format!("{name} = {id:?}: {other:?}, not a rejection of `{name}`").into(),
-                    );
+                    let why = format!("{name} = {id:?}: {other:?}, not a rejection of `{name}`");
+                    return Err(why.into());
                 }
             }
         }
     }
     found.sort_unstable();
-    let mut declared = declared;
     declared.sort_unstable();
     if found != declared {
-        return Err(
-            format!("path parameters {found:?}; the route {route:?} has {declared:?}").into(),
-        );
+        let why = format!("path parameters {found:?}; the route {route:?} has {declared:?}");
+        return Err(why.into());
     }
     Ok(())
 }
@@ -664,11 +644,8 @@ where
     let (file, fixture) = load::<E>()?;
     let service = service_named(&fixture.service)?;
     if service != E::SERVICE {
-        return Err(format!(
-            "the fixture says {service:?}, the endpoint {:?}",
-            E::SERVICE
-        )
-        .into());
+        let endpoint = E::SERVICE;
+        return Err(format!("the fixture says {service:?}, the endpoint {endpoint:?}").into());
     }
     let idempotent = E::IDEMPOTENCY == Idempotency::Idempotent;
     if idempotent != fixture.idempotent {
@@ -680,11 +657,8 @@ where
         let what = format!("case {:?}", case.name);
         let request: E = decode(&what, &case.request)?;
         let shown = format!("{request:?} {request:#?}");
-        if let Some(secret) = case
-            .request_secrets
-            .iter()
-            .find(|s| shown.contains(s.as_str()))
-        {
+        let mut request_secrets = case.request_secrets.iter();
+        if let Some(secret) = request_secrets.find(|s| shown.contains(s.as_str())) {
             return Err(format!("{what}: the request's `Debug` shows {secret:?}").into());
         }
         let (sent, result) = exchange(way, &request, &case.response, policy.clone());
@@ -695,13 +669,8 @@ where
             .map_err(|e| format!("{what}:\n{e}"))?;
         let output = result.map_err(|e| format!("{what}: the call failed: {e:?}"))?;
         let debug = lines(&output);
-        expect_same(
-            &what,
-            &debug,
-            &case.output,
-            &file,
-            ("cases", index, "output"),
-        )?;
+        let at = (file.as_path(), "cases", index, "output");
+        expect_same(&what, &debug, &case.output, at)?;
         if let (Way::Offline, Some(json)) = (way, &case.response.json) {
             let extended = Reply {
                 json: Some(with_unknown_fields(json)),
@@ -741,21 +710,10 @@ where
             Ok(output) => return Err(format!("{what}: the call succeeded: {output:?}").into()),
             Err(error) => error,
         };
-        expect_same(
-            &what,
-            &lines(&error),
-            &case.debug,
-            &file,
-            ("errors", index, "debug"),
-        )?;
+        let at = |key| (file.as_path(), "errors", index, key);
+        expect_same(&what, &lines(&error), &case.debug, at("debug"))?;
         let display = error.to_string();
-        expect_same(
-            &what,
-            &display,
-            &case.display,
-            &file,
-            ("errors", index, "display"),
-        )?;
+        expect_same(&what, &display, &case.display, at("display"))?;
         if error.is_retryable() != case.retryable {
             return Err(format!("{what}: is_retryable() is {}", error.is_retryable()).into());
         }
@@ -776,12 +734,11 @@ where
             let (sent, result) = exchange(way, &request, &case.response, retrying());
             let attempts = result.err().map(|e| e.attempts());
             if attempts != Some(case.attempts) || sent.len() != case.attempts as usize {
-                return Err(format!(
-                    "{what}: a retrying client made {attempts:?} attempts and sent {} requests, not {}",
-                    sent.len(),
-                    case.attempts
-                )
-                .into());
+                let (sent, want) = (sent.len(), case.attempts);
+                let why = format!(
+                    "{what}: a retrying client made {attempts:?} attempts and sent {sent} requests, not {want}"
+                );
+                return Err(why.into());
             }
         }
     }
@@ -814,13 +771,8 @@ where
                     return Err(format!("{what}: {error:?} must say nothing was attempted").into());
                 }
                 let display = error.to_string();
-                expect_same(
-                    &what,
-                    &display,
-                    &case.display,
-                    &file,
-                    ("invalid", index, "display"),
-                )?;
+                let at = (file.as_path(), "invalid", index, "display");
+                expect_same(&what, &display, &case.display, at)?;
             }
             other => return Err(format!("{what}: {other:?} is not invalid input").into()),
         }
@@ -829,6 +781,7 @@ where
 }
 
 /// Builds the trials from core's list of endpoints.
+#[derive(Default)]
 struct Trials {
     trials: Vec<Trial>,
     names: Vec<&'static str>,
@@ -846,10 +799,9 @@ impl EndpointVisitor for Trials {
             let name = format!("{}::{}", info.method, way.name());
             self.trials.push(Trial::test(name, move || run::<E>(way)));
         }
-        let name = format!("{}::paths", info.method);
-        let route = info.route;
-        self.trials
-            .push(Trial::test(name, move || run_paths::<E>(route)));
+        let (name, route) = (format!("{}::paths", info.method), info.route);
+        let paths = Trial::test(name, move || run_paths::<E>(route));
+        self.trials.push(paths);
     }
 }
 
@@ -875,10 +827,7 @@ fn no_stale_fixtures(names: Vec<&'static str>) -> Result<(), Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let mut visitor = Trials {
-        trials: Vec::new(),
-        names: Vec::new(),
-    };
+    let mut visitor = Trials::default();
     visit_endpoints(&mut visitor);
     let names = visitor.names;
     let mut trials = visitor.trials;

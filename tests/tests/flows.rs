@@ -95,7 +95,10 @@ fn sign_in_with_sms_then_session_lifecycle() {
         let (tracked, challenge_id) = track_and_challenge(&client, &user, "signIn");
         let key = tracked.idempotency_key.clone();
         let sms = VerificationMethod::Sms;
-        assert_eq!(tracked.enrolled_verification_methods, [VerificationMethod::Sms]);
+        assert_eq!(
+            tracked.enrolled_verification_methods,
+            [VerificationMethod::Sms]
+        );
 
         let code = fake.last_code().expect("a code was sent");
         let verified = client.ok(&VerifyRequest::new(challenge_id, code));

@@ -49,35 +49,24 @@ fn region_presets() {
 
 #[test]
 fn custom_base_urls_are_validated() {
+    // Each is kept as given.
     let accepted = [
-        (
-            "https://api.authsignal.com/v1",
-            "https://api.authsignal.com/v1",
-        ),
-        (
-            "https://proxy.example.com/authsignal/v1",
-            "https://proxy.example.com/authsignal/v1",
-        ),
-        ("https://host:8443/v1", "https://host:8443/v1"),
-        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-        ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"),
-        ("http://127.1.2.3", "http://127.1.2.3"),
-        ("http://localhost", "http://localhost"),
-        ("http://localhost:3000/v1", "http://localhost:3000/v1"),
-        ("http://[::1]:1", "http://[::1]:1"),
+        "https://api.authsignal.com/v1",
+        "https://proxy.example.com/authsignal/v1",
+        "https://host:8443/v1",
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1:8080/v1",
+        "http://127.1.2.3",
+        "http://localhost",
+        "http://localhost:3000/v1",
+        "http://[::1]:1",
     ];
-    for (input, stored) in accepted {
-        let config = Config::builder(SECRET)
-            .with_base_url(input)
-            .build()
-            .unwrap_or_else(|e| panic!("{input}: {e}"));
-        assert_eq!(config.base_url(), stored, "{input}");
+    for input in accepted {
+        let config = Config::builder(SECRET).with_base_url(input).build();
+        let config = config.unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(config.base_url(), input);
         let request = GetUserRequest::new("u").build_request(&config).unwrap();
-        assert_eq!(
-            request.uri().to_string(),
-            format!("{stored}/users/u"),
-            "{input}"
-        );
+        assert_eq!(request.uri().to_string(), format!("{input}/users/u"));
     }
 
     let rejected = [

@@ -17,6 +17,10 @@ fn config(base: &str) -> ClientBuilder {
         .with_retry_policy(RetryPolicy::no_retries())
 }
 
+fn alice() -> GetUserRequest {
+    GetUserRequest::new("alice")
+}
+
 const _: () = {
     const fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
     send_sync_clone::<Client>();
@@ -34,15 +38,11 @@ fn client_futures_can_be_spawned(client: Client) {
 
 #[tokio::test]
 async fn nothing_of_reqwest_s_own_is_sent() {
-    let server = FaultServer::start([Step::json(
-        200,
-        r#"{"state":"ALLOW","idempotencyKey":"k-1"}"#,
-    )]);
+    let track = r#"{"state":"ALLOW","idempotencyKey":"k-1"}"#;
+    let server = FaultServer::start([Step::json(200, track)]);
     let client = config(&server.url()).build().unwrap();
-    let response = client
-        .track(TrackRequest::new("alice", "signIn").with_ip_address("203.0.113.7"))
-        .await
-        .unwrap();
+    let request = TrackRequest::new("alice", "signIn").with_ip_address("203.0.113.7");
+    let response = client.track(request).await.unwrap();
     assert_eq!(response.idempotency_key, "k-1");
     // No compression offered, no proxy headers.
     let request = &server.requests()[0];
@@ -77,10 +77,7 @@ async fn your_client_keeps_the_attempt_timeout_and_the_response_limit() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = client
-        .get_user(GetUserRequest::new("alice"))
-        .await
-        .unwrap_err();
+    let error = client.get_user(alice()).await.unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert!(error.request_may_have_been_processed());
     assert!(started.elapsed() < Duration::from_secs(2), "{error:?}");
@@ -91,39 +88,28 @@ async fn your_client_keeps_the_attempt_timeout_and_the_response_limit() {
         .with_transport_options(options())
         .build()
         .unwrap();
-    let error = client
-        .get_user(GetUserRequest::new("alice"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error.transport_kind(),
-        Some(TransportErrorKind::ResponseTooLarge),
-        "{error:?}"
-    );
+    let error = client.get_user(alice()).await.unwrap_err();
+    let too_large = Some(TransportErrorKind::ResponseTooLarge);
+    assert_eq!(error.transport_kind(), too_large, "{error:?}");
 }
 
 #[tokio::test]
 async fn your_client_keeps_its_redirect_policy() {
     let target = FaultServer::start([Step::json(200, r#"{"userId":"alice"}"#)]);
-    let origin = FaultServer::start([Step::redirect(
-        302,
-        format!("{}/v1/users/alice", target.url()),
-    )]);
+    let redirect = Step::redirect(302, format!("{}/v1/users/alice", target.url()));
+    let origin = FaultServer::start([redirect]);
 
     // The SDK's client never follows; reqwest's default one does, as the
     // docs of `with_client` warn.
     let sdk = config(&origin.url()).build().unwrap();
-    let error = sdk
-        .get_user(GetUserRequest::new("alice"))
-        .await
-        .unwrap_err();
+    let error = sdk.get_user(alice()).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(302), "{error:?}");
     assert_eq!(target.request_count(), 0);
     let yours = config(&origin.url())
         .with_transport_options(ReqwestOptions::default().with_client(your_client()))
         .build()
         .unwrap();
-    let user = yours.get_user(GetUserRequest::new("alice")).await.unwrap();
+    let user = yours.get_user(alice()).await.unwrap();
     assert_eq!(user.user_id.as_deref(), Some("alice"));
     assert_eq!(origin.request_count(), 2);
     assert_eq!(target.request_count(), 1);
@@ -141,23 +127,17 @@ async fn errors_keep_reqwest_as_source_without_the_url() {
         .await
         .unwrap_err();
 
-    assert_eq!(
-        error.transport_kind(),
-        Some(TransportErrorKind::Connect),
-        "{error:?}"
-    );
+    let connect = Some(TransportErrorKind::Connect);
+    assert_eq!(error.transport_kind(), connect, "{error:?}");
     let mut chain = vec![format!("{error:?}")];
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&error);
     while let Some(e) = current {
         chain.push(e.to_string());
         current = e.source();
     }
-    assert!(
-        chain
-            .iter()
-            .any(|text| text.contains("reqwest::Error") || text.contains("error sending request")),
-        "{chain:#?}"
-    );
+    let from_reqwest =
+        |text: &String| text.contains("reqwest::Error") || text.contains("error sending request");
+    assert!(chain.iter().any(from_reqwest), "{chain:#?}");
     for text in &chain {
         for leak in ["/v1/users", "tok_secret_123", "token=", "sk_test"] {
             assert!(!text.contains(leak), "`{leak}` in {text}");

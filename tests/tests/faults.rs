@@ -227,27 +227,6 @@ fn c1_server_error_then_success_is_retried_for_get() {
 }
 
 #[test]
-fn c2_c5_server_errors_are_retried_for_get_until_exhausted_and_never_for_post() {
-    for_each_flavor(|flavor| {
-        let (s503, ok) = (Step::json(503, ERROR_JSON), Step::json(200, CHALLENGE_JSON));
-        let ctx = format!("{flavor:?} challenge after 503, 503, 200");
-        let want = "Api(503) attempts=1 retryable processed requests=1";
-        let script = [s503.clone(), s503.clone(), ok];
-        expect(flavor, config, &ctx, script, Challenge, want);
-        let script = [Step::json(500, ERROR_JSON), Step::json(200, TRACK_JSON)];
-        let ctx = format!("{flavor:?} track after 500, 200");
-        let want = "Api(500) attempts=1 retryable processed requests=1";
-        expect(flavor, config, &ctx, script, Track, want);
-        // C5: a GET against a 503 storm returns the last error after two backoffs of at
-        // most 20 ms each.
-        let ctx = format!("{flavor:?} get_user against a 503 storm");
-        let want = "Api(503) attempts=3 retryable processed requests=3";
-        let (_, elapsed, _) = expect(flavor, config, &ctx, [s503], GetUser, want);
-        took(elapsed, ZERO..SECOND, &ctx);
-    });
-}
-
-#[test]
 fn c3_throttled_with_retry_after_is_retried_after_the_delay() {
     for_each_flavor(|flavor| {
         // 429 means "not processed": retried for non-idempotent POSTs too.
@@ -358,27 +337,10 @@ fn c9_c10_c11_stalls_and_drip_feeding_time_out() {
 }
 
 #[test]
-fn c13_undecodable_bodies_are_unexpected_and_odd_valid_ones_are_decoded() {
+fn c13_an_html_502_then_json_succeeds_and_odd_valid_bodies_are_decoded() {
     for_each_flavor(|flavor| {
-        // A proxy's HTML error page: a POST gets it at once; a GET retries the 502 (the
-        // status decides, not the body) and then returns the last page.
+        // A proxy's HTML error page once, then JSON: a GET retries the 502 and succeeds.
         let html = Step::body(502, HTML_502).header("Content-Type", "text/html");
-        let once_200 = "Unexpected(200) attempts=1 final processed requests=1";
-        let once_502 = "Unexpected(502) attempts=1 retryable processed requests=1";
-        let thrice_502 = "Unexpected(502) attempts=3 retryable processed requests=3";
-        #[rustfmt::skip]
-        let cases = [
-            (GetUser, "malformed JSON", Step::json(200, r#"{"userId":"#), once_200),
-            (GetUser, "empty body", Step::json(200, ""), once_200),
-            (GetUser, "wrong JSON type", Step::json(200, "[1,2,3]"), once_200),
-            (Challenge, "HTML 502", html.clone(), once_502),
-            (GetUser, "HTML 502", html.clone(), thrice_502),
-        ];
-        for (call, name, step, want) in cases {
-            let ctx = format!("{flavor:?} {call:?}, {name}");
-            expect(flavor, config, &ctx, [step], call, want);
-        }
-        // ... and a GET that gets the page once, then JSON, succeeds.
         let ctx = format!("{flavor:?} get_user, HTML 502 page then 200");
         let server = FaultServer::start([html, Step::json(200, USER_JSON)]);
         GetUser.succeed(&new_client(flavor, &server.url()), &ctx);
@@ -520,22 +482,6 @@ fn c14_endless_body_read_through_a_paced_relay() {
         assert!(read > BODY_LIMIT as u64, "{ctx}: only {read} bytes read");
         eprintln!("{ctx}: the relay forwarded {read} bytes");
         assert!(read <= READ_BOUND, "{ctx}: the client read {read} bytes");
-    });
-}
-
-#[test]
-fn c15_redirects_are_not_followed() {
-    for_each_flavor(|flavor| {
-        let gets = [301, 302, 303, 307, 308].map(|status| (GetUser, status));
-        for (call, status) in gets.into_iter().chain([(Track, 307)]) {
-            let ctx = format!("{flavor:?} {call:?}, {status} to another server");
-            let other = FaultServer::start([Step::json(200, USER_JSON)]);
-            let script = [Step::redirect(status, format!("{}/users/u1", other.url()))];
-            let want = format!("Unexpected({status}) attempts=1 final processed requests=1");
-            expect(flavor, config, &ctx, script, call, &want);
-            assert_eq!(other.request_count(), 0, "{ctx}: the redirect was followed");
-            assert_eq!(other.connection_count(), 0, "{ctx}: connected to it");
-        }
     });
 }
 

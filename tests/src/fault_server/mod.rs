@@ -251,21 +251,6 @@ impl FaultServer {
         }
     }
 
-    /// A server answering every request `200` with a JSON object describing it:
-    /// `{"method":..,"path":..,"connectionId":..,"index":..,"body":..}` (body as lossy UTF-8).
-    pub fn echo_json() -> FaultServer {
-        Self::start([Step::handler(|req| {
-            let (method, path) = (json_string(&req.method), json_string(&req.path));
-            let (id, index, body) = (req.connection_id, req.index, json_string(&req.body_text()));
-            Step::json(
-                200,
-                format!(
-                    r#"{{"method":{method},"path":{path},"connectionId":{id},"index":{index},"body":{body}}}"#
-                ),
-            )
-        })])
-    }
-
     /// Base URL without a trailing slash: `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

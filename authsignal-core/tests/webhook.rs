@@ -212,7 +212,14 @@ fn sign_reproduces_the_sdk_vectors_and_known_answers() {
             let made = webhook::sign(&key(&v.secret), v.body(), v.at());
             assert_eq!(made, v.header, "{}", v.name);
         }
-        assert_eq!(v.event().version, 1, "{}", v.name);
+        // Decoding keeps every member as JSON reads it (`\/` is `/`).
+        let payload: Value = serde_json::from_str(&v.payload).unwrap();
+        assert_eq!(
+            serde_json::to_value(v.event()).unwrap(),
+            payload,
+            "{}",
+            v.name
+        );
         let wh = hook(&v.secret);
         let ignoring = wh.verify_ignoring_timestamp(v.body(), &v.header);
         let ignoring = ignoring.unwrap();
@@ -263,10 +270,6 @@ fn keys_of_every_length_match_known_answers() {
 #[test]
 fn vector_c_zero_tolerance_go() {
     let v = sdk("C");
-    let event = v.event();
-    assert_eq!(event.event_type, WebhookEventType::from("test"));
-    assert_eq!(event.event_type.as_str(), "test");
-    assert_eq!((event.tenant_id.as_str(), &event.data), ("t", &json!({})));
     let wh = hook(GO);
     let now = wh.construct_event(v.body(), &v.header, real_now());
     expect(&now, "TimestampTooOld");
@@ -276,13 +279,9 @@ fn vector_c_zero_tolerance_go() {
 }
 
 #[test]
-fn vector_d_php_escaped_slashes() {
+fn vector_d_php_escaped_slashes_are_signed_as_sent() {
     let v = sdk("D");
-    let event = v.event();
-    // `\/` in the raw bytes decodes to `/`: the signature covered the raw bytes.
-    assert_eq!(event.source, "https://authsignal.com");
-    assert_eq!(event.data["to"], "test@example.com");
-    // Re-serializing the JSON changes the bytes and so breaks the signature.
+    // The signature covers the raw bytes, `\/` included: re-serializing the JSON changes the bytes and so breaks the signature.
     let parsed: Value = serde_json::from_str(&v.payload).unwrap();
     let reserialized = serde_json::to_vec(&parsed).unwrap();
     let result = hook(GO).verify(&reserialized, &v.header, v.at());
@@ -292,23 +291,12 @@ fn vector_d_php_escaped_slashes() {
 #[test]
 fn vector_e_php_two_keys_invalid_first() {
     let e = sdk("E");
-    assert_eq!(e.event().data["code"], "718190");
     // Reversed order (E2) passes too.
     let sigs = e.header.split_once(",v2=").unwrap().1;
     let (first, second) = sigs.split_once(",v2=").unwrap();
     let reversed = format!("t={},v2={second},v2={first}", e.at());
     let event = hook(GO).construct_event(e.body(), &reversed, e.at());
     event.unwrap();
-}
-
-#[test]
-fn vectors_f_and_g_python() {
-    let event = sdk("F").event();
-    assert_eq!(event.data["to"], "not-a-real-email@authsignal.com");
-    assert_eq!(event.event_type, WebhookEventType::EmailCreated);
-    // G: the valid signature first, then an invalid one.
-    let g = sdk("G").event();
-    assert_eq!(g.id, "af7be03c-ea8f-4739-b18e-8b48fcbe4e38");
 }
 
 #[test]

@@ -185,14 +185,10 @@ fn vector_file_cases_verify_as_labelled() {
         assert_eq!(kind(&result), expected, "{name}: {result:?}");
         let Ok(event) = result else { continue };
         valid += 1;
-        assert_eq!(event.version, 1, "{name}");
+        // Every member as JSON reads it, the type a known one.
+        let json: Value = serde_json::from_slice(payload).unwrap();
+        assert_eq!(serde_json::to_value(&event).unwrap(), json, "{name}");
         assert_eq!(event.event_type, WebhookEventType::EmailCreated, "{name}");
-        assert_eq!(event.id, "bc1598bc-e5d6-4c69-9afb-1a6fe3469d6e");
-        assert_eq!(event.source, "https://authsignal.com");
-        assert_eq!(event.time, "2025-02-20T01:51:56.070Z");
-        assert_eq!(event.tenant_id, "7752d28e-e627-4b1b-bb81-b45d68d617bc");
-        assert_eq!(event.data["actionCode"], "accountRecovery");
-        assert_eq!(event.data["code"], "157743");
         // The pure call agrees with the one that ignores the timestamp.
         ignoring.unwrap();
         // `sign`, the property tests' oracle, makes one of its `v2` values.

@@ -1,26 +1,487 @@
-//! Black-box tests of the fake through its pure `handle` (and, where the socket matters, over HTTP).
+//! Black-box tests of the fake: a scenario table in `tests/scenarios/*.json`
+//! (one trial per file) sent through the pure `handle`, and the checks that
+//! need the socket or the Rust API.
+//!
+//! # Scenario files
+//!
+//! A file is a JSON array of steps (numbered from 1 in failures), run in
+//! order against a fresh `FakeAuthsignal::new()`. Every object refuses
+//! unknown keys, so a typo fails instead of asserting nothing.
+//!
+//! A **request** step: `send` (`"METHOD /raw/target?query"`) and `status`
+//! are required. `body` is a JSON value to send, a string sent as it is
+//! (malformed bodies), absent for none; `auth` is the fake's API key unless
+//! `none`, `wrong` (another key), `no_colon`, `bearer` or `call_connect`;
+//! `headers` adds request headers; with `if_differ: [a, b]` the step runs
+//! only when `a != b`. Then `error` (the error shape: `error` and
+//! `errorCode` equal it, `errorDescription` is not empty), `json` (the whole
+//! body), `match` (a subset: objects may have more keys, arrays must have
+//! this length and match element-wise), `absent` (JSON pointers that must be
+//! missing), `reply_headers` (response header values), `save` (`{"var":
+//! "/pointer"}` remembers a value of the body).
+//!
+//! A **call** step runs a [`FakeApi`] on the fake's Rust API, e.g. `{"call":
+//! {"advance": 601}}`; `is` checks the result like `match` and `save`
+//! names a variable for it.
+//!
+//! `{var}` in a later string is replaced by the saved value; a string that
+//! is exactly `"{var}"` becomes the value itself (a number stays a number).
+//! Expected strings `<…>` are markers: `<string>` (non-empty), `<uuid>`,
+//! `<timestamp>` (RFC 3339, UTC), `<unix-seconds>`, `<len:N>` (N
+//! characters), `<prefix:X>`, `<contains:X>`, `<not:X>` (any value but X)
+//! and `<min:N>` (a number ≥ N).
 
-mod common;
-
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpStream;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use authsignal_core::{CallState, PaymentSessionStatus, UserActionState, VerificationMethod};
+use authsignal_core::{PaymentSessionStatus, UserActionState, VerificationMethod};
 use authsignal_testkit::{ApiSecretKey, FakeAuthsignal};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
-use serde_json::json;
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
-const UNAUTHORIZED: &str = "The request is unauthorized. Check that your API key and region base URL are correctly configured.";
+type Vars = BTreeMap<String, Value>;
 
-#[test]
+/// A request step (see the module docs).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    send: String,
+    body: Option<Value>,
+    auth: Option<Auth>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    if_differ: Option<[String; 2]>,
+    status: u16,
+    error: Option<String>,
+    json: Option<Value>,
+    #[serde(rename = "match")]
+    subset: Option<Value>,
+    #[serde(default)]
+    absent: Vec<String>,
+    #[serde(default)]
+    reply_headers: BTreeMap<String, String>,
+    #[serde(default)]
+    save: BTreeMap<String, String>,
+}
+
+/// Which `Authorization` a request step sends.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Auth {
+    None,
+    Wrong,
+    NoColon,
+    Bearer,
+    CallConnect,
+}
+
+/// A call step: `call`, then the optional `is` and `save`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallStep {
+    call: FakeApi,
+    #[serde(default, deserialize_with = "present")]
+    is: Option<Value>,
+    save: Option<String>,
+}
+
+/// `is: null` is an expectation too, unlike a missing `is`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// The fake's Rust API as a call step sees it; the result is `null` unless
+/// said otherwise.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum FakeApi {
+    /// Seconds.
+    Advance(u64),
+    /// `[user, method, contact]`; the authenticator's id.
+    AddAuthenticator(String, String, String),
+    /// `[action, state]`.
+    SetActionOutcome(String, String),
+    ClearActionOutcome(String),
+    AddTerminal(String),
+    /// `[challengeId, status]`; whether it was set.
+    SetPaymentSessionStatus(String, String),
+    /// A seed (a string is sent as it is); `null`, or the error message.
+    LoadSeed(Value),
+    /// The code or `null`.
+    LastCode,
+    /// The id or `null`.
+    LastChallengeId,
+    /// The code or `null`.
+    LastCodeFor(String),
+    /// A six-digit code other than the given one.
+    OtherCode(String),
+    /// `[user, action, idempotencyKey]`; the state or `null`.
+    ActionState(String, String, String),
+    /// The finished state or `null`.
+    CallOutcome(String),
+    /// `[{"method", "path", "status"}]`, oldest first.
+    Requests,
+}
+
+/// Runs `steps` against `fake`; errors name `name`, the step and what differed.
+fn run(name: &str, steps: &[Value], fake: &FakeAuthsignal, vars: &mut Vars) -> Result<(), String> {
+    for (i, raw) in steps.iter().enumerate() {
+        // `{"note": "…"}` alone is a comment.
+        if raw
+            .as_object()
+            .is_some_and(|step| step.len() == 1 && step.contains_key("note"))
+        {
+            continue;
+        }
+        let step = substitute(raw, vars);
+        let result = step.and_then(|step| {
+            if step.get("send").is_some() {
+                request(fake, decode(step)?, vars)
+            } else {
+                call(fake, decode(step)?, vars)
+            }
+        });
+        result.map_err(|e| format!("{name} step {}: {e}\nstep: {raw}", i + 1))?;
+    }
+    Ok(())
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(step: Value) -> Result<T, String> {
+    serde_json::from_value(step).map_err(|e| format!("bad step: {e}"))
+}
+
+fn request(fake: &FakeAuthsignal, step: Request, vars: &mut Vars) -> Result<(), String> {
+    if step.if_differ.as_ref().is_some_and(|[a, b]| a == b) {
+        return Ok(());
+    }
+    let (method, target) = step
+        .send
+        .split_once(' ')
+        .ok_or("send is \"METHOD /target\"")?;
+    let basic = |key: &str| format!("Basic {}", STANDARD.encode(key));
+    let auth = match step.auth {
+        None => Some(fake.authorization_header()),
+        Some(Auth::None) => None,
+        Some(Auth::Wrong) => Some(basic("sk_wrong:")),
+        Some(Auth::NoColon) => Some(basic(fake.secret())),
+        Some(Auth::Bearer) => Some("Bearer x".to_owned()),
+        Some(Auth::CallConnect) => Some(fake.call_connect_authorization_header()),
+    };
+    let mut headers: Vec<(&str, &str)> =
+        auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    headers.extend(step.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let body = match step.body {
+        None => String::new(),
+        Some(Value::String(raw)) => raw,
+        Some(value) => value.to_string(),
+    };
+    let response = send(fake, method, target, &headers, &body);
+    let text = String::from_utf8_lossy(response.body());
+    let got = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if response.status() != step.status {
+        return Err(format!(
+            "expected {}, got {} {text}",
+            step.status,
+            response.status()
+        ));
+    }
+    if let Some(code) = &step.error {
+        let shape = json!({"error": code, "errorCode": code, "errorDescription": "<string>"});
+        compare("error shape", &shape, &got, false)?;
+    }
+    if let Some(expected) = &step.json {
+        compare("json", expected, &got, true)?;
+    }
+    if let Some(expected) = &step.subset {
+        compare("match", expected, &got, false)?;
+    }
+    for pointer in &step.absent {
+        if got.pointer(pointer).is_some() {
+            return Err(format!("`{pointer}` should be absent from {got:#}"));
+        }
+    }
+    for (name, value) in &step.reply_headers {
+        let actual = response.headers().get(name).and_then(|v| v.to_str().ok());
+        if actual != Some(value) {
+            return Err(format!("header {name}: expected {value:?}, got {actual:?}"));
+        }
+    }
+    for (var, pointer) in step.save {
+        let value = got
+            .pointer(&pointer)
+            .ok_or_else(|| format!("no `{pointer}` to save in {got:#}"))?;
+        vars.insert(var, value.clone());
+    }
+    Ok(())
+}
+
+fn call(fake: &FakeAuthsignal, step: CallStep, vars: &mut Vars) -> Result<(), String> {
+    let got = match step.call {
+        FakeApi::Advance(secs) => json!(fake.advance(Duration::from_secs(secs))),
+        FakeApi::AddAuthenticator(user, method, contact) => {
+            json!(fake.add_authenticator(&user, VerificationMethod::from(method), Some(&contact)))
+        }
+        FakeApi::SetActionOutcome(action, state) => {
+            json!(fake.set_action_outcome(&action, UserActionState::from(state)))
+        }
+        FakeApi::ClearActionOutcome(action) => json!(fake.clear_action_outcome(&action)),
+        FakeApi::AddTerminal(id) => json!(fake.add_terminal(&id)),
+        FakeApi::SetPaymentSessionStatus(id, status) => {
+            json!(fake.set_payment_session_status(&id, PaymentSessionStatus::from(status)))
+        }
+        FakeApi::LoadSeed(seed) => {
+            let text = seed.as_str().map_or_else(|| seed.to_string(), str::to_owned);
+            fake.load_seed(&text).err().map(|e| e.to_string()).into()
+        }
+        FakeApi::LastCode => fake.last_code().into(),
+        FakeApi::LastChallengeId => fake.last_challenge_id().into(),
+        FakeApi::LastCodeFor(id) => fake.last_code_for(&id).into(),
+        FakeApi::OtherCode(code) => json!(if code == "000000" { "111111" } else { "000000" }),
+        FakeApi::ActionState(user, action, key) => {
+            fake.action_state(&user, &action, &key).map(|s| s.as_str().to_owned()).into()
+        }
+        FakeApi::CallOutcome(id) => fake.call_outcome(&id).map(|s| s.as_str().to_owned()).into(),
+        FakeApi::Requests => fake
+            .requests()
+            .iter()
+            .map(|r| json!({"method": r.method.as_str(), "path": r.path, "status": r.status.map(|s| s.as_u16())}))
+            .collect(),
+    };
+    if let Some(expected) = &step.is {
+        compare("is", expected, &got, false)?;
+    }
+    if let Some(var) = step.save {
+        vars.insert(var, got);
+    }
+    Ok(())
+}
+
+/// One request straight to `handle`, dressed as the SDKs send it.
+fn send(
+    fake: &FakeAuthsignal,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> http::Response<Vec<u8>> {
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(target)
+        .header("user-agent", "testkit-tests");
+    if !body.is_empty() || matches!(method, "POST" | "PATCH" | "PUT") {
+        request = request.header("content-type", "application/json");
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    fake.handle(
+        request
+            .body(body.as_bytes().to_vec())
+            .expect("a valid request"),
+    )
+}
+
+fn compare(what: &str, expected: &Value, actual: &Value, exact: bool) -> Result<(), String> {
+    matches(expected, Some(actual), exact, "").map_err(|at| {
+        format!("{what} differs at `{at}`\nexpected: {expected:#}\nactual:   {actual:#}")
+    })
+}
+
+/// Whether `actual` meets `expected`; `exact` also refuses extra keys. The
+/// error is the JSON pointer where they differ.
+fn matches(expected: &Value, actual: Option<&Value>, exact: bool, at: &str) -> Result<(), String> {
+    let ok = match (expected, actual) {
+        (Value::String(m), Some(a)) if m.starts_with('<') && m.ends_with('>') => {
+            marker(&m[1..m.len() - 1], a).map_err(|e| format!("{at} ({e})"))?
+        }
+        (Value::Object(e), Some(Value::Object(a))) => {
+            if let Some(extra) = a.keys().find(|k| exact && !e.contains_key(*k)) {
+                return Err(format!("{at}/{extra} (unexpected)"));
+            }
+            for (key, value) in e {
+                matches(value, a.get(key), exact, &format!("{at}/{key}"))?;
+            }
+            true
+        }
+        (Value::Array(e), Some(Value::Array(a))) if e.len() == a.len() => {
+            for (i, (e, a)) in e.iter().zip(a).enumerate() {
+                matches(e, Some(a), exact, &format!("{at}/{i}"))?;
+            }
+            true
+        }
+        (e, a) => Some(e) == a,
+    };
+    if ok { Ok(()) } else { Err(at.to_owned()) }
+}
+
+fn marker(marker: &str, value: &Value) -> Result<bool, String> {
+    let s = value.as_str().unwrap_or_default();
+    let text = value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned);
+    let (kind, arg) = marker.split_once(':').unwrap_or((marker, ""));
+    let number = || {
+        arg.parse::<i64>()
+            .map_err(|_| format!("bad marker <{marker}>"))
+    };
+    Ok(match kind {
+        "string" => !s.is_empty(),
+        "uuid" => {
+            let hex = s.bytes().enumerate().all(|(i, b)| {
+                [8, 13, 18, 23].contains(&i) == (b == b'-') && (b == b'-' || b.is_ascii_hexdigit())
+            });
+            s.len() == 36 && hex
+        }
+        "timestamp" => s.ends_with('Z') && OffsetDateTime::parse(s, &Rfc3339).is_ok(),
+        "unix-seconds" => value
+            .as_i64()
+            .is_some_and(|n| n > 1_700_000_000 && n < 100_000_000_000),
+        "len" => value.is_string() && s.chars().count() as i64 == number()?,
+        "prefix" => s.starts_with(arg),
+        "contains" => s.contains(arg),
+        "not" => text != arg,
+        "min" => value
+            .as_i64()
+            .is_some_and(|n| number().is_ok_and(|min| n >= min)),
+        _ => return Err(format!("unknown marker <{marker}>")),
+    })
+}
+
+/// `{var}` replaced in every string of `value`.
+fn substitute(value: &Value, vars: &Vars) -> Result<Value, String> {
+    let var = |name: &str| {
+        vars.get(name)
+            .ok_or_else(|| format!("no variable {{{name}}}"))
+    };
+    let is_name =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    Ok(match value {
+        Value::String(s) => match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) if is_name(name) => var(name)?.clone(),
+            _ => {
+                let (mut out, mut rest) = (String::new(), s.as_str());
+                while let Some(open) = rest.find('{') {
+                    out.push_str(&rest[..open]);
+                    rest = &rest[open + 1..];
+                    match rest.find('}').filter(|&close| is_name(&rest[..close])) {
+                        Some(close) => {
+                            let value = var(&rest[..close])?;
+                            out.push_str(
+                                &value
+                                    .as_str()
+                                    .map_or_else(|| value.to_string(), str::to_owned),
+                            );
+                            rest = &rest[close + 1..];
+                        }
+                        None => out.push('{'),
+                    }
+                }
+                Value::String(out + rest)
+            }
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| substitute(v, vars))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), substitute(v, vars)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// Runs inline steps on `fake`, panicking on the first failure.
+fn steps(fake: &FakeAuthsignal, steps: Value) -> Vars {
+    let mut vars = Vars::new();
+    run("inline", steps.as_array().expect("steps"), fake, &mut vars)
+        .unwrap_or_else(|e| panic!("{e}"));
+    vars
+}
+
+fn scenarios() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
+}
+
+fn load(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let checks: [(&str, fn()); 10] = [
+        ("fake_is_send_and_sync", fake_is_send_and_sync),
+        ("base_url_and_secret", base_url_and_secret),
+        ("call_connect_key_and_url", call_connect_key_and_url),
+        ("requests_are_recorded", requests_are_recorded),
+        (
+            "garbage_never_kills_the_server",
+            garbage_never_kills_the_server,
+        ),
+        (
+            "webhook_signing_is_reexported",
+            webhook_signing_is_reexported,
+        ),
+        ("drop_stops_the_server", drop_stops_the_server),
+        ("timestamps_follow_the_clock", timestamps_follow_the_clock),
+        (
+            "sixteen_threads_run_independent_flows",
+            sixteen_threads_run_independent_flows,
+        ),
+        ("wrong_expectations_fail", wrong_expectations_fail),
+    ];
+    let mut trials: Vec<Trial> = checks
+        .into_iter()
+        .map(|(name, check)| {
+            Trial::test(name, move || {
+                check();
+                Ok(())
+            })
+        })
+        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(scenarios())
+        .expect("tests/scenarios")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 25, "the scenario table went missing");
+    for path in files {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a name")
+            .to_owned();
+        trials.push(Trial::test(format!("scenario::{stem}"), move || {
+            let name = format!("scenarios/{stem}.json");
+            run(
+                &name,
+                &load(&path),
+                &FakeAuthsignal::new(),
+                &mut Vars::new(),
+            )
+            .map_err(Failed::from)
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
 fn fake_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<FakeAuthsignal>();
 }
 
-#[test]
 fn base_url_and_secret() {
     let fake = FakeAuthsignal::start();
     let addr = fake.addr().expect("a started fake has an address");
@@ -33,7 +494,6 @@ fn base_url_and_secret() {
     assert_eq!(in_process.base_url(), "https://authsignal-fake.invalid/v1");
     assert_eq!(fake.api_secret_key().expose_secret(), fake.secret());
     assert!(!format!("{fake:?}").contains(fake.secret()));
-
     let custom = FakeAuthsignal::start_with_secret("my-secret");
     assert_eq!(custom.secret(), "my-secret");
     assert_eq!(
@@ -42,1197 +502,26 @@ fn base_url_and_secret() {
     );
 }
 
-#[test]
-fn wrong_or_missing_secret_is_401_with_error_shape() {
+fn call_connect_key_and_url() {
     let fake = FakeAuthsignal::new();
-    let wrong = format!("Basic {}", STANDARD.encode("sk_wrong:"));
-    let no_colon = format!("Basic {}", STANDARD.encode(fake.secret()));
-    for auth in [
-        Some(wrong.as_str()),
-        Some(no_colon.as_str()),
-        Some("Bearer x"),
-        None,
-    ] {
-        for (method, target) in [
-            ("GET", "/v1/users/alice"),
-            ("POST", "/v1/validate"),
-            ("GET", "/nope"),
-        ] {
-            let resp = send_raw(&fake, method, target, auth, Some("{}"));
-            assert_eq!(resp.status, 401);
-            assert_eq!(
-                resp.json,
-                json!({
-                    "error": "unauthorized",
-                    "errorCode": "unauthorized",
-                    "errorDescription": UNAUTHORIZED,
-                })
-            );
-            assert_eq!(resp.header("content-type"), Some("application/json"));
-        }
-    }
-    // Rejected requests are recorded too, with their status.
-    assert_eq!(fake.request_count(), 12);
-    assert!(
-        fake.requests()
-            .iter()
-            .all(|r| r.status == Some(http::StatusCode::UNAUTHORIZED))
-    );
+    assert_eq!(fake.call_connect_url(), "https://authsignal-fake.invalid");
+    let secret = fake.call_connect_secret();
+    assert!(secret.starts_with("sk_test_fake_cc_"));
+    assert_ne!(secret, fake.secret());
+    let header = format!("Basic {}", STANDARD.encode(format!("{secret}:")));
+    assert_eq!(fake.call_connect_authorization_header(), header);
+    assert!(!format!("{fake:?}").contains(secret));
 }
 
-#[test]
-fn unknown_routes_are_404() {
-    let fake = FakeAuthsignal::new();
-    for (method, path) in [
-        ("GET", "/v1/nothing"),
-        ("GET", "/users/alice"),
-        ("GET", "/v1/users/"),
-        ("PUT", "/v1/users/alice"),
-        ("GET", "/v1/validate"),
-        ("DELETE", "/v1/users/alice/actions/signIn"),
-    ] {
-        let resp = send_raw(
-            &fake,
-            method,
-            path,
-            Some(&fake.authorization_header()),
-            None,
-        );
-        assert_error(&resp, 404, "not_found");
-    }
-}
-
-#[test]
-fn bad_requests_are_400_invalid_request() {
-    let fake = FakeAuthsignal::new();
-    let auth = fake.authorization_header();
-    let cases: Vec<(&str, &str, &str)> = vec![
-        ("POST", "/v1/validate", "{not json"),
-        ("POST", "/v1/validate", "[1,2]"),
-        ("POST", "/v1/validate", "{}"),
-        ("POST", "/v1/validate", r#"{"token": 42}"#),
-        ("POST", "/v1/users/alice/actions/sign%20in", "{}"),
-        (
-            "POST",
-            "/v1/users/alice/actions/signIn",
-            r#"{"custom": "x"}"#,
-        ),
-        (
-            "POST",
-            "/v1/users/alice/actions/signIn",
-            r#"{"redirectToSettings": "yes"}"#,
-        ),
-        (
-            "POST",
-            "/v1/users/alice/authenticators",
-            r#"{"phoneNumber":"+1"}"#,
-        ),
-        (
-            "POST",
-            "/v1/users/alice/authenticators",
-            r#"{"verificationMethod":"SMS"}"#,
-        ),
-        (
-            "POST",
-            "/v1/users/alice/authenticators",
-            r#"{"verificationMethod":"PUSH"}"#,
-        ),
-        ("PATCH", "/v1/users/alice", r#"{"emailVerified":"true"}"#),
-        ("POST", "/v1/challenge", r#"{"verificationMethod":"SMS"}"#),
-        (
-            "POST",
-            "/v1/challenge",
-            r#"{"verificationMethod":"PASSKEY","action":"a"}"#,
-        ),
-        ("POST", "/v1/verify", r#"{"challengeId":"x"}"#),
-        ("POST", "/v1/sessions", r#"{"token":"x"}"#),
-        ("GET", "/v1/users?limit=zero", ""),
-        ("GET", "/v1/users/alice/actions?state=NOPE", ""),
-        ("GET", "/v1/users/alice/actions?fromDate=yesterday", ""),
-        ("GET", "/v1/users/%zz", ""),
-    ];
-    let long_action = format!("/v1/users/alice/actions/{}", "a".repeat(65));
-    for (method, target, body) in cases
-        .into_iter()
-        .chain([("POST", long_action.as_str(), "{}")])
-    {
-        let resp = send_raw(&fake, method, target, Some(&auth), Some(body));
-        let description = assert_error(&resp, 400, "invalid_request");
-        assert!(!description.is_empty(), "{method} {target}");
-    }
-}
-
-#[test]
-fn unknown_user_is_not_enrolled() {
-    let fake = FakeAuthsignal::new();
-    let resp = get(&fake, "/users/nobody");
-    assert_eq!(resp.status, 200);
-    assert_eq!(resp.json["isEnrolled"], false);
-    assert_eq!(resp.json["userId"], "nobody");
-    assert_eq!(resp.json["enrolledVerificationMethods"], json!([]));
-}
-
-#[test]
-fn update_get_and_delete_user() {
-    let fake = FakeAuthsignal::new();
-    let updated = patch(
-        &fake,
-        "/users/u1",
-        &json!({
-            "email": "test@example.com",
-            "emailVerified": true,
-            "phoneNumber": "+6427123456",
-            "username": "test@example.com",
-            "displayName": "Test User",
-            "custom": {"foo": "bar", "n": 1},
-        }),
-    );
-    assert_eq!(updated.status, 200, "{}", updated.body);
-    assert_eq!(updated.json["userId"], "u1");
-    assert_eq!(updated.json["email"], "test@example.com");
-    assert_eq!(updated.json["emailVerified"], true);
-    assert_eq!(updated.json["phoneNumberVerified"], false);
-    assert_eq!(updated.json["custom"], json!({"foo": "bar", "n": 1}));
-
-    // Omitted fields stay, null clears, POST works as an update too.
-    let again = post(
-        &fake,
-        "/users/u1",
-        &json!({"displayName": null, "username": "u-one"}),
-    );
-    assert_eq!(again.status, 200);
-    assert_eq!(again.json["email"], "test@example.com");
-    assert_eq!(again.json["username"], "u-one");
-    assert!(again.json.get("displayName").is_none());
-
-    let user = get(&fake, "/users/u1");
-    assert_eq!(user.json["isEnrolled"], false);
-    assert_eq!(user.json["phoneNumber"], "+6427123456");
-    assert_eq!(user.json["custom"]["foo"], "bar");
-
-    fake.add_authenticator("u1", VerificationMethod::Sms, Some("+6427123456"));
-    let user = get(&fake, "/users/u1");
-    assert_eq!(user.json["isEnrolled"], true);
-    assert_eq!(user.json["enrolledVerificationMethods"], json!(["SMS"]));
-    assert_eq!(user.json["defaultVerificationMethod"], "SMS");
-
-    let deleted = delete(&fake, "/users/u1");
-    assert_eq!(deleted.status, 200);
-    let user = get(&fake, "/users/u1");
-    assert_eq!(user.json["isEnrolled"], false);
-    assert!(user.json.get("email").is_none());
-    assert_eq!(get(&fake, "/users/u1/authenticators").json, json!([]));
-}
-
-#[test]
-fn query_users_filters_and_pages() {
-    let fake = FakeAuthsignal::new();
-    for i in 1..=5 {
-        patch(
-            &fake,
-            &format!("/users/user-{i}"),
-            &json!({"email": if i % 2 == 0 { "even@example.com" } else { "odd@example.com" }, "username": format!("name{i}")}),
-        );
-    }
-    let first = get(&fake, "/users?email=odd%40example.com&limit=2");
-    assert_eq!(first.status, 200, "{}", first.body);
-    let ids: Vec<_> = first.json["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["userId"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(ids, ["user-1", "user-3"]);
-    assert_eq!(first.json["lastEvaluatedUserId"], "user-3");
-    assert_eq!(first.json["users"][0]["emailVerified"], false);
-
-    let last = get(
-        &fake,
-        "/users?email=ODD%40example.com&limit=2&lastEvaluatedUserId=user-3",
-    );
-    assert_eq!(last.json["users"].as_array().unwrap().len(), 1);
-    assert_eq!(last.json["users"][0]["userId"], "user-5");
-    assert!(
-        last.json.get("lastEvaluatedUserId").is_none(),
-        "{}",
-        last.body
-    );
-
-    let by_name = get(&fake, "/users?username=name4");
-    assert_eq!(by_name.json["users"][0]["userId"], "user-4");
-    assert!(by_name.json.get("lastEvaluatedUserId").is_none());
-
-    let none = get(&fake, "/users?phoneNumber=%2B1");
-    assert_eq!(none.json, json!({"users": []}));
-
-    // The token filter finds the user a track token belongs to.
-    let tracked = post(&fake, "/users/user-2/actions/signIn", &json!({}));
-    let by_token = get(&fake, &format!("/users?token={}", tracked.str("token")));
-    assert_eq!(by_token.json["users"][0]["userId"], "user-2");
-    assert_eq!(by_token.json["tokenPayload"]["sub"], "user-2");
-}
-
-#[test]
-fn percent_encoded_user_id() {
-    let fake = FakeAuthsignal::new();
-    let tracked = post(&fake, "/users/a%2Fb/actions/signIn", &json!({}));
-    assert_eq!(tracked.status, 200, "{}", tracked.body);
-    let user = get(&fake, "/users/a%2Fb");
-    assert_eq!(user.json["userId"], "a/b");
-    // `/users/a/b` is a different route altogether.
-    assert_error(&get(&fake, "/users/a/b"), 404, "not_found");
-    let other = get(&fake, "/users/a");
-    assert_eq!(other.json["userId"], "a");
-
-    // Other characters and the literal plus in a path.
-    let odd_id = "123:test +ü?#%";
-    let enc = seg(odd_id);
-    let enrolled = post(
-        &fake,
-        &format!("/users/{enc}/authenticators"),
-        &json!({"verificationMethod": "EMAIL_OTP", "email": "x@example.com"}),
-    );
-    assert_eq!(enrolled.json["authenticator"]["userId"], odd_id);
-    assert_eq!(get(&fake, "/users/a+b").json["userId"], "a+b");
-
-    let validated = post(&fake, "/validate", &json!({"token": tracked.str("token")}));
-    assert_eq!(validated.json["userId"], "a/b");
-    let paths: Vec<_> = fake.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths[0], "/v1/users/a%2Fb/actions/signIn");
-}
-
-#[test]
-fn authenticators_enroll_list_delete() {
-    let fake = FakeAuthsignal::new();
-    let enrolled = post(
-        &fake,
-        "/users/user12345/authenticators",
-        &json!({"verificationMethod": "EMAIL_OTP", "email": "not-a-real-email@authsignal.com"}),
-    );
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-    let authenticator = &enrolled.json["authenticator"];
-    assert_eq!(authenticator["userId"], "user12345");
-    assert_eq!(authenticator["verificationMethod"], "EMAIL_OTP");
-    assert_eq!(authenticator["email"], "not-a-real-email@authsignal.com");
-    assert!(authenticator["createdAt"].as_str().unwrap().ends_with('Z'));
-    assert!(authenticator["verifiedAt"].is_string());
-    let id = authenticator["userAuthenticatorId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(id.len(), 36);
-
-    // Same email again: the same authenticator.
-    let again = post(
-        &fake,
-        "/users/user12345/authenticators",
-        &json!({"verificationMethod": "EMAIL_OTP", "email": "not-a-real-email@authsignal.com"}),
-    );
-    assert_eq!(
-        again.json["authenticator"]["userAuthenticatorId"],
-        id.as_str()
-    );
-    let sms = post(
-        &fake,
-        "/users/user12345/authenticators",
-        &json!({"verificationMethod": "SMS", "phoneNumber": "+64270000000", "isDefault": true}),
-    );
-    assert_eq!(sms.json["authenticator"]["phoneNumber"], "+64270000000");
-
-    let list = get(&fake, "/users/user12345/authenticators");
-    assert_eq!(list.json.as_array().unwrap().len(), 2);
-    let user = get(&fake, "/users/user12345");
-    assert_eq!(user.json["defaultVerificationMethod"], "SMS");
-    assert_eq!(user.json["email"], "not-a-real-email@authsignal.com");
-    assert_eq!(user.json["emailVerified"], true);
-
-    let deleted = delete(&fake, &format!("/users/user12345/authenticators/{id}"));
-    assert_eq!(deleted.status, 200);
-    assert_eq!(
-        get(&fake, "/users/user12345/authenticators")
-            .json
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_error(
-        &delete(&fake, &format!("/users/user12345/authenticators/{id}")),
-        404,
-        "not_found",
-    );
-}
-
-#[test]
-fn batch_enroll_reports_conflicts() {
-    let fake = FakeAuthsignal::new();
-    let resp = post(
-        &fake,
-        "/users/authenticators",
-        &json!({"authenticators": [
-            {"userId": "user-123", "verificationMethod": "PASSKEY", "credentialId": "cred-1", "credentialPublicKey": "pk", "name": "iPhone"},
-            {"userId": "user-456", "verificationMethod": "PASSKEY", "credentialId": "cred-2", "credentialPublicKey": "pk"},
-            {"userId": "user-789", "verificationMethod": "PASSKEY", "credentialId": "cred-1", "credentialPublicKey": "pk"},
-            {"userId": "user-789", "verificationMethod": "PASSKEY"},
-        ]}),
-    );
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json["total"], 4);
-    assert_eq!(resp.json["succeeded"], 2);
-    assert_eq!(resp.json["failed"], 2);
-    assert_eq!(
-        resp.json["failures"][0],
-        json!({
-            "userId": "user-789",
-            "credentialId": "cred-1",
-            "errorCode": "conflict",
-            "errorDescription": "Credential already exists for a different user.",
-        })
-    );
-    assert_eq!(resp.json["failures"][1]["errorCode"], "invalid_request");
-    let list = get(&fake, "/users/user-123/authenticators");
-    assert_eq!(list.json[0]["verificationMethod"], "PASSKEY");
-    assert_eq!(list.json[0]["webauthnCredential"]["credentialId"], "cred-1");
-    assert_eq!(list.json[0]["webauthnCredential"]["name"], "iPhone");
-
-    let bad = post(
-        &fake,
-        "/users/authenticators",
-        &json!({"authenticators": "x"}),
-    );
-    assert_error(&bad, 400, "invalid_request");
-}
-
-#[test]
-fn devices_from_track_attributes() {
-    let fake = FakeAuthsignal::new();
-    assert_eq!(get(&fake, "/users/dev-user/devices").json, json!([]));
-    post(
-        &fake,
-        "/users/dev-user/actions/signIn",
-        &json!({"deviceId": "device123"}),
-    );
-    let devices = get(&fake, "/users/dev-user/devices");
-    assert_eq!(devices.json[0]["deviceId"], "device123");
-    assert_eq!(devices.json[0]["userId"], "dev-user");
-    assert!(devices.json[0]["createdAt"].is_string());
-
-    let remembered = patch(
-        &fake,
-        "/users/dev-user/devices/device123",
-        &json!({"rememberedUntil": "2030-01-01T00:00:00Z"}),
-    );
-    assert_eq!(remembered.status, 200, "{}", remembered.body);
-    assert_eq!(
-        remembered.json["rememberedUntil"],
-        "2030-01-01T00:00:00.000Z"
-    );
-    let cleared = patch(
-        &fake,
-        "/users/dev-user/devices/device123",
-        &json!({"rememberedUntil": null}),
-    );
-    assert!(cleared.json.get("rememberedUntil").is_none());
-    assert_error(
-        &patch(&fake, "/users/dev-user/devices/device123", &json!({})),
-        400,
-        "invalid_request",
-    );
-
-    let invalidated = post(
-        &fake,
-        "/users/dev-user/devices/device123/invalidate",
-        &json!({}),
-    );
-    assert_eq!(invalidated.status, 200);
-    assert!(invalidated.json["invalidatedAt"].is_string());
-    // No body at all, as PHP sends it.
-    let bare = send_raw(
-        &fake,
-        "POST",
-        "/v1/users/dev-user/devices/device123/invalidate",
-        Some(&fake.authorization_header()),
-        None,
-    );
-    assert_eq!(bare.status, 200);
-    assert_error(
-        &post(&fake, "/users/dev-user/devices/nope/invalidate", &json!({})),
-        404,
-        "not_found",
-    );
-}
-
-#[test]
-fn sign_in_flow_happy_path() {
-    let fake = FakeAuthsignal::new();
-    let phone = "+6427000000";
-    fake.add_authenticator("alice", VerificationMethod::Sms, Some(phone));
-
-    let tracked = post(
-        &fake,
-        "/users/alice/actions/signIn",
-        &json!({"redirectUrl": "https://app.example/back", "deviceId": "d1"}),
-    );
-    assert_eq!(tracked.status, 200, "{}", tracked.body);
-    assert_eq!(tracked.json["state"], "CHALLENGE_REQUIRED");
-    assert_eq!(tracked.json["isEnrolled"], true);
-    assert_eq!(tracked.json["enrolledVerificationMethods"], json!(["SMS"]));
-    assert_eq!(tracked.json["defaultVerificationMethod"], "SMS");
-    assert_eq!(tracked.json["ruleIds"], json!([]));
-    assert!(
-        !tracked.json["allowedVerificationMethods"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    let key = tracked.str("idempotencyKey");
-    let token = tracked.str("token");
-    assert!(
-        tracked
-            .str("url")
-            .starts_with("https://fake.authsignal.test/challenge?token=")
-    );
-
-    // Pending: not valid yet, and not consumed.
-    let pending = post(&fake, "/validate", &json!({"token": token}));
-    assert_eq!(pending.json["isValid"], false);
-    assert_eq!(pending.json["state"], "CHALLENGE_REQUIRED");
-    assert_eq!(pending.json["idempotencyKey"], key.as_str());
-
-    let challenged = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "SMS", "action": "signIn", "idempotencyKey": key, "userId": "alice"}),
-    );
-    assert_eq!(challenged.status, 200, "{}", challenged.body);
-    assert_eq!(challenged.json["idempotencyKey"], key.as_str());
-    let challenge_id = challenged.str("challengeId");
-    let expires_at = challenged.json["expiresAt"].as_i64().unwrap();
-    assert!(
-        expires_at > 1_700_000_000 && expires_at < 100_000_000_000,
-        "unix seconds"
-    );
-    let code = fake.last_code().unwrap();
-    assert_eq!(code.len(), 6);
-    assert_eq!(fake.last_code_for(&challenge_id), Some(code.clone()));
-    assert_eq!(fake.last_challenge_id(), Some(challenge_id.clone()));
-
-    let info = get(&fake, &format!("/challenges?challengeId={challenge_id}"));
-    assert_eq!(info.status, 200);
-    assert_eq!(info.json["action"], "signIn");
-    assert_eq!(info.json["verificationMethod"], "SMS");
-    assert_eq!(info.json["phoneNumber"], phone);
-    assert_eq!(info.json["expiresAt"], expires_at);
-
-    let verified = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": challenge_id, "verificationCode": code}),
-    );
-    assert_eq!(
-        verified.json,
-        json!({"isVerified": true, "verificationMethod": "SMS", "phoneNumber": phone})
-    );
-    assert_eq!(
-        fake.action_state("alice", "signIn", &key),
-        Some(UserActionState::ChallengeSucceeded)
-    );
-    let action = get(&fake, &format!("/users/alice/actions/signIn/{key}"));
-    assert_eq!(action.json["state"], "CHALLENGE_SUCCEEDED");
-    assert_eq!(action.json["verificationMethod"], "SMS");
-    assert_eq!(action.json["rules"], json!([]));
-    assert_eq!(action.json["output"], json!({}));
-
-    let validated = post(
-        &fake,
-        "/validate",
-        &json!({"token": token, "userId": "alice", "action": "signIn"}),
-    );
-    assert_eq!(validated.json["isValid"], true, "{}", validated.body);
-    assert_eq!(validated.json["state"], "CHALLENGE_SUCCEEDED");
-    assert_eq!(validated.json["userId"], "alice");
-    assert_eq!(validated.json["action"], "signIn");
-    assert_eq!(validated.json["actionCode"], "signIn");
-    assert_eq!(validated.json["idempotencyKey"], key.as_str());
-    assert_eq!(validated.json["verificationMethod"], "SMS");
-    assert!(validated.json["stateUpdatedAt"].is_string());
-
-    // The device was authenticated by the challenge.
-    let devices = get(&fake, "/users/alice/devices");
-    assert_eq!(devices.json[0]["lastVerificationMethod"], "SMS");
-    assert!(devices.json[0]["authenticatedAt"].is_string());
-
-    // The code works once.
-    let reused = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": challenge_id, "verificationCode": code}),
-    );
-    assert_eq!(reused.json["isVerified"], false);
-}
-
-#[test]
-fn used_token_validates_only_once() {
-    let fake = FakeAuthsignal::new();
-    let flow = sign_in(&fake, "bob", "signIn", "+15550001");
-    let first = post(&fake, "/validate", &json!({"token": flow.token}));
-    assert_eq!(first.json["isValid"], true);
-    let second = post(&fake, "/validate", &json!({"token": flow.token}));
-    assert_eq!(second.status, 200);
-    assert_eq!(second.json["isValid"], false);
-    assert_eq!(second.json["state"], "CHALLENGE_SUCCEEDED");
-    assert!(second.json["error"].is_string());
-}
-
-#[test]
-fn allow_token_validates_with_allow() {
-    let fake = FakeAuthsignal::new();
-    let tracked = post(&fake, "/users/carol/actions/signIn", &json!({}));
-    assert_eq!(tracked.json["state"], "ALLOW");
-    assert_eq!(tracked.json["isEnrolled"], false);
-    assert!(tracked.json.get("defaultVerificationMethod").is_none());
-    let validated = post(&fake, "/validate", &json!({"token": tracked.str("token")}));
-    assert_eq!(validated.json["isValid"], true);
-    assert_eq!(validated.json["state"], "ALLOW");
-    assert!(validated.json.get("verificationMethod").is_none());
-}
-
-#[test]
-fn unknown_mismatched_and_expired_tokens_are_invalid() {
-    let fake = FakeAuthsignal::new();
-    let unknown = post(
-        &fake,
-        "/validate",
-        &json!({"token": "eyJhbGciOiJIUzI1NiJ9.garbage"}),
-    );
-    assert_eq!(unknown.status, 200);
-    assert_eq!(unknown.json["isValid"], false);
-    assert!(unknown.json["error"].is_string());
-
-    let tracked = post(&fake, "/users/dave/actions/signIn", &json!({}));
-    let token = tracked.str("token");
-    let wrong_user = post(
-        &fake,
-        "/validate",
-        &json!({"token": token, "userId": "eve"}),
-    );
-    assert_eq!(wrong_user.json["isValid"], false);
-    let wrong_action = post(
-        &fake,
-        "/validate",
-        &json!({"token": token, "action": "transfer"}),
-    );
-    assert_eq!(wrong_action.json["isValid"], false);
-
-    fake.advance(Duration::from_secs(10 * 60 + 1));
-    let expired = post(&fake, "/validate", &json!({"token": token}));
-    assert_eq!(expired.json["isValid"], false);
-    assert!(expired.json["error"].as_str().unwrap().contains("expired"));
-    assert_error(
-        &post(
-            &fake,
-            "/sessions",
-            &json!({"clientId": "web", "token": token}),
-        ),
-        400,
-        "invalid_request",
-    );
-    // Tokens issued after the call are fine.
-    let fresh = post(&fake, "/users/dave/actions/signIn", &json!({}));
-    assert_eq!(
-        post(&fake, "/validate", &json!({"token": fresh.str("token")})).json["isValid"],
-        true
-    );
-}
-
-#[test]
-fn wrong_code_then_max_attempts() {
-    let fake = FakeAuthsignal::new();
-    fake.add_authenticator("erin", VerificationMethod::Sms, Some("+15550002"));
-    let tracked = post(&fake, "/users/erin/actions/signIn", &json!({}));
-    let key = tracked.str("idempotencyKey");
-    let challenged = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "SMS", "action": "signIn", "idempotencyKey": key}),
-    );
-    let challenge_id = challenged.str("challengeId");
-    let code = fake.last_code().unwrap();
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-
-    for _ in 0..3 {
-        let resp = post(
-            &fake,
-            "/verify",
-            &json!({"challengeId": challenge_id, "verificationCode": wrong}),
-        );
-        assert_eq!(
-            resp.json,
-            json!({"isVerified": false, "failureReason": "CODE_INVALID_OR_EXPIRED"})
-        );
-    }
-    let locked = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": challenge_id, "verificationCode": code}),
-    );
-    assert_eq!(
-        locked.json,
-        json!({"isVerified": false, "failureReason": "MAX_ATTEMPTS_EXCEEDED"})
-    );
-    assert_eq!(
-        fake.action_state("erin", "signIn", &key),
-        Some(UserActionState::ChallengeFailed)
-    );
-    let validated = post(&fake, "/validate", &json!({"token": tracked.str("token")}));
-    assert_eq!(validated.json["isValid"], false);
-    assert_eq!(validated.json["state"], "CHALLENGE_FAILED");
-
-    // A wrong code once, then the right one, still works.
-    let tracked = post(&fake, "/users/erin/actions/signIn", &json!({}));
-    let challenged = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "SMS", "action": "signIn", "idempotencyKey": tracked.str("idempotencyKey")}),
-    );
-    let challenge_id = challenged.str("challengeId");
-    let code = fake.last_code_for(&challenge_id).unwrap();
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": challenge_id, "verificationCode": wrong}),
-    );
-    let ok = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": challenge_id, "verificationCode": code}),
-    );
-    assert_eq!(ok.json["isVerified"], true);
-
-    // Expired challenges and unknown ids.
-    let challenged = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "SMS", "action": "signIn", "userId": "erin"}),
-    );
-    let challenge_id = challenged.str("challengeId");
-    let code = fake.last_code().unwrap();
-    fake.advance(Duration::from_secs(5 * 60 + 1));
-    let expired = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": challenge_id, "verificationCode": code}),
-    );
-    assert_eq!(expired.json["failureReason"], "CODE_INVALID_OR_EXPIRED");
-    let unknown = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": "nope", "verificationCode": "123456"}),
-    );
-    assert_eq!(unknown.json["failureReason"], "CODE_INVALID_OR_EXPIRED");
-}
-
-#[test]
-fn blocked_action() {
-    let fake = FakeAuthsignal::new();
-    fake.add_authenticator("frank", VerificationMethod::Sms, Some("+15550003"));
-    fake.set_action_outcome("withdraw", UserActionState::Block);
-    let tracked = post(&fake, "/users/frank/actions/withdraw", &json!({}));
-    assert_eq!(tracked.json["state"], "BLOCK");
-    let validated = post(&fake, "/validate", &json!({"token": tracked.str("token")}));
-    assert_eq!(validated.json["isValid"], false);
-    assert_eq!(validated.json["state"], "BLOCK");
-    assert_error(
-        &post(
-            &fake,
-            "/challenge",
-            &json!({"verificationMethod": "SMS", "action": "withdraw", "idempotencyKey": tracked.str("idempotencyKey")}),
-        ),
-        400,
-        "invalid_request",
-    );
-    assert_error(
-        &post(
-            &fake,
-            "/sessions",
-            &json!({"clientId": "web", "token": tracked.str("token")}),
-        ),
-        400,
-        "invalid_request",
-    );
-
-    // Other outcomes, and back to the default.
-    fake.set_action_outcome("withdraw", UserActionState::ReviewRequired);
-    let review = post(&fake, "/users/frank/actions/withdraw", &json!({}));
-    assert_eq!(review.json["state"], "REVIEW_REQUIRED");
-    fake.set_action_outcome("withdraw", UserActionState::Allow);
-    assert_eq!(
-        post(&fake, "/users/frank/actions/withdraw", &json!({})).json["state"],
-        "ALLOW"
-    );
-    fake.set_action_outcome("withdraw", UserActionState::ChallengeRequired);
-    assert_eq!(
-        post(&fake, "/users/nobody/actions/withdraw", &json!({})).json["state"],
-        "CHALLENGE_REQUIRED"
-    );
-    fake.clear_action_outcome("withdraw");
-    assert_eq!(
-        post(&fake, "/users/frank/actions/withdraw", &json!({})).json["state"],
-        "CHALLENGE_REQUIRED"
-    );
-}
-
-#[test]
-fn track_idempotency_and_empty_bodies() {
-    let fake = FakeAuthsignal::new();
-    let first = post(
-        &fake,
-        "/users/gina/actions/signIn",
-        &json!({"idempotencyKey": "my-key"}),
-    );
-    assert_eq!(first.json["idempotencyKey"], "my-key");
-    let replay = post(
-        &fake,
-        "/users/gina/actions/signIn",
-        &json!({"idempotencyKey": "my-key"}),
-    );
-    assert_eq!(replay.json["token"], first.json["token"]);
-    assert_error(
-        &post(
-            &fake,
-            "/users/gina/actions/transfer",
-            &json!({"idempotencyKey": "my-key"}),
-        ),
-        400,
-        "invalid_request",
-    );
-    // No body (PHP) and the .NET default body both work.
-    let bare = send_raw(
-        &fake,
-        "POST",
-        "/v1/users/gina/actions/signIn",
-        Some(&fake.authorization_header()),
-        None,
-    );
-    assert_eq!(bare.status, 200, "{}", bare.body);
-    let dotnet = post(
-        &fake,
-        "/users/gina/actions/signIn",
-        &json!({"redirectToSettings": false, "custom": null}),
-    );
-    assert_eq!(dotnet.status, 200);
-}
-
-#[test]
-fn actions_get_update_query() {
-    let fake = FakeAuthsignal::new();
-    let a = post(&fake, "/users/hank/actions/signIn", &json!({})).str("idempotencyKey");
-    let b = post(&fake, "/users/hank/actions/transfer", &json!({})).str("idempotencyKey");
-
-    let got = get(&fake, &format!("/users/hank/actions/signIn/{a}"));
-    assert_eq!(got.json["state"], "ALLOW");
-    assert!(got.json["createdAt"].is_string());
-    assert_error(
-        &get(&fake, &format!("/users/hank/actions/transfer/{a}")),
-        404,
-        "not_found",
-    );
-    assert_error(
-        &get(&fake, &format!("/users/other/actions/signIn/{a}")),
-        404,
-        "not_found",
-    );
-
-    let updated = patch(
-        &fake,
-        &format!("/users/hank/actions/transfer/{b}"),
-        &json!({"state": "REVIEW_REQUIRED"}),
-    );
-    // The whole action comes back, as the docs show.
-    assert_eq!(updated.json["state"], "REVIEW_REQUIRED");
-    assert_eq!(updated.json["idempotencyKey"], b.as_str());
-    assert!(updated.json["createdAt"].is_string());
-    assert!(updated.json["stateUpdatedAt"].is_string());
-    assert_eq!(updated.json["ruleIds"], json!([]));
-    assert_error(
-        &patch(
-            &fake,
-            &format!("/users/hank/actions/transfer/{b}"),
-            &json!({"state": "MAYBE"}),
-        ),
-        400,
-        "invalid_request",
-    );
-
-    let all = get(&fake, "/users/hank/actions");
-    let codes: Vec<_> = all
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["actionCode"].clone())
-        .collect();
-    assert_eq!(codes, [json!("transfer"), json!("signIn")]);
-    let only = get(&fake, "/users/hank/actions?codes=signIn");
-    assert_eq!(only.json.as_array().unwrap().len(), 1);
-    assert_eq!(only.json[0]["idempotencyKey"], a.as_str());
-    let both = get(
-        &fake,
-        "/users/hank/actions?codes=signIn%2Ctransfer&fromDate=2020-01-01T00%3A00%3A00Z",
-    );
-    assert_eq!(both.json.as_array().unwrap().len(), 2);
-    let review = get(&fake, "/users/hank/actions?state=REVIEW_REQUIRED");
-    assert_eq!(review.json.as_array().unwrap().len(), 1);
-    assert_eq!(review.json[0]["state"], "REVIEW_REQUIRED");
-    let future = get(&fake, "/users/hank/actions?fromDate=2999-01-01");
-    assert_eq!(future.json, json!([]));
-
-    // A REVIEW_SUCCEEDED override makes the token valid.
-    let tracked = post(&fake, "/users/hank/actions/payout", &json!({}));
-    let key = tracked.str("idempotencyKey");
-    patch(
-        &fake,
-        &format!("/users/hank/actions/payout/{key}"),
-        &json!({"state": "REVIEW_SUCCEEDED"}),
-    );
-    let validated = post(&fake, "/validate", &json!({"token": tracked.str("token")}));
-    assert_eq!(validated.json["isValid"], true);
-    assert_eq!(validated.json["state"], "REVIEW_SUCCEEDED");
-}
-
-#[test]
-fn challenge_claim_flow() {
-    let fake = FakeAuthsignal::new();
-    // Email OTP before we know the user (sign-up style).
-    let challenged = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "EMAIL_OTP", "action": "signUp", "email": "new@example.com"}),
-    );
-    assert_eq!(challenged.status, 200, "{}", challenged.body);
-    let challenge_id = challenged.str("challengeId");
-    let key = challenged.str("idempotencyKey");
-
-    let early = post(
-        &fake,
-        "/claim",
-        &json!({"challengeId": challenge_id, "userId": "ivy"}),
-    );
-    assert_error(&early, 400, "invalid_request");
-
-    let code = fake.last_code().unwrap();
-    let verified = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": challenge_id, "verificationCode": code}),
-    );
-    assert_eq!(
-        verified.json,
-        json!({"isVerified": true, "verificationMethod": "EMAIL_OTP", "email": "new@example.com"})
-    );
-
-    let claimed = post(
-        &fake,
-        "/claim",
-        &json!({"challengeId": challenge_id, "userId": "ivy"}),
-    );
-    assert_eq!(claimed.status, 200, "{}", claimed.body);
-    assert_eq!(claimed.json["verificationMethod"], "EMAIL_OTP");
-    let token = claimed.str("token");
-    assert_error(
-        &post(
-            &fake,
-            "/claim",
-            &json!({"challengeId": challenge_id, "userId": "ivy"}),
-        ),
-        400,
-        "invalid_request",
-    );
-
-    let user = get(&fake, "/users/ivy");
-    assert_eq!(user.json["email"], "new@example.com");
-    assert_eq!(user.json["emailVerified"], true);
-
-    let validated = post(&fake, "/validate", &json!({"token": token}));
-    assert_eq!(validated.json["isValid"], true, "{}", validated.body);
-    assert_eq!(validated.json["state"], "CHALLENGE_SUCCEEDED");
-    assert_eq!(validated.json["userId"], "ivy");
-    assert_eq!(validated.json["action"], "signUp");
-    assert_eq!(validated.json["idempotencyKey"], key.as_str());
-    assert_eq!(validated.json["verificationMethod"], "EMAIL_OTP");
-    assert_eq!(
-        post(&fake, "/validate", &json!({"token": token})).json["isValid"],
-        false
-    );
-
-    // A claimed token also opens a session.
-    let session = post(
-        &fake,
-        "/sessions",
-        &json!({"clientId": "web", "token": token}),
-    );
-    assert_eq!(session.status, 200, "{}", session.body);
-    let user = post(
-        &fake,
-        "/sessions/validate",
-        &json!({"accessToken": session.str("accessToken")}),
-    );
-    assert_eq!(user.json["user"]["userId"], "ivy");
-    assert_eq!(user.json["verificationMethod"], "EMAIL_OTP");
-
-    // Lookups by filter; POST variant with a body; no match is 404.
-    let info = get(
-        &fake,
-        "/challenges?action=signUp&verificationMethod=EMAIL_OTP",
-    );
-    assert_eq!(info.json["challengeId"], challenge_id.as_str());
-    assert_eq!(info.json["email"], "new@example.com");
-    let posted = post(&fake, "/challenges", &json!({"challengeId": challenge_id}));
-    assert_eq!(posted.json["challengeId"], challenge_id.as_str());
-    assert_error(
-        &get(&fake, "/challenges?challengeId=nope"),
-        404,
-        "not_found",
-    );
-
-    // Missing contact details are a 400; a re-send gives a new code.
-    assert_error(
-        &post(
-            &fake,
-            "/challenge",
-            &json!({"verificationMethod": "SMS", "action": "signUp"}),
-        ),
-        400,
-        "invalid_request",
-    );
-    let c = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "WHATSAPP", "action": "x", "phoneNumber": "+1555"}),
-    );
-    let id = c.str("challengeId");
-    let resent = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "WHATSAPP", "action": "x", "challengeId": id}),
-    );
-    assert_eq!(resent.json["challengeId"], id.as_str());
-    let code = fake.last_code_for(&id).unwrap();
-    let ok = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": id, "verificationCode": code}),
-    );
-    assert_eq!(ok.json["isVerified"], true);
-    assert_eq!(ok.json["verificationMethod"], "WHATSAPP");
-}
-
-#[test]
-fn sessions_create_validate_refresh_revoke() {
-    let fake = FakeAuthsignal::new();
-    patch(
-        &fake,
-        "/users/jane",
-        &json!({"email": "jane@example.com", "custom": {"tier": "gold"}}),
-    );
-    let flow = sign_in(&fake, "jane", "signIn", "+15550004");
-    let validated = post(&fake, "/validate", &json!({"token": flow.token}));
-    assert_eq!(validated.json["isValid"], true);
-
-    let created = post(
-        &fake,
-        "/sessions",
-        &json!({"clientId": "web", "token": flow.token, "action": "signIn"}),
-    );
-    assert_eq!(created.status, 200, "{}", created.body);
-    let access = created.str("accessToken");
-    let refresh = created.str("refreshToken");
-    // One session per token.
-    assert_error(
-        &post(
-            &fake,
-            "/sessions",
-            &json!({"clientId": "web", "token": flow.token}),
-        ),
-        400,
-        "invalid_request",
-    );
-
-    let session = post(
-        &fake,
-        "/sessions/validate",
-        &json!({"accessToken": access, "clientIds": ["web", "ios"]}),
-    );
-    assert_eq!(session.status, 200, "{}", session.body);
-    assert_eq!(session.json["user"]["userId"], "jane");
-    assert_eq!(session.json["user"]["email"], "jane@example.com");
-    assert_eq!(session.json["user"]["custom"]["tier"], "gold");
-    assert_eq!(session.json["verificationMethod"], "SMS");
-    let expires_at = session.json["expiresAt"].as_i64().unwrap();
-    assert!(expires_at > 1_700_000_000 && expires_at < 100_000_000_000);
-    assert_error(
-        &post(
-            &fake,
-            "/sessions/validate",
-            &json!({"accessToken": access, "clientIds": ["ios"]}),
-        ),
-        400,
-        "invalid_request",
-    );
-
-    // Refresh rotates both tokens.
-    let refreshed = post(
-        &fake,
-        "/sessions/refresh",
-        &json!({"refreshToken": refresh}),
-    );
-    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
-    let access2 = refreshed.str("accessToken");
-    let refresh2 = refreshed.str("refreshToken");
-    assert_ne!(access2, access);
-    assert_ne!(refresh2, refresh);
-    assert_error(
-        &post(
-            &fake,
-            "/sessions/refresh",
-            &json!({"refreshToken": refresh}),
-        ),
-        400,
-        "invalid_request",
-    );
-    assert_error(
-        &post(&fake, "/sessions/validate", &json!({"accessToken": access})),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(
-        post(
-            &fake,
-            "/sessions/validate",
-            &json!({"accessToken": access2})
-        )
-        .status,
-        200
-    );
-
-    // Expired access tokens fail; the refresh token still works.
-    fake.advance(Duration::from_secs(60 * 60 + 1));
-    assert_error(
-        &post(
-            &fake,
-            "/sessions/validate",
-            &json!({"accessToken": access2}),
-        ),
-        400,
-        "invalid_request",
-    );
-    let refreshed = post(
-        &fake,
-        "/sessions/refresh",
-        &json!({"refreshToken": refresh2}),
-    );
-    let access3 = refreshed.str("accessToken");
-    let refresh3 = refreshed.str("refreshToken");
-    assert_eq!(
-        post(
-            &fake,
-            "/sessions/validate",
-            &json!({"accessToken": access3})
-        )
-        .status,
-        200
-    );
-
-    // Revoke one session.
-    let revoked = post(&fake, "/sessions/revoke", &json!({"accessToken": access3}));
-    assert_eq!(revoked.status, 200);
-    assert_error(
-        &post(
-            &fake,
-            "/sessions/validate",
-            &json!({"accessToken": access3}),
-        ),
-        400,
-        "invalid_request",
-    );
-    assert_error(
-        &post(
-            &fake,
-            "/sessions/refresh",
-            &json!({"refreshToken": refresh3}),
-        ),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(
-        post(
-            &fake,
-            "/sessions/revoke",
-            &json!({"accessToken": "unknown"})
-        )
-        .status,
-        200
-    );
-
-    // Revoke all of a user's sessions.
-    let t1 = post(&fake, "/users/jane/actions/signIn", &json!({}));
-    let t2 = post(&fake, "/users/jane/actions/signIn", &json!({}));
-    fake.set_action_outcome("signIn", UserActionState::Allow);
-    let t3 = post(&fake, "/users/jane/actions/signIn", &json!({}));
-    // Pending actions cannot open sessions.
-    assert_error(
-        &post(
-            &fake,
-            "/sessions",
-            &json!({"clientId": "web", "token": t1.str("token")}),
-        ),
-        400,
-        "invalid_request",
-    );
-    let _ = t2;
-    let s3 = post(
-        &fake,
-        "/sessions",
-        &json!({"clientId": "web", "token": t3.str("token")}),
-    );
-    let other = post(&fake, "/users/kim/actions/signIn", &json!({}));
-    let s4 = post(
-        &fake,
-        "/sessions",
-        &json!({"clientId": "web", "token": other.str("token")}),
-    );
-    let all = post(&fake, "/sessions/user/revoke", &json!({"userId": "jane"}));
-    assert_eq!(all.status, 200);
-    assert_error(
-        &post(
-            &fake,
-            "/sessions/validate",
-            &json!({"accessToken": s3.str("accessToken")}),
-        ),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(
-        post(
-            &fake,
-            "/sessions/validate",
-            &json!({"accessToken": s4.str("accessToken")})
-        )
-        .json["user"]["userId"],
-        "kim"
-    );
-}
-
-#[test]
 fn requests_are_recorded() {
     let fake = FakeAuthsignal::new();
-    post(
+    steps(
         &fake,
-        "/users/x/actions/signIn",
-        &json!({"email": "x@example.com"}),
+        json!([
+            {"send": "POST /v1/users/x/actions/signIn", "body": {"email": "x@example.com"}, "status": 200},
+            {"send": "GET /v1/users?email=x%40example.com", "status": 200},
+        ]),
     );
-    get(&fake, "/users?email=x%40example.com");
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].method, http::Method::POST);
@@ -1247,17 +536,13 @@ fn requests_are_recorded() {
     assert_eq!(requests[1].query_param("email"), Some("x@example.com"));
     assert_eq!(requests[1].body, None);
     // The key arrived, and stays out of `Debug`.
-    assert_eq!(
-        requests[0].header("authorization"),
-        Some(fake.authorization_header().as_str())
-    );
-    let encoded = fake.authorization_header()["Basic ".len()..].to_owned();
-    assert!(!format!("{:?}", requests[0]).contains(&encoded));
+    let auth = fake.authorization_header();
+    assert_eq!(requests[0].header("authorization"), Some(auth.as_str()));
+    assert!(!format!("{:?}", requests[0]).contains(&auth["Basic ".len()..]));
     fake.clear_requests();
     assert_eq!(fake.request_count(), 0);
 }
 
-#[test]
 fn garbage_never_kills_the_server() {
     let fake = FakeAuthsignal::new();
     let auth = fake.authorization_header();
@@ -1270,26 +555,37 @@ fn garbage_never_kills_the_server() {
         "{\"state\": []}",
     ];
     let targets = [
-        "/v1/users/authenticators",
-        "/v1/validate",
-        "/v1/sessions",
-        "/v1/users/u/actions/a/k",
-        "/v1/challenge",
-        "/v1/claim",
-        "/v1/challenges",
+        "authenticators",
+        "validate",
+        "sessions",
+        "users/u/actions/a/k",
+        "challenge",
+        "claim",
+        "challenges",
     ];
     for body in bodies {
-        for target in targets {
+        for target in targets.map(|t| {
+            if t == "authenticators" {
+                "/v1/users/authenticators".to_owned()
+            } else {
+                format!("/v1/{t}")
+            }
+        }) {
             for method in ["POST", "PATCH"] {
-                let resp = send_raw(&fake, method, target, Some(&auth), Some(body));
-                assert!(resp.status < 500, "{method} {target} {body}: {}", resp.body);
+                let resp = send(&fake, method, &target, &[("authorization", &auth)], body);
+                assert!(
+                    resp.status().as_u16() < 500,
+                    "{method} {target} {body}: {resp:?}"
+                );
             }
         }
     }
-    assert_eq!(get(&fake, "/users/still-alive").status, 200);
+    steps(
+        &fake,
+        json!([{"send": "GET /v1/users/still-alive", "status": 200}]),
+    );
 }
 
-#[test]
 fn webhook_signing_is_reexported() {
     let fake = FakeAuthsignal::start_with_secret("test-secret-key-123");
     let header = authsignal_testkit::sign(&fake.api_secret_key(), b"{}", 1_630_000_000);
@@ -1300,11 +596,10 @@ fn webhook_signing_is_reexported() {
     let _: ApiSecretKey = fake.api_secret_key();
 }
 
-#[test]
 fn drop_stops_the_server() {
     let fake = FakeAuthsignal::start();
     let addr = fake.addr().unwrap();
-    assert_eq!(get(&fake, "/users/x").status, 200);
+    steps(&fake, json!([{"send": "GET /v1/users/x", "status": 200}]));
     let started = Instant::now();
     drop(fake);
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -1316,338 +611,124 @@ fn drop_stops_the_server() {
     }
 }
 
-#[test]
-fn call_connect_needs_its_own_key() {
+fn timestamps_follow_the_clock() {
     let fake = FakeAuthsignal::new();
-    assert_eq!(fake.call_connect_url(), "https://authsignal-fake.invalid");
-    assert!(fake.call_connect_secret().starts_with("sk_test_fake_cc_"));
-    assert_ne!(fake.call_connect_secret(), fake.secret());
-    assert_eq!(
-        fake.call_connect_authorization_header(),
-        format!(
-            "Basic {}",
-            STANDARD.encode(format!("{}:", fake.call_connect_secret()))
-        )
-    );
-    assert!(!format!("{fake:?}").contains(fake.call_connect_secret()));
-    let connect = fake.call_connect_authorization_header();
-    let server_api = fake.authorization_header();
-    let start = r#"{"referenceId":"call-1","phoneNumber":"+6427123456","channel":"WHATSAPP"}"#;
-
-    // The Server API key does not open Call Connect…
-    for auth in [Some(server_api.as_str()), None] {
-        let resp = send_raw(&fake, "POST", "/call/start", auth, Some(start));
-        assert_error(&resp, 401, "unauthorized");
-    }
-    // …nor the Call Connect key the Server API.
-    let resp = send_raw(&fake, "GET", "/v1/users/alice", Some(&connect), None);
-    assert_error(&resp, 401, "unauthorized");
-    // Call Connect paths have no `/v1`.
-    let resp = send_raw(
+    let vars = steps(
         &fake,
-        "POST",
-        "/v1/call/start",
-        Some(&server_api),
-        Some(start),
+        json!([
+            {"send": "POST /v1/users/mo/actions/signIn", "body": {}, "status": 200, "save": {"first": "/idempotencyKey"}},
+            {"call": {"advance": 86400}},
+            {"send": "POST /v1/users/mo/actions/signIn", "body": {}, "status": 200, "save": {"second": "/idempotencyKey"}},
+            {"send": "GET /v1/users/mo/actions/signIn/{first}", "status": 200, "save": {"t1": "/createdAt"}},
+            {"send": "GET /v1/users/mo/actions/signIn/{second}", "status": 200, "save": {"t2": "/createdAt"}},
+        ]),
     );
-    assert_error(&resp, 404, "not_found");
-
-    let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(start));
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert!(!resp.str("messageId").is_empty());
-    assert_eq!(resp.json["channel"], "WHATSAPP");
-    assert_eq!(resp.json["phoneNumber"], "+6427123456");
-    assert_eq!(fake.call_outcome("call-1"), None);
-
-    let by_email = r#"{"referenceId":"call-2","email":"a@example.com"}"#;
-    let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(by_email));
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json["channel"], "EMAIL");
-    assert_eq!(resp.json["email"], "a@example.com");
-    assert!(resp.json.get("phoneNumber").is_none());
-
-    for bad in [
-        r#"{"phoneNumber":"+6427123456"}"#,
-        r#"{"referenceId":"call-3"}"#,
-        r#"{"referenceId":"call-3","channel":"EMAIL","phoneNumber":"+6427123456"}"#,
-        r#"{"referenceId":"call-3","channel":"FAX","phoneNumber":"+6427123456"}"#,
-    ] {
-        let resp = send_raw(&fake, "POST", "/call/start", Some(&connect), Some(bad));
-        assert_error(&resp, 400, "invalid_request");
-    }
-
-    let finish = r#"{"referenceId":"call-1","state":"CHALLENGE_SUCCEEDED","userId":"u1","payload":{"agent":"a-7"}}"#;
-    let resp = send_raw(&fake, "POST", "/call/finish", Some(&connect), Some(finish));
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json, json!({"success": true}));
-    assert_eq!(
-        fake.call_outcome("call-1"),
-        Some(CallState::ChallengeSucceeded)
-    );
-
-    let unknown = r#"{"referenceId":"never","state":"CHALLENGE_FAILED"}"#;
-    let resp = send_raw(&fake, "POST", "/call/finish", Some(&connect), Some(unknown));
-    assert_error(&resp, 404, "not_found");
-    let bad_state = r#"{"referenceId":"call-1","state":"MAYBE"}"#;
-    let resp = send_raw(
-        &fake,
-        "POST",
-        "/call/finish",
-        Some(&connect),
-        Some(bad_state),
-    );
-    assert_error(&resp, 400, "invalid_request");
-}
-
-#[test]
-fn authenticator_configurations_are_listed() {
-    let fake = FakeAuthsignal::new();
-    let resp = get(&fake, "/authenticators");
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    let configurations = resp.json.as_array().expect("a bare array");
-    assert_eq!(configurations.len(), 6);
-    let sms = &configurations[0];
-    assert_eq!(sms["verificationMethod"], "SMS");
-    assert_eq!(sms["smsChannel"], "WHATSAPP");
-    assert_eq!(sms["isActive"], true);
-    assert!(!sms["authenticatorId"].as_str().unwrap().is_empty());
+    let at = |var: &str| OffsetDateTime::parse(vars[var].as_str().unwrap(), &Rfc3339).unwrap();
+    let gap = at("t2") - at("t1");
     assert!(
-        configurations
-            .iter()
-            .any(|c| c["verificationMethod"] == "SECURITY_KEY" && c["isActive"] == false)
+        gap >= time::Duration::hours(24) && gap < time::Duration::hours(25),
+        "{gap}"
     );
-    assert!(
-        configurations[1..]
-            .iter()
-            .all(|c| c.get("smsChannel").is_none())
-    );
-    // It is a Server API route: the API key is needed.
-    let resp = send_raw(&fake, "GET", "/v1/authenticators", None, None);
-    assert_error(&resp, 401, "unauthorized");
 }
 
-#[test]
-fn payment_sessions_need_a_paired_terminal() {
-    let fake = FakeAuthsignal::new();
-    let create = r#"{"amount":42.5,"reference":"POS-0093-118","currency":"NZD"}"#;
-    let terminal = |id| [("x-authsignal-terminal", id)];
-
-    // Nobody is paired yet; the Server API key does not open the Terminal API.
-    let resp = send_with_headers(
-        &fake,
-        "POST",
-        "/v1/terminal/payment-session",
-        &terminal("term-1"),
-        Some(create),
-    );
-    assert_error(&resp, 401, "unauthorized");
-    let server_api = fake.authorization_header();
-    let resp = send_raw(
-        &fake,
-        "POST",
-        "/v1/terminal/payment-session",
-        Some(&server_api),
-        Some(create),
-    );
-    assert_error(&resp, 401, "unauthorized");
-
-    fake.add_terminal("term-1");
-    fake.add_terminal("term-2");
-    let resp = send_with_headers(
-        &fake,
-        "POST",
-        "/v1/terminal/payment-session",
-        &terminal("term-1"),
-        Some(create),
-    );
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.json["status"], "PENDING");
-    assert_eq!(resp.json["reference"], "POS-0093-118");
-    let id = resp.str("challengeId");
-
-    let path = format!("/v1/terminal/payment-session/{id}");
-    let poll = |terminal_id| send_with_headers(&fake, "GET", &path, &terminal(terminal_id), None);
-    let resp = poll("term-1");
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(
-        resp.json,
-        json!({"challengeId": id, "status": "PENDING", "reference": "POS-0093-118"})
-    );
-    // Another terminal cannot see it; an unknown one is not let in.
-    assert_error(&poll("term-2"), 404, "not_found");
-    assert_error(&poll("term-3"), 401, "unauthorized");
-
-    // The customer approves at the terminal.
-    assert!(fake.set_payment_session_status(&id, PaymentSessionStatus::Completed));
-    assert_eq!(poll("term-1").json["status"], "COMPLETED");
-    assert!(!fake.set_payment_session_status(&id, PaymentSessionStatus::from("REFUNDED")));
-    assert!(!fake.set_payment_session_status("nope", PaymentSessionStatus::Failed));
-    assert_eq!(poll("term-1").json["status"], "COMPLETED");
-
-    let unknown = send_with_headers(
-        &fake,
-        "GET",
-        "/v1/terminal/payment-session/nope",
-        &terminal("term-1"),
-        None,
-    );
-    assert_error(&unknown, 404, "not_found");
-    let bad = send_with_headers(
-        &fake,
-        "POST",
-        "/v1/terminal/payment-session",
-        &terminal("term-1"),
-        Some(r#"{"amount":"42.5"}"#),
-    );
-    assert_error(&bad, 400, "invalid_request");
-}
-
-#[test]
-fn challenge_resend_by_challenge_id_alone() {
-    let fake = FakeAuthsignal::new();
-    let started = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "SMS", "action": "signIn", "phoneNumber": "+6421555012"}),
-    );
-    assert_eq!(started.status, 200, "{}", started.body);
-    let id = started.str("challengeId");
-    let first_code = fake.last_code_for(&id).unwrap();
-
-    // The documented shape without a challenge id still needs both fields.
-    for body in [
-        json!({"verificationMethod": "SMS"}),
-        json!({"action": "signIn"}),
-        json!({}),
-    ] {
-        assert_error(&post(&fake, "/challenge", &body), 400, "invalid_request");
-    }
-
-    let resent = post(&fake, "/challenge", &json!({"challengeId": id}));
-    assert_eq!(resent.status, 200, "{}", resent.body);
-    assert_eq!(resent.json["challengeId"], id.as_str());
-    assert_eq!(
-        resent.json["idempotencyKey"],
-        started.json["idempotencyKey"]
-    );
-    assert!(resent.json["expiresAt"].as_i64() >= started.json["expiresAt"].as_i64());
-    assert_eq!(fake.last_challenge_id().as_deref(), Some(id.as_str()));
-    let code = fake.last_code_for(&id).unwrap();
-    // Only the newest code works (a six-digit clash is possible, so only
-    // check the old one when it differs).
-    if code != first_code {
-        let old = post(
+/// The flow in `scenarios/threads/sign_in.json` for 16 users at once.
+fn sixteen_threads_run_independent_flows() {
+    let fake = FakeAuthsignal::start();
+    let flow = load(&scenarios().join("threads/sign_in.json"));
+    let ids: BTreeSet<String> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let (fake, flow) = (&fake, &flow);
+                scope.spawn(move || {
+                    let mut vars = Vars::from([
+                        ("user".to_owned(), json!(format!("user/{i}"))),
+                        ("user_path".to_owned(), json!(format!("user%2F{i}"))),
+                        ("phone".to_owned(), json!(format!("+1555000{i:04}"))),
+                    ]);
+                    run("scenarios/threads/sign_in.json", flow, fake, &mut vars)
+                        .unwrap_or_else(|e| panic!("user {i}: {e}"));
+                    vars["challenge_id"].as_str().unwrap().to_owned()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("flow thread panicked"))
+            .collect()
+    });
+    assert_eq!(ids.len(), 16);
+    // 8 requests per flow (enrol, track, challenge, verify, validate,
+    // session, refresh, validate session) plus the challenge lookup.
+    assert_eq!(fake.request_count(), 16 * 9);
+    for i in 0..16 {
+        let send = format!("GET /v1/users/user%2F{i}");
+        steps(
             &fake,
-            "/verify",
-            &json!({"challengeId": id, "verificationCode": first_code}),
-        );
-        assert_eq!(old.json["isVerified"], false);
-    }
-    // A resend that names a different method or action is refused.
-    for body in [
-        json!({"challengeId": id, "verificationMethod": "EMAIL_OTP"}),
-        json!({"challengeId": id, "action": "withdraw"}),
-    ] {
-        assert_error(&post(&fake, "/challenge", &body), 400, "invalid_request");
-    }
-    let code = fake.last_code_for(&id).unwrap();
-    let ok = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": id, "verificationCode": code}),
-    );
-    assert_eq!(ok.json["isVerified"], true, "{}", ok.body);
-    assert_eq!(ok.json["phoneNumber"], "+6421555012");
-
-    // A verified (or unknown) challenge cannot be re-sent.
-    for unknown in [id.as_str(), "nope"] {
-        assert_error(
-            &post(&fake, "/challenge", &json!({"challengeId": unknown})),
-            400,
-            "invalid_request",
+            json!([{"send": send, "status": 200, "match": {"isEnrolled": true}}]),
         );
     }
 }
 
-#[test]
-fn documented_fields_of_users_actions_and_authenticators() {
-    let fake = FakeAuthsignal::new();
-    // get user: `locale`.
-    patch(&fake, "/users/ana", &json!({"locale": "es"}));
-    assert_eq!(get(&fake, "/users/ana").json["locale"], "es");
-
-    // get action: `ruleIds`; listed actions: the IP address and user agent
-    // given to track (no `countryCode`: the fake does not geolocate).
-    let tracked = post(
-        &fake,
-        "/users/ana/actions/signIn",
-        &json!({"ipAddress": "203.0.113.7", "userAgent": "Mozilla/5.0"}),
+/// The table cannot pass vacuously: wrong expectations fail, naming the
+/// scenario and step with expected and actual JSON.
+fn wrong_expectations_fail() {
+    let fails = |steps: Value| {
+        let steps = steps.as_array().unwrap().clone();
+        run(
+            "scenarios/x.json",
+            &steps,
+            &FakeAuthsignal::new(),
+            &mut Vars::new(),
+        )
+        .expect_err("a wrong expectation")
+    };
+    let get = json!({"send": "GET /v1/users/nobody", "status": 200});
+    let with = |extra: Value| {
+        let mut step = get.clone();
+        step.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!([get, step])
+    };
+    let e = fails(with(json!({"status": 404})));
+    assert!(
+        e.starts_with("scenarios/x.json step 2: expected 404, got 200"),
+        "{e}"
     );
-    let key = tracked.str("idempotencyKey");
-    let action = get(&fake, &format!("/users/ana/actions/signIn/{key}"));
-    assert_eq!(action.json["ruleIds"], json!([]));
-    let listed = get(&fake, "/users/ana/actions");
-    assert_eq!(listed.json[0]["ipAddress"], "203.0.113.7");
-    assert_eq!(listed.json[0]["userAgent"], "Mozilla/5.0");
-    // The fake "geolocates" every IP address to New Zealand.
-    assert_eq!(listed.json[0]["countryCode"], "NZ");
-
-    // enroll: a passkey needs its credential id and public key.
-    let passkey = post(
-        &fake,
-        "/users/ana/authenticators",
-        &json!({"verificationMethod": "PASSKEY", "credentialId": "Y3JlZA", "credentialPublicKey": "pk", "name": "MacBook"}),
+    let e = fails(with(json!({"match": {"isEnrolled": true}})));
+    assert!(e.contains("step 2: match differs at `/isEnrolled`"), "{e}");
+    assert!(
+        e.contains("expected: {\n  \"isEnrolled\": true") && e.contains("actual:   {"),
+        "{e}"
     );
-    assert_eq!(passkey.status, 200, "{}", passkey.body);
-    let credential = &passkey.json["authenticator"]["webauthnCredential"];
-    assert_eq!(credential["credentialId"], "Y3JlZA");
-    assert_eq!(credential["name"], "MacBook");
-    for body in [
-        json!({"verificationMethod": "PASSKEY", "credentialId": "Y3JlZA"}),
-        json!({"verificationMethod": "PASSKEY", "credentialPublicKey": "pk"}),
-        json!({"verificationMethod": "SMS", "phoneNumber": "+6421555012", "oobChannel": "FAX"}),
+    for wrong in [
+        json!({"json": {"userId": "nobody"}}),
+        json!({"match": {"enrolledVerificationMethods": ["SMS"]}}),
+        json!({"match": {"userId": "<uuid>"}}),
+        json!({"match": {"userId": "<not:nobody>"}}),
+        json!({"match": {"missing": "<string>"}}),
+        json!({"absent": ["/userId"]}),
+        json!({"error": "not_found"}),
+        json!({"reply_headers": {"content-type": "text/plain"}}),
+        json!({"save": {"x": "/missing"}}),
+        json!({"stauts": 200}),
+        json!({"send": "GET /v1/users/{nope}"}),
+        json!({"match": {"userId": "<nope>"}}),
     ] {
-        assert_error(
-            &post(&fake, "/users/ana/authenticators", &body),
-            400,
-            "invalid_request",
+        assert!(
+            fails(with(wrong.clone())).contains("step 2"),
+            "{wrong} passed"
         );
     }
-    // The deprecated `oobChannel` is still accepted.
-    let sms = post(
-        &fake,
-        "/users/ana/authenticators",
-        &json!({"verificationMethod": "SMS", "phoneNumber": "+6421555012", "oobChannel": "SMS"}),
-    );
-    assert_eq!(sms.status, 200, "{}", sms.body);
-    assert!(
-        sms.json["authenticator"]
-            .get("previousSmsChannel")
-            .is_none()
-    );
-
-    // previousSmsChannel: the channel of the last verified SMS challenge.
-    let challenge = post(
-        &fake,
-        "/challenge",
-        &json!({"verificationMethod": "SMS", "action": "signIn", "userId": "ana",
-                "phoneNumber": "+6421555012", "smsChannel": "WHATSAPP"}),
-    );
-    let id = challenge.str("challengeId");
-    let code = fake.last_code_for(&id).unwrap();
-    let verified = post(
-        &fake,
-        "/verify",
-        &json!({"challengeId": id, "verificationCode": code}),
-    );
-    assert_eq!(verified.json["isVerified"], true);
-    let listed = get(&fake, "/users/ana/authenticators");
-    let sms = listed
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["verificationMethod"] == "SMS")
-        .unwrap();
-    assert_eq!(sms["previousSmsChannel"], "WHATSAPP");
+    for wrong in [
+        json!({"call": "last_code", "is": "123456"}),
+        json!({"call": "requests", "is": []}),
+        json!({"call": {"advance": "soon"}}),
+        json!({"call": "last_code", "extra": 1}),
+    ] {
+        assert!(
+            fails(json!([get, wrong])).contains("step 2"),
+            "{wrong} passed"
+        );
+    }
 }

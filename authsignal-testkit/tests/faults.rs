@@ -17,13 +17,8 @@ fn track_route() -> Route {
 fn too_many_requests_carries_retry_after_and_is_not_processed() {
     let fake = FakeAuthsignal::new();
     let client = Client::with_transport(fake.config(), fake.transport());
-    fake.fail_next(
-        1,
-        Fault::TooManyRequests {
-            retry_after: Duration::from_millis(1500),
-        },
-        track_route(),
-    );
+    let retry_after = Duration::from_millis(1500);
+    fake.fail_next(1, Fault::TooManyRequests { retry_after }, track_route());
     // A request the route does not match is untouched.
     assert!(
         !client
@@ -34,23 +29,20 @@ fn too_many_requests_carries_retry_after_and_is_not_processed() {
     let Err(Error::Api(error)) = client.track(TrackRequest::new("alice", "signIn")) else {
         panic!("expected an API error");
     };
-    assert_eq!(error.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(error.code, Some(ErrorCode::TooManyRequests));
-    assert_eq!(
-        error.retry_after,
-        Some(Duration::from_secs(2)),
-        "rounded up"
+    let (code, status) = (
+        Some(ErrorCode::TooManyRequests),
+        StatusCode::TOO_MANY_REQUESTS,
     );
-    assert_eq!(error.attempts, 1);
+    // The delay is rounded up to whole seconds.
+    let seen = (error.status, error.code, error.retry_after, error.attempts);
+    assert_eq!(seen, (status, code, Some(Duration::from_secs(2)), 1));
     // Not processed: no action exists; the next track goes through.
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[1].status, Some(StatusCode::TOO_MANY_REQUESTS));
     let tracked = client.track(TrackRequest::new("alice", "signIn")).unwrap();
-    assert!(
-        fake.action_state("alice", "signIn", &tracked.idempotency_key)
-            .is_some()
-    );
+    let state = fake.action_state("alice", "signIn", &tracked.idempotency_key);
+    assert!(state.is_some());
     assert_eq!(fake.request_count(), 3);
 }
 
@@ -63,24 +55,14 @@ fn a_client_retries_through_server_errors() {
         .build()
         .unwrap();
     let client = Client::with_transport(config, fake.transport()).with_timer(NoWaitTimer);
-    fake.fail_next(
-        2,
-        Fault::Status(StatusCode::SERVICE_UNAVAILABLE),
-        Route::matching(Method::GET, "/v1/users/*"),
-    );
-    let user = client
-        .get_user(GetUserRequest::new("bob"))
-        .expect("the third try works");
-    assert!(!user.is_enrolled);
+    let unavailable = StatusCode::SERVICE_UNAVAILABLE;
+    let users = Route::matching(Method::GET, "/v1/users/*");
+    fake.fail_next(2, Fault::Status(unavailable), users);
+    let user = client.get_user(GetUserRequest::new("bob"));
+    assert!(!user.expect("the third try works").is_enrolled);
     let statuses: Vec<_> = fake.requests().into_iter().map(|r| r.status).collect();
-    assert_eq!(
-        statuses,
-        [
-            Some(StatusCode::SERVICE_UNAVAILABLE),
-            Some(StatusCode::SERVICE_UNAVAILABLE),
-            Some(StatusCode::OK)
-        ]
-    );
+    let expected = [Some(unavailable), Some(unavailable), Some(StatusCode::OK)];
+    assert_eq!(statuses, expected);
     // Used up: the next call is answered normally at once.
     client.get_user(GetUserRequest::new("bob")).unwrap();
     assert_eq!(fake.request_count(), 4);
@@ -177,21 +159,16 @@ fn a_delay_moves_the_clock_in_process_and_times_out_on_the_socket() {
 fn rules_apply_in_order_and_can_be_cleared() {
     let fake = FakeAuthsignal::new();
     let client = Client::with_transport(fake.config(), fake.transport());
-    fake.fail_next(
-        1,
-        Fault::Status(StatusCode::INTERNAL_SERVER_ERROR),
-        Route::All,
-    );
-    fake.fail_next(1, Fault::Status(StatusCode::BAD_GATEWAY), Route::All);
-    let status = |r: Result<_, Error>| r.unwrap_err().status();
-    assert_eq!(
-        status(client.get_user(GetUserRequest::new("a"))),
-        Some(StatusCode::INTERNAL_SERVER_ERROR)
-    );
-    assert_eq!(
-        status(client.get_user(GetUserRequest::new("a"))),
-        Some(StatusCode::BAD_GATEWAY)
-    );
+    let (internal, bad_gateway) = (StatusCode::INTERNAL_SERVER_ERROR, StatusCode::BAD_GATEWAY);
+    fake.fail_next(1, Fault::Status(internal), Route::All);
+    fake.fail_next(1, Fault::Status(bad_gateway), Route::All);
+    let status = || {
+        client
+            .get_user(GetUserRequest::new("a"))
+            .unwrap_err()
+            .status()
+    };
+    assert_eq!([status(), status()], [Some(internal), Some(bad_gateway)]);
     fake.fail_next(5, Fault::DropConnection, Route::All);
     fake.clear_faults();
     assert!(client.get_user(GetUserRequest::new("a")).is_ok());

@@ -262,33 +262,6 @@ fn the_secret_never_appears_in_debug_or_display() {
         assert_no_secret(&text, &secret, what);
     }
 
-    // Every endpoint's request: the secret is really there, on the wire only.
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{secret}:"));
-    let call_connect = base64::engine::general_purpose::STANDARD.encode("sk_cc_other:");
-    let mut api_requests = 0;
-    let mut check = |name: &'static str, request: Visited| {
-        let request = request.unwrap_or_else(|e| panic!("{name}: {e}")).unwrap();
-        let headers = request.headers();
-        // The Server API key, or Call Connect's own key on its requests.
-        if let Some(auth) = headers.get(http::header::AUTHORIZATION) {
-            let auth = auth.to_str().unwrap();
-            let ours = auth.ends_with(&encoded);
-            assert!(ours || auth.ends_with(&call_connect), "{name}");
-            api_requests += usize::from(ours);
-        }
-        assert_no_secret(&format!("{request:?}"), &secret, name);
-        assert_no_secret(&format!("{request:#?}"), &secret, name);
-        assert_no_secret(&format!("{headers:?}"), &secret, name);
-    };
-    let every = Config::builder(secret.clone()).with_call_connect_secret("sk_cc_other");
-    let (every, response) = (every.build().unwrap(), None);
-    visit_endpoints(&mut EveryEndpoint {
-        config: every,
-        response,
-        check: &mut check,
-    });
-    assert!(api_requests >= 25, "{api_requests} requests carry the key");
-
     // Errors of every variant.
     let mut errors = vec![
         client.get_user(GetUserRequest::new("u")).unwrap_err(),
@@ -350,20 +323,4 @@ fn core_dependency_tree_has_no_io_crates() {
         let found = crates.contains(&forbidden);
         assert!(!found, "authsignal-core depends on {forbidden}:\n{tree}");
     }
-}
-
-#[test]
-fn huge_error_fields_are_capped_on_a_character_boundary() {
-    let description = "é".repeat(512 * 1024); // 1 MiB of two-byte characters
-    let code = "x".repeat(10_000);
-    let body = serde_json::json!({"errorCode": code, "errorDescription": description});
-    let (status, headers) = (StatusCode::BAD_REQUEST, http::HeaderMap::new());
-    let body = body.to_string();
-    let error = authsignal_core::endpoint::api_error(status, &headers, body.as_bytes());
-    let api = error.api_error().expect("an API error");
-    let kept = api.description.as_deref().unwrap();
-    assert!(kept.len() <= 400 && kept.ends_with('…') && kept.starts_with("éé"));
-    assert!(api.code.as_ref().unwrap().as_str().len() <= 64);
-    let shown = error.to_string().len();
-    assert!(shown <= 600, "{shown}");
 }

@@ -128,6 +128,8 @@ enum FakeApi {
     CallOutcome(String),
     /// `[{"method", "path", "status"}]`, oldest first.
     Requests,
+    /// `[from, to]` (RFC 3339): whole hours from one to the other.
+    HoursBetween(String, String),
 }
 
 /// Runs `steps` against `fake`; errors name `name`, the step and what differed.
@@ -183,14 +185,11 @@ fn request(fake: &FakeAuthsignal, step: Request, vars: &mut Vars) -> Result<(), 
         Some(value) => value.to_string(),
     };
     let response = send(fake, method, target, &headers, &body);
-    let text = String::from_utf8_lossy(response.body());
-    let got = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let reply = String::from_utf8_lossy(response.body());
+    let got = serde_json::from_str(&reply).unwrap_or(Value::Null);
     if response.status() != step.status {
-        return Err(format!(
-            "expected {}, got {} {text}",
-            step.status,
-            response.status()
-        ));
+        let status = response.status();
+        return Err(format!("expected {}, got {status} {reply}", step.status));
     }
     if let Some(code) = &step.error {
         let shape = json!({"error": code, "errorCode": code, "errorDescription": "<string>"});
@@ -237,8 +236,7 @@ fn call(fake: &FakeAuthsignal, step: CallStep, vars: &mut Vars) -> Result<(), St
             json!(fake.set_payment_session_status(&id, PaymentSessionStatus::from(status)))
         }
         FakeApi::LoadSeed(seed) => {
-            let text = seed.as_str().map_or_else(|| seed.to_string(), str::to_owned);
-            fake.load_seed(&text).err().map(|e| e.to_string()).into()
+            fake.load_seed(&text(&seed)).err().map(|e| e.to_string()).into()
         }
         FakeApi::LastCode => fake.last_code().into(),
         FakeApi::LastChallengeId => fake.last_challenge_id().into(),
@@ -253,6 +251,10 @@ fn call(fake: &FakeAuthsignal, step: CallStep, vars: &mut Vars) -> Result<(), St
             .iter()
             .map(|r| json!({"method": r.method.as_str(), "path": r.path, "status": r.status.map(|s| s.as_u16())}))
             .collect(),
+        FakeApi::HoursBetween(from, to) => {
+            let at = |s: &str| OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("{s}: {e}"));
+            json!((at(&to)? - at(&from)?).whole_hours())
+        }
     };
     if let Some(expected) = &step.is {
         compare("is", expected, &got, false)?;
@@ -281,11 +283,7 @@ fn send(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    fake.handle(
-        request
-            .body(body.as_bytes().to_vec())
-            .expect("a valid request"),
-    )
+    fake.handle(request.body(body.into()).expect("a valid request"))
 }
 
 fn compare(what: &str, expected: &Value, actual: &Value, exact: bool) -> Result<(), String> {
@@ -323,9 +321,6 @@ fn matches(expected: &Value, actual: Option<&Value>, exact: bool, at: &str) -> R
 
 fn marker(marker: &str, value: &Value) -> Result<bool, String> {
     let s = value.as_str().unwrap_or_default();
-    let text = value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned);
     let (kind, arg) = marker.split_once(':').unwrap_or((marker, ""));
     let number = || {
         arg.parse::<i64>()
@@ -346,7 +341,7 @@ fn marker(marker: &str, value: &Value) -> Result<bool, String> {
         "len" => value.is_string() && s.chars().count() as i64 == number()?,
         "prefix" => s.starts_with(arg),
         "contains" => s.contains(arg),
-        "not" => text != arg,
+        "not" => text(value) != arg,
         "min" => value
             .as_i64()
             .is_some_and(|n| number().is_ok_and(|min| n >= min)),
@@ -354,38 +349,36 @@ fn marker(marker: &str, value: &Value) -> Result<bool, String> {
     })
 }
 
-/// `{var}` replaced in every string of `value`.
+/// A string as it is, any other value as JSON.
+fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// `{var}` replaced in every string of `value`; a `{name}` left over is a typo.
 fn substitute(value: &Value, vars: &Vars) -> Result<Value, String> {
-    let var = |name: &str| {
-        vars.get(name)
-            .ok_or_else(|| format!("no variable {{{name}}}"))
-    };
     let is_name =
-        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     Ok(match value {
-        Value::String(s) => match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) if is_name(name) => var(name)?.clone(),
-            _ => {
-                let (mut out, mut rest) = (String::new(), s.as_str());
-                while let Some(open) = rest.find('{') {
-                    out.push_str(&rest[..open]);
-                    rest = &rest[open + 1..];
-                    match rest.find('}').filter(|&close| is_name(&rest[..close])) {
-                        Some(close) => {
-                            let value = var(&rest[..close])?;
-                            out.push_str(
-                                &value
-                                    .as_str()
-                                    .map_or_else(|| value.to_string(), str::to_owned),
-                            );
-                            rest = &rest[close + 1..];
-                        }
-                        None => out.push('{'),
-                    }
-                }
-                Value::String(out + rest)
+        Value::String(s) => {
+            let whole = s.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
+            if let Some(value) = whole.filter(is_name).and_then(|name| vars.get(name)) {
+                return Ok(value.clone());
             }
-        },
+            let mut out = s.clone();
+            for (name, value) in vars {
+                out = out.replace(&format!("{{{name}}}"), &text(value));
+            }
+            let mut names = out
+                .split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}'));
+            if let Some((name, _)) = names.find(|(name, _)| is_name(name)) {
+                return Err(format!("no variable {{{name}}}"));
+            }
+            Value::String(out)
+        }
         Value::Array(items) => Value::Array(
             items
                 .iter()
@@ -414,49 +407,33 @@ fn scenarios() -> std::path::PathBuf {
 }
 
 fn load(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let json = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn main() {
     let args = Arguments::from_args();
-    let checks: [(&str, fn()); 10] = [
-        ("fake_is_send_and_sync", fake_is_send_and_sync),
-        ("base_url_and_secret", base_url_and_secret),
-        ("call_connect_key_and_url", call_connect_key_and_url),
-        ("requests_are_recorded", requests_are_recorded),
-        (
-            "garbage_never_kills_the_server",
-            garbage_never_kills_the_server,
-        ),
-        (
-            "webhook_signing_is_reexported",
-            webhook_signing_is_reexported,
-        ),
-        ("drop_stops_the_server", drop_stops_the_server),
-        ("timestamps_follow_the_clock", timestamps_follow_the_clock),
-        (
-            "sixteen_threads_run_independent_flows",
-            sixteen_threads_run_independent_flows,
-        ),
-        ("wrong_expectations_fail", wrong_expectations_fail),
+    macro_rules! checks {
+        ($($check:ident),*) => { vec![$(Trial::test(stringify!($check), || Ok($check()))),*] };
+    }
+    let mut trials = checks![
+        fake_is_send_and_sync,
+        base_url_and_secret,
+        call_connect_key_and_url,
+        requests_are_recorded,
+        garbage_never_kills_the_server,
+        webhook_signing_is_reexported,
+        drop_stops_the_server,
+        sixteen_threads_run_independent_flows,
+        wrong_expectations_fail
     ];
-    let mut trials: Vec<Trial> = checks
-        .into_iter()
-        .map(|(name, check)| {
-            Trial::test(name, move || {
-                check();
-                Ok(())
-            })
-        })
-        .collect();
     let mut files: Vec<_> = std::fs::read_dir(scenarios())
         .expect("tests/scenarios")
         .map(|entry| entry.expect("a directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 25, "the scenario table went missing");
+    assert!(files.len() >= 33, "the scenario table went missing");
     for path in files {
         let stem = path
             .file_stem()
@@ -554,23 +531,10 @@ fn garbage_never_kills_the_server() {
         "{\"token\": {\"nested\": true}}",
         "{\"state\": []}",
     ];
-    let targets = [
-        "authenticators",
-        "validate",
-        "sessions",
-        "users/u/actions/a/k",
-        "challenge",
-        "claim",
-        "challenges",
-    ];
+    let targets =
+        "users/authenticators validate sessions users/u/actions/a/k challenge claim challenges";
     for body in bodies {
-        for target in targets.map(|t| {
-            if t == "authenticators" {
-                "/v1/users/authenticators".to_owned()
-            } else {
-                format!("/v1/{t}")
-            }
-        }) {
+        for target in targets.split(' ').map(|t| format!("/v1/{t}")) {
             for method in ["POST", "PATCH"] {
                 let resp = send(&fake, method, &target, &[("authorization", &auth)], body);
                 assert!(
@@ -609,26 +573,6 @@ fn drop_stops_the_server() {
         assert!(Instant::now() < deadline, "still accepting connections");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn timestamps_follow_the_clock() {
-    let fake = FakeAuthsignal::new();
-    let vars = steps(
-        &fake,
-        json!([
-            {"send": "POST /v1/users/mo/actions/signIn", "body": {}, "status": 200, "save": {"first": "/idempotencyKey"}},
-            {"call": {"advance": 86400}},
-            {"send": "POST /v1/users/mo/actions/signIn", "body": {}, "status": 200, "save": {"second": "/idempotencyKey"}},
-            {"send": "GET /v1/users/mo/actions/signIn/{first}", "status": 200, "save": {"t1": "/createdAt"}},
-            {"send": "GET /v1/users/mo/actions/signIn/{second}", "status": 200, "save": {"t2": "/createdAt"}},
-        ]),
-    );
-    let at = |var: &str| OffsetDateTime::parse(vars[var].as_str().unwrap(), &Rfc3339).unwrap();
-    let gap = at("t2") - at("t1");
-    assert!(
-        gap >= time::Duration::hours(24) && gap < time::Duration::hours(25),
-        "{gap}"
-    );
 }
 
 /// The flow in `scenarios/threads/sign_in.json` for 16 users at once.
@@ -714,6 +658,13 @@ fn wrong_expectations_fail() {
         json!({"stauts": 200}),
         json!({"send": "GET /v1/users/{nope}"}),
         json!({"match": {"userId": "<nope>"}}),
+        json!({"match": {"userId": "<timestamp>"}}),
+        json!({"match": {"userId": "<unix-seconds>"}}),
+        json!({"match": {"userId": "<len:5>"}}),
+        json!({"match": {"userId": "<prefix:some>"}}),
+        json!({"match": {"userId": "<contains:zz>"}}),
+        json!({"match": {"userId": "<min:1>"}}),
+        json!({"match": {"enrolledVerificationMethods": "<min:1>"}}),
     ] {
         assert!(
             fails(with(wrong.clone())).contains("step 2"),
@@ -725,6 +676,8 @@ fn wrong_expectations_fail() {
         json!({"call": "requests", "is": []}),
         json!({"call": {"advance": "soon"}}),
         json!({"call": "last_code", "extra": 1}),
+        json!({"call": {"hours_between": ["2026-01-01T00:00:00Z", "2026-01-02T00:30:00Z"]}, "is": 25}),
+        json!({"call": {"hours_between": ["yesterday", "2026-01-02T00:00:00Z"]}}),
     ] {
         assert!(
             fails(json!([get, wrong])).contains("step 2"),

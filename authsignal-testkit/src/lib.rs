@@ -115,16 +115,16 @@
 //!
 //! | Routes | Behaviour |
 //! |---|---|
-//! | `GET /authenticators` | the tenant's authenticator configurations: SMS (with `smsChannel: WHATSAPP`), EMAIL_OTP, EMAIL_MAGIC_LINK, AUTHENTICATOR_APP and PASSKEY active, SECURITY_KEY inactive |
+//! | `GET /authenticators` | the tenant's authenticator configurations (`authenticatorId`, `verificationMethod`, `isActive`, `isEditableByUser`, `isHiddenToUser`): SMS (with `smsChannel: WHATSAPP`), EMAIL_OTP, EMAIL_MAGIC_LINK, AUTHENTICATOR_APP and PASSKEY active and shown, SECURITY_KEY inactive and hidden |
 //! | `GET /users/{userId}` | unknown or deleted users give `isEnrolled: false` |
 //! | `PATCH` (or `POST`) `/users/{userId}` | merges the given attributes (`null` clears one, `custom` is replaced whole), answers with all attributes and `userId` |
 //! | `DELETE /users/{userId}` | forgets the user, its authenticators, devices and actions, and revokes its sessions |
-//! | `GET /users` | filters `username`, `email` (case-insensitive), `phoneNumber`, `token`; pages by `limit` (default 100) and `lastEvaluatedUserId`, which is absent on the last page |
+//! | `GET /users` | needs one of the filters `username`, `email` (case-insensitive), `phoneNumber`, `token`; pages by `limit` (default 100) and `lastEvaluatedUserId`, which is absent on the last page |
 //! | `GET`/`POST /users/{userId}/authenticators`, `DELETE …/{id}` | enrol SMS, WHATSAPP, EMAIL_OTP, EMAIL_MAGIC_LINK, AUTHENTICATOR_APP, PASSKEY (with `credentialId` and `credentialPublicKey`); the deprecated `oobChannel` is accepted; enrolling the same phone or email twice returns the existing authenticator; an SMS authenticator shows the channel of its last verified challenge as `previousSmsChannel` |
 //! | `POST /users/authenticators` | batch passkey enrolment with per-item `invalid_request` and `conflict` failures |
 //! | `GET /users/{userId}/devices`, `PATCH …/{deviceId}`, `POST …/{deviceId}/invalidate` | devices come from `deviceId` in track attributes |
 //! | `POST /users/{userId}/actions/{action}` | track; the state comes from [`FakeAuthsignal::set_action_outcome`], else `CHALLENGE_REQUIRED` for enrolled users and `ALLOW` for others; a repeated `idempotencyKey` replays the same action |
-//! | `GET`/`PATCH /users/{userId}/actions/{action}/{key}`, `GET /users/{userId}/actions` | read, override (answering the whole action) and list actions (newest first, with the `ipAddress` and `userAgent` given to track; no `countryCode`, the fake does not geolocate) |
+//! | `GET`/`PATCH /users/{userId}/actions/{action}/{key}`, `GET /users/{userId}/actions` | read, override (answering the whole action) and list actions (newest first, with the `ipAddress` and `userAgent` given to track, and `countryCode` `NZ` for any IP address: the fake does not geolocate) |
 //! | `POST /challenge`, `POST /verify`, `POST /claim`, `GET`/`POST /challenges` | six-digit OTP challenges for SMS, EMAIL_OTP and WHATSAPP |
 //! | `POST /validate` | validates a track or claim token |
 //! | `POST /sessions`, `/sessions/validate`, `/sessions/refresh`, `/sessions/revoke`, `/sessions/user/revoke` | opaque access and refresh tokens |
@@ -169,7 +169,8 @@
 //!   succeeds, as token revocation usually does.
 //! - **Deletes** and revokes answer `{"success": true}`; deleting an unknown
 //!   authenticator or touching an unknown device is 404 `not_found`.
-//! - `GET /users` does not insist on a filter (the real API reportedly
+//! - `GET /users` needs a filter (`username`, `email`, `phoneNumber` or
+//!   `token`), as the real API does: without one it is 400 `invalid_request`.
 //! - **Delays and drops** on the in-process transport: see [`Fault`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -18,11 +18,11 @@ pub(crate) const TOKEN_TTL_MILLIS: i64 = 10 * 60 * 1000;
 pub(crate) const CHALLENGE_TTL_SECS: i64 = 5 * 60;
 /// How long a session access token is valid (1 hour).
 pub(crate) const ACCESS_TOKEN_TTL_SECS: i64 = 60 * 60;
-/// Wrong codes accepted before a challenge locks.
 /// The `countryCode` of every action tracked with an `ipAddress`.
 pub(crate) const FAKE_COUNTRY_CODE: &str = "NZ";
 /// How many recovery codes the first enrolment hands out.
 pub(crate) const RECOVERY_CODES: usize = 10;
+/// Wrong codes accepted before a challenge locks.
 pub(crate) const MAX_VERIFY_ATTEMPTS: u32 = 3;
 
 /// The verification methods the fake tenant allows

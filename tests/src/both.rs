@@ -72,8 +72,7 @@ enum Inner {
     },
 }
 
-/// A tokio runtime with two workers (the machine the tests run on has two cores).
-pub fn runtime() -> tokio::runtime::Runtime {
+fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

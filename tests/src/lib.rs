@@ -6,7 +6,7 @@
 pub mod both;
 pub mod fault_server;
 
-pub use both::{AnyClient, Flavor, runtime};
+pub use both::{AnyClient, Flavor};
 
 /// Compiles (and runs) the README's examples as doctests.
 #[doc = include_str!("../../README.md")]

@@ -624,7 +624,11 @@ fn d2_one_async_client_1000_concurrent_tasks() {
     const TASKS: usize = 1000;
     watchdog("hyper 1000 tasks".into(), || {
         let server = FaultServer::start([echo_user_id()]);
-        let runtime = authsignal_tests::runtime();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
         let failures = runtime.block_on(async {
             let client = authsignal_hyper::Client::builder("sk_test_fault_injection")
                 .with_base_url(server.url())

@@ -426,7 +426,11 @@ fn query_users_pages_walk_every_page_on_ureq_and_as_a_spawned_stream_on_hyper() 
     let ids: Vec<String> = users.map(|user| user.expect("user").user_id).collect();
     assert_eq!(ids, team);
 
-    let runtime = authsignal_tests::runtime();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (sizes, ids) = runtime.block_on(async {
         let client = hyper_client(&fake);
         // The stream is `Send`: it can run on another task.
